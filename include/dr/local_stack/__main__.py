@@ -1,0 +1,53 @@
+"""Command line for the local stack: ``python -m include.dr.local_stack up|down|status|airflow|run DAG``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from include.dr.local_stack import airflow_standalone, stack
+from include.dr.local_stack.airflow_env import state_dir
+from include.dr.local_stack.processes import StackError
+from include.dr.policy.loader import PolicyError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m include.dr.local_stack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="start and seed moto, MariaDB and git daemon")
+    commands.add_parser("down", help="stop every server this stack started")
+    commands.add_parser("status", help="show which of our servers run")
+    commands.add_parser("airflow", help="start airflow standalone and print the login")
+    run = commands.add_parser("run", help="trigger a DAG in the running Airflow and wait")
+    run.add_argument("dag_id")
+    args = parser.parse_args(argv)
+    folder = state_dir()
+    try:
+        if args.command == "up":
+            report = stack.up(folder)
+            print(f"local stack up in {folder}")
+            print(f"  started: {', '.join(report.started) or 'nothing'}")
+            print(f"  already running: {', '.join(report.already_running) or 'nothing'}")
+            print(json.dumps(report.details, indent=2))
+        elif args.command == "down":
+            print(f"stopped: {', '.join(stack.down(folder)) or 'nothing was running'}")
+        elif args.command == "status":
+            for name, pid in stack.status(folder).items():
+                print(f"  {name:<11} {'pid ' + str(pid) if pid else 'not running'}")
+        elif args.command == "airflow":
+            airflow_standalone.start_airflow(folder)
+            user, password = airflow_standalone.login(folder)
+            print(f"Airflow UI: {airflow_standalone.API}  login: {user} / {password}")
+        elif args.command == "run":
+            state = airflow_standalone.run_dag(folder, args.dag_id)
+            print(f"{args.dag_id}: {state}")
+            return 0 if state == "success" else 1
+    except (StackError, PolicyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The environment Airflow runs in on the local stack: its home, folders and connections.
+
+``make demo`` hands it to ``airflow standalone``; the tests apply it to their own
+process before Airflow is imported. Nothing here imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from include.dr.local_stack.settings import PROJECT_ROOT, load_settings
+
+STATE_DIR_ENV = "LOCAL_STACK_DIR"
+
+
+def state_dir() -> Path:
+    """The git-ignored folder holding the stack's data, logs, pid files and Airflow home."""
+    return Path(os.environ.get(STATE_DIR_ENV) or PROJECT_ROOT / ".local").resolve()
+
+
+def airflow_env(home: Path, parallelism: int = 8) -> dict[str, str]:
+    """Variables that point Airflow at this project and the local stack's connections."""
+    venv_bin = str(Path(sys.executable).parent)
+    python_path = [str(PROJECT_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(":"))]
+    env = load_settings().airflow_env()
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PARALLELISM": str(parallelism),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "BACKUP_EVIDENCE_DIR": str(state_dir() / "evidence"),
+            "PYTHONPATH": ":".join(dict.fromkeys(python_path)),
+            "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
+        }
+    )
+    return env

@@ -1,0 +1,35 @@
+"""The moto server that plays AWS (both regions) on loopback."""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from include.dr.local_stack.processes import ManagedProcess, refuse_foreign_port
+
+
+def moto_process(state_dir: Path, port: int) -> ManagedProcess:
+    return ManagedProcess(
+        name="moto",
+        argv=[sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        state_dir=state_dir,
+    )
+
+
+def moto_healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_moto(state_dir: Path, port: int) -> bool:
+    """Start the moto server unless ours runs already; wait until it answers."""
+    process = moto_process(state_dir, port)
+    refuse_foreign_port(process, port)
+    started = process.start()
+    process.wait_until(lambda: moto_healthy(port), "answering HTTP", timeout=60)
+    return started

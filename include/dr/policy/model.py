@@ -1,0 +1,370 @@
+"""The typed model of the backup policy file.
+
+Every DAG reads the policy through this model, so no DAG hard-codes a region,
+a window or a retention period. Each rule of the written policy that a value
+can break is a validator here, and each validator's message says what is
+allowed, so a person can fix the file without reading this code.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from include.dr.policy.regions import REGION_COUNTRY, ResidencyVerdict, judge_residency
+
+# "Backups must be kept for a minimum of 1 week from the date of completion."
+POLICY_MINIMUM_RETENTION_DAYS = 7
+# "Backups must be tested every year."
+POLICY_MAXIMUM_RESTORE_TEST_INTERVAL_DAYS = 365
+
+_RDS_INSTANCE = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$")
+_MYSQL_DATABASE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+_S3_BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_KMS_KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
+_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d{12}:(key/.+|alias/.+)$")
+
+
+class StrictModel(BaseModel):
+    """A section of the policy file: immutable, and unknown fields are refused by name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            allowed = set(cls.model_fields)
+            unknown = sorted(str(key) for key in data if key not in allowed)
+            if unknown:
+                raise ValueError(
+                    f"unknown field(s) {', '.join(unknown)}; "
+                    f"allowed fields here: {', '.join(sorted(allowed))}"
+                )
+        return data
+
+
+class BackupWindow(StrictModel):
+    """The daily window, in local wall-clock time, inside which backups must run."""
+
+    start: time = Field(description="Local time the window opens, HH:MM.")
+    end: time = Field(description="Local time the window closes, HH:MM; may be after midnight.")
+    timezone: str = Field(description="IANA time zone the times are in, e.g. Europe/London.")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _parse_hh_mm(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 01:30 as the integer 90 (sexagesimal); accept it.
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            return time(value // 60, value % 60)
+        if isinstance(value, str):
+            if not re.fullmatch(r"\d{2}:\d{2}", value):
+                raise ValueError(f"must be a 24-hour time written HH:MM, found {value!r}")
+            hours, minutes = (int(part) for part in value.split(":"))
+            if hours > 23 or minutes > 59:
+                raise ValueError(f"must be a time between 00:00 and 23:59, found {value!r}")
+            return time(hours, minutes)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"must be an IANA time zone name such as Europe/London or UTC, found {value!r}"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if self.start == self.end:
+            raise ValueError(
+                "start and end are equal, which leaves no window; "
+                "give an end later than the start (an end before the start means overnight)"
+            )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def overnight(self) -> bool:
+        """True when the window crosses local midnight, e.g. 23:00-03:00."""
+        return self.end < self.start
+
+    @property
+    def length(self) -> timedelta:
+        """Nominal length on a day without a clock change."""
+        day = date(2000, 1, 1)
+        start = datetime.combine(day, self.start)
+        end = datetime.combine(day + timedelta(days=1) if self.overnight else day, self.end)
+        return end - start
+
+
+class Schedule(StrictModel):
+    frequency: Literal["daily"] = Field(
+        description="How often every asset is backed up; the policy asks for daily."
+    )
+    window: BackupWindow
+
+
+class Retention(StrictModel):
+    minimum_days: int = Field(
+        ge=POLICY_MINIMUM_RETENTION_DAYS,
+        description="No backup younger than this is ever deleted; the policy asks for 7 or more.",
+    )
+    keep_verified: int = Field(
+        default=1,
+        ge=1,
+        description="However old, at least this many verified backups of each asset are kept.",
+    )
+
+
+class RestoreTest(StrictModel):
+    interval_days: int = Field(
+        ge=1,
+        le=POLICY_MAXIMUM_RESTORE_TEST_INTERVAL_DAYS,
+        description="Days between restore tests; the policy asks for at least once a year.",
+    )
+
+
+class ResidencyException(StrictModel):
+    """A recorded, reasoned decision to keep the DR copy in another country."""
+
+    reason: str = Field(min_length=20, description="Why no same-country region can be used.")
+    approved_by: str = Field(min_length=2)
+    recorded_on: date
+
+
+class Regions(StrictModel):
+    production: str
+    dr: str
+    residency_exception: ResidencyException | None = None
+
+    @field_validator("production", "dr")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in REGION_COUNTRY:
+            raise ValueError(
+                f"{value!r} is not an AWS region this product knows the country of; "
+                "use a region code such as eu-west-2 (the table is include/dr/policy/regions.py)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _separate_region_same_country(self) -> Self:
+        if self.production == self.dr:
+            raise ValueError(
+                f"dr is the production region ({self.dr}); the policy asks for a separate "
+                "region, so choose another region for the DR copy"
+            )
+        verdict = self.residency
+        if not verdict.same_country and self.residency_exception is None:
+            raise ValueError(
+                f"dr region {self.dr} is in {verdict.dr_country} but production region "
+                f"{self.production} is in {verdict.production_country}; the policy asks for "
+                "the same country, so choose a DR region there, or record a "
+                "residency_exception with reason, approved_by and recorded_on"
+            )
+        if verdict.same_country and self.residency_exception is not None:
+            raise ValueError(
+                f"a residency_exception is recorded but {self.production} and {self.dr} are "
+                f"both in {verdict.dr_country}; remove the exception so the record stays true"
+            )
+        return self
+
+    @property
+    def residency(self) -> ResidencyVerdict:
+        reason = self.residency_exception.reason if self.residency_exception else None
+        return judge_residency(self.production, self.dr, reason)
+
+
+class RdsAsset(StrictModel):
+    instance: str = Field(description="RDS DB instance identifier in the production region.")
+    database: str = Field(description="MySQL database (schema) holding the customer data.")
+
+    @field_validator("instance")
+    @classmethod
+    def _instance_identifier(cls, value: str) -> str:
+        if not _RDS_INSTANCE.fullmatch(value):
+            raise ValueError(
+                "must be an RDS instance identifier: 1-63 letters, digits or hyphens, "
+                f"starting with a letter, no double or trailing hyphen; found {value!r}"
+            )
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _database_name(cls, value: str) -> str:
+        if not _MYSQL_DATABASE.fullmatch(value):
+            raise ValueError(
+                f"must be a MySQL database name of 1-64 letters, digits or _; found {value!r}"
+            )
+        return value
+
+
+def _check_bucket_name(value: str) -> str:
+    if not _S3_BUCKET.fullmatch(value):
+        raise ValueError(
+            "must be an S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens, "
+            f"starting and ending with a letter or digit; found {value!r}"
+        )
+    return value
+
+
+class S3Asset(StrictModel):
+    source: str = Field(description="Production bucket to back up.")
+    dr_bucket: str = Field(description="Versioned, SSE-KMS bucket in the DR region.")
+    prefixes: tuple[str, ...] = Field(
+        default=(), description="Only these key prefixes; empty means the whole bucket."
+    )
+
+    _bucket_names = field_validator("source", "dr_bucket")(_check_bucket_name)
+
+    @field_validator("prefixes")
+    @classmethod
+    def _safe_prefixes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for prefix in value:
+            if not prefix or prefix.startswith("/") or ".." in prefix.split("/"):
+                raise ValueError(
+                    f"prefix {prefix!r} must be a non-empty key prefix without a leading '/' "
+                    "or '..' segments, e.g. 'invoices/'"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_buckets(self) -> Self:
+        if self.source == self.dr_bucket:
+            raise ValueError(
+                f"dr_bucket is the source bucket {self.source!r}; a backup in the same bucket "
+                "is lost with it, so name a separate bucket in the DR region"
+            )
+        return self
+
+
+class GithubAsset(StrictModel):
+    organisation: str = Field(description="GitHub organisation that owns the repositories.")
+    repositories: tuple[str, ...] | None = Field(
+        default=None,
+        description="A pinned list of repository names; when absent, the organisation is listed.",
+    )
+
+    @field_validator("organisation")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if not _GITHUB_OWNER.fullmatch(value):
+            raise ValueError(
+                "must be a GitHub organisation login: letters, digits and single hyphens, "
+                f"at most 39 characters; found {value!r}"
+            )
+        return value
+
+    @field_validator("repositories")
+    @classmethod
+    def _repos(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("is empty; list at least one repository, or remove the field")
+        for name in value:
+            if not _GITHUB_REPO.fullmatch(name) or name in {".", ".."}:
+                raise ValueError(
+                    f"repository {name!r} must be 1-100 letters, digits, '.', '-' or '_'"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("lists a repository twice; list each once")
+        return value
+
+
+class Assets(StrictModel):
+    rds: tuple[RdsAsset, ...] = ()
+    s3: tuple[S3Asset, ...] = ()
+    github: GithubAsset | None = None
+
+    @model_validator(mode="after")
+    def _no_shared_resources(self) -> Self:
+        instances = [asset.instance for asset in self.rds]
+        _refuse_repeats("rds instance", instances)
+        _refuse_repeats("s3 source bucket", [asset.source for asset in self.s3])
+        _refuse_repeats("s3 dr_bucket", [asset.dr_bucket for asset in self.s3])
+        sources = {asset.source for asset in self.s3}
+        for asset in self.s3:
+            if asset.dr_bucket in sources:
+                raise ValueError(
+                    f"dr_bucket {asset.dr_bucket!r} is also backed up as a source; "
+                    "a DR bucket must hold backups only"
+                )
+        if not (self.rds or self.s3 or self.github):
+            raise ValueError("lists no assets; name at least one rds, s3 or github asset")
+        return self
+
+
+def _refuse_repeats(what: str, names: list[str]) -> None:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{what} {', '.join(repeated)} is listed twice; list each once")
+
+
+class CloudService(StrictModel):
+    """A service whose SLA the Compliance Team accepted in place of company backups."""
+
+    name: str = Field(min_length=2)
+    sla_url: str = Field(pattern=r"^https://\S+$", description="Where the SLA is published.")
+    sla_reviewed_on: date = Field(description="When the Compliance Team last read the SLA.")
+    reviewed_by: str = Field(min_length=2)
+
+
+class BackupPolicy(StrictModel):
+    """The whole policy file."""
+
+    schema_version: Literal[1] = Field(description="Version of this file's format.")
+    company: str = Field(min_length=2)
+    schedule: Schedule
+    retention: Retention
+    restore_test: RestoreTest
+    regions: Regions
+    kms_keys: dict[str, str] = Field(
+        description="KMS key (alias, key id or ARN) to encrypt backups with, per region."
+    )
+    assets: Assets
+    cloud_services: tuple[CloudService, ...] = ()
+
+    @model_validator(mode="after")
+    def _keys_for_both_regions(self) -> Self:
+        for role, region in (("production", self.regions.production), ("dr", self.regions.dr)):
+            if region not in self.kms_keys:
+                raise ValueError(
+                    f"kms_keys has no key for the {role} region {region}; add "
+                    f"'{region}: alias/<name>' so backups there are encrypted with a known key"
+                )
+        for region, key in self.kms_keys.items():
+            _check_kms_key(region, key)
+        return self
+
+    def kms_key(self, region: str) -> str:
+        return self.kms_keys[region]
+
+
+def _check_kms_key(region: str, key: str) -> None:
+    arn = _KMS_ARN.fullmatch(key)
+    if arn:
+        if arn.group("region") != region:
+            raise ValueError(
+                f"kms_keys.{region} is an ARN in region {arn.group('region')}; "
+                f"a KMS key only works in its own region, so give a key from {region}"
+            )
+        return
+    if not (_KMS_ALIAS.fullmatch(key) or _KMS_KEY_ID.fullmatch(key)):
+        raise ValueError(
+            f"kms_keys.{region} must be a KMS alias (alias/name), key id or key ARN; found {key!r}"
+        )
