@@ -7,7 +7,7 @@ import json
 import sys
 
 from include.dr.local_stack import airflow_standalone, stack
-from include.dr.local_stack.airflow_env import state_dir
+from include.dr.project import state_dir
 from include.dr.local_stack.processes import StackError
 from include.dr.policy.loader import PolicyError
 

@@ -10,14 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from include.dr.local_stack.settings import PROJECT_ROOT, load_settings
-
-STATE_DIR_ENV = "LOCAL_STACK_DIR"
-
-
-def state_dir() -> Path:
-    """The git-ignored folder holding the stack's data, logs, pid files and Airflow home."""
-    return Path(os.environ.get(STATE_DIR_ENV) or PROJECT_ROOT / ".local").resolve()
+from include.dr.local_stack.settings import load_settings
+from include.dr.project import PROJECT_ROOT, state_dir
 
 
 def airflow_env(home: Path, parallelism: int = 8) -> dict[str, str]:

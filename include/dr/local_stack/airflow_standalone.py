@@ -16,7 +16,8 @@ from typing import Any
 
 from include.dr.local_stack.airflow_env import airflow_env
 from include.dr.local_stack.processes import ManagedProcess, StackError
-from include.dr.local_stack.settings import PROJECT_ROOT, load_settings
+from include.dr.local_stack.settings import load_settings
+from include.dr.project import PROJECT_ROOT
 
 API = "http://127.0.0.1:8080"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"

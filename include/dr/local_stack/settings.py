@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+from include.dr.project import PROJECT_ROOT
+
 SETTINGS_FILE = PROJECT_ROOT / "airflow_settings.yaml"
 
 _FIELDS = {

@@ -1,0 +1,123 @@
+"""The one home of evidence: what each run did, as schema-versioned JSON records.
+
+Every DAG writes its evidence here and the compliance view, the restore test
+and the restores read it only through this module. On the local stack the
+store is a folder (``$BACKUP_EVIDENCE_DIR``); a record is written to a temporary
+file and renamed, so a reader never sees half a record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from include.dr.project import state_dir
+
+SCHEMA_VERSION = 1
+EVIDENCE_DIR_ENV = "BACKUP_EVIDENCE_DIR"
+Outcome = Literal["pass", "warn", "fail"]
+
+_SAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+# Field names that must never carry a value into evidence.
+_SECRET_NAMES = re.compile(r"(password|secret|token|private[_-]?key|credential)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    """One run's account of one asset: what was done, with ids, sizes, digests and times."""
+
+    kind: str
+    asset: str
+    dag_id: str
+    run_id: str
+    outcome: Outcome
+    details: Mapping[str, Any]
+    recorded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        body = asdict(self)
+        body["recorded_at"] = self.recorded_at.isoformat()
+        _refuse_secrets(body["details"], "details")
+        return json.dumps(body, indent=2, sort_keys=True, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> EvidenceRecord:
+        body = json.loads(text)
+        if body.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(
+                f"evidence schema_version {body.get('schema_version')!r} is not "
+                f"{SCHEMA_VERSION}; read it with the release that wrote it"
+            )
+        body["recorded_at"] = datetime.fromisoformat(body["recorded_at"])
+        return cls(**body)
+
+
+def _refuse_secrets(value: Any, where: str) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if _SECRET_NAMES.search(str(key)):
+                raise ValueError(f"evidence field {where}.{key} looks like a secret; leave it out")
+            _refuse_secrets(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _refuse_secrets(item, f"{where}[{index}]")
+
+
+class LocalEvidenceStore:
+    """Evidence as files: ``<root>/<kind>/<asset>/<dag_id>/<run_id>.json``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, record: EvidenceRecord) -> Path:
+        """Store ``record``; a retry of the same run replaces its earlier record."""
+        path = self._path(record.kind, record.asset, record.dag_id, record.run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8"
+        ) as handle:
+            handle.write(record.to_json())
+            temporary = Path(handle.name)
+        os.replace(temporary, path)
+        return path
+
+    def read(self, kind: str, asset: str | None = None) -> list[EvidenceRecord]:
+        """Every record of ``kind`` (for one asset, if given), oldest first."""
+        records = [EvidenceRecord.from_json(path.read_text()) for path in self._files(kind, asset)]
+        return sorted(records, key=lambda record: record.recorded_at)
+
+    def latest(self, kind: str, asset: str) -> EvidenceRecord | None:
+        records = self.read(kind, asset)
+        return records[-1] if records else None
+
+    def _files(self, kind: str, asset: str | None) -> Iterator[Path]:
+        base = self.root / _segment(kind)
+        if asset is not None:
+            base = base / _segment(asset)
+        return base.glob("**/*.json") if base.is_dir() else iter(())
+
+    def _path(self, kind: str, asset: str, dag_id: str, run_id: str) -> Path:
+        return (
+            self.root / _segment(kind) / _segment(asset) / _segment(dag_id) / f"{_segment(run_id)}.json"
+        )
+
+
+def _segment(name: str) -> str:
+    """A name made safe as one path segment: no separators, no '..'."""
+    cleaned = _SAFE.sub("_", name).strip(".")
+    if not cleaned:
+        raise ValueError(f"{name!r} cannot name an evidence path segment")
+    return cleaned
+
+
+def evidence_store() -> LocalEvidenceStore:
+    """The store in force: ``$BACKUP_EVIDENCE_DIR``, else ``evidence/`` in the local state."""
+    return LocalEvidenceStore(Path(os.environ.get(EVIDENCE_DIR_ENV) or state_dir() / "evidence"))
