@@ -319,9 +319,16 @@ class CloudService(StrictModel):
     """A service whose SLA the Compliance Team accepted in place of company backups."""
 
     name: str = Field(min_length=2)
-    sla_url: str = Field(pattern=r"^https://\S+$", description="Where the SLA is published.")
+    sla_url: str = Field(description="Where the SLA is published.")
     sla_reviewed_on: date = Field(description="When the Compliance Team last read the SLA.")
     reviewed_by: str = Field(min_length=2)
+
+    @field_validator("sla_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not re.fullmatch(r"https://\S+", value):
+            raise ValueError(f"must be the SLA's https:// address; found {value!r}")
+        return value
 
 
 class BackupPolicy(StrictModel):

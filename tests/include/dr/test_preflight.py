@@ -1,0 +1,67 @@
+"""Preflight checks against the moto server, through the provider's hook."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from include.dr.aws_clients import hook_clients
+from include.dr.preflight import (
+    check_bucket_region,
+    check_dr_bucket_protection,
+    check_kms_key,
+    check_rds_instance,
+    dr_checks,
+    production_checks,
+)
+from include.dr.policy.loader import load_policy
+
+pytestmark = pytest.mark.usefixtures("local_stack")
+POLICY = load_policy()
+PROD, DR = hook_clients("aws_default"), hook_clients("aws_dr")
+
+
+def test_seeded_estate_passes_every_check() -> None:
+    checks = production_checks(POLICY, PROD) + dr_checks(POLICY, DR)
+    assert [c for c in checks if not c.passed] == []
+    assert {c.name for c in checks} >= {"kms_key", "source_bucket", "dr_bucket", "rds_encrypted", "dr_bucket_versioning"}
+
+
+def test_missing_bucket_is_named_with_a_fix() -> None:
+    check = check_bucket_region(PROD("s3", "eu-west-2"), "swl-no-such-bucket", "eu-west-2", "source")
+    assert not check.passed
+    assert check.resource == "swl-no-such-bucket" and "create the bucket in eu-west-2" in check.fix
+
+
+def test_bucket_in_the_wrong_region_fails() -> None:
+    check = check_bucket_region(DR("s3", "eu-west-1"), "swl-customer-uploads", "eu-west-1", "dr")
+    assert not check.passed and check.found == "in eu-west-2"
+
+
+def test_unprotected_dr_bucket_fails_both_protections() -> None:
+    s3 = DR("s3", "eu-west-1")
+    bucket = f"bare-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    try:
+        failed = {c.name: c for c in check_dr_bucket_protection(s3, bucket) if not c.passed}
+        assert set(failed) == {"dr_bucket_versioning", "dr_bucket_encryption"}
+        assert "enable versioning" in failed["dr_bucket_versioning"].fix
+    finally:
+        s3.delete_bucket(Bucket=bucket)
+
+
+def test_missing_kms_key_fails() -> None:
+    check = check_kms_key(DR("kms", "eu-west-1"), "eu-west-1", "alias/not-there")
+    assert not check.passed and "alias/not-there" in check.fix
+
+
+def test_missing_rds_instance_fails_with_a_fix() -> None:
+    [check] = check_rds_instance(PROD("rds", "eu-west-2"), "no-such-db", 7)
+    assert not check.passed and "DBInstanceNotFound" in check.found
+
+
+def test_short_automated_backup_retention_fails() -> None:
+    checks = {c.name: c for c in check_rds_instance(PROD("rds", "eu-west-2"), "swl-customers-prod", 35)}
+    assert not checks["rds_backup_retention"].passed
+    assert "35" in checks["rds_backup_retention"].fix
