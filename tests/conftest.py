@@ -29,7 +29,10 @@ def _link_dags() -> None:
     """The DAGs folder for test runs: the product's DAGs plus test-only fixture DAGs."""
     shutil.rmtree(TEST_DAGS, ignore_errors=True)
     TEST_DAGS.mkdir(parents=True)
-    for source in [*sorted((PROJECT_ROOT / "dags").glob("*.py")), *sorted(FIXTURE_DAGS.glob("*.py"))]:
+    for source in [
+        *sorted((PROJECT_ROOT / "dags").glob("*.py")),
+        *sorted(FIXTURE_DAGS.glob("*.py")),
+    ]:
         (TEST_DAGS / source.name).symlink_to(source)
 
 

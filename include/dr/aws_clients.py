@@ -18,6 +18,8 @@ def hook_clients(aws_conn_id: str) -> ClientFactory:
     def client(service: str, region: str) -> Any:
         from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-        return AwsBaseHook(aws_conn_id=aws_conn_id, client_type=service, region_name=region).get_conn()
+        return AwsBaseHook(
+            aws_conn_id=aws_conn_id, client_type=service, region_name=region
+        ).get_conn()
 
     return client

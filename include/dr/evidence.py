@@ -106,7 +106,11 @@ class LocalEvidenceStore:
 
     def _path(self, kind: str, asset: str, dag_id: str, run_id: str) -> Path:
         return (
-            self.root / _segment(kind) / _segment(asset) / _segment(dag_id) / f"{_segment(run_id)}.json"
+            self.root
+            / _segment(kind)
+            / _segment(asset)
+            / _segment(dag_id)
+            / f"{_segment(run_id)}.json"
         )
 
 

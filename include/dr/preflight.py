@@ -45,12 +45,20 @@ def check_kms_key(kms: Any, region: str, key: str) -> Check:
         meta = kms.describe_key(KeyId=key)["KeyMetadata"]
     except ClientError as exc:
         return Check(
-            "kms_key", key, False, expected, f"{_error_code(exc)} in {region}",
+            "kms_key",
+            key,
+            False,
+            expected,
+            f"{_error_code(exc)} in {region}",
             f"create the key in {region} and point the alias {key} at it, or fix kms_keys",
         )
     state = meta.get("KeyState", "Enabled" if meta.get("Enabled") else "Disabled")
     return Check(
-        "kms_key", meta["Arn"], state == "Enabled", expected, f"key state {state}",
+        "kms_key",
+        meta["Arn"],
+        state == "Enabled",
+        expected,
+        f"key state {state}",
         "" if state == "Enabled" else f"enable the key {meta['Arn']}; backups cannot be encrypted",
     )
 
@@ -68,11 +76,19 @@ def check_bucket_region(s3: Any, bucket: str, region: str, role: str) -> Check:
         found = bucket_region(s3, bucket)
     except ClientError as exc:
         return Check(
-            f"{role}_bucket", bucket, False, expected, _error_code(exc),
+            f"{role}_bucket",
+            bucket,
+            False,
+            expected,
+            _error_code(exc),
             f"create the bucket in {region}, or correct its name in the policy file",
         )
     return Check(
-        f"{role}_bucket", bucket, found == region, expected, f"in {found}",
+        f"{role}_bucket",
+        bucket,
+        found == region,
+        expected,
+        f"in {found}",
         "" if found == region else f"use a bucket in {region}; a bucket cannot move region",
     )
 
@@ -85,12 +101,18 @@ def check_dr_bucket_protection(s3: Any, bucket: str) -> list[Check]:
         versioning = _error_code(exc)
     checks = [
         Check(
-            "dr_bucket_versioning", bucket, versioning == "Enabled", "versioning Enabled",
-            versioning, "" if versioning == "Enabled" else "enable versioning on the DR bucket",
+            "dr_bucket_versioning",
+            bucket,
+            versioning == "Enabled",
+            "versioning Enabled",
+            versioning,
+            "" if versioning == "Enabled" else "enable versioning on the DR bucket",
         )
     ]
     try:
-        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+            "Rules"
+        ]
         algorithms = [rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for rule in rules]
         found = ", ".join(algorithms)
     except ClientError as exc:
@@ -98,7 +120,11 @@ def check_dr_bucket_protection(s3: Any, bucket: str) -> list[Check]:
     ok = "aws:kms" in algorithms
     checks.append(
         Check(
-            "dr_bucket_encryption", bucket, ok, "default encryption aws:kms", found,
+            "dr_bucket_encryption",
+            bucket,
+            ok,
+            "default encryption aws:kms",
+            found,
             "" if ok else "set default SSE-KMS with the DR region's key on the DR bucket",
         )
     )
@@ -112,7 +138,11 @@ def check_rds_instance(rds: Any, instance: str, minimum_retention_days: int) -> 
     except ClientError as exc:
         return [
             Check(
-                "rds_instance", instance, False, f"RDS instance {instance}", _error_code(exc),
+                "rds_instance",
+                instance,
+                False,
+                f"RDS instance {instance}",
+                _error_code(exc),
                 "create the instance, or correct assets.rds[].instance in the policy file",
             )
         ]
@@ -120,19 +150,31 @@ def check_rds_instance(rds: Any, instance: str, minimum_retention_days: int) -> 
     retention = int(found.get("BackupRetentionPeriod", 0))
     return [
         Check(
-            "rds_instance", instance, True, f"RDS instance {instance}",
+            "rds_instance",
+            instance,
+            True,
+            f"RDS instance {instance}",
             f"{found.get('Engine')} {found.get('DBInstanceStatus')}",
         ),
         Check(
-            "rds_encrypted", instance, encrypted, "storage encrypted with KMS",
+            "rds_encrypted",
+            instance,
+            encrypted,
+            "storage encrypted with KMS",
             f"StorageEncrypted={encrypted}",
-            "" if encrypted else "an unencrypted instance cannot be encrypted in place: "
+            ""
+            if encrypted
+            else "an unencrypted instance cannot be encrypted in place: "
             "snapshot it, copy the snapshot with a KMS key, and restore from the copy",
         ),
         Check(
-            "rds_backup_retention", instance, retention >= minimum_retention_days,
-            f"automated backups kept >= {minimum_retention_days} days", f"{retention} days",
-            "" if retention >= minimum_retention_days
+            "rds_backup_retention",
+            instance,
+            retention >= minimum_retention_days,
+            f"automated backups kept >= {minimum_retention_days} days",
+            f"{retention} days",
+            ""
+            if retention >= minimum_retention_days
             else f"set BackupRetentionPeriod to {minimum_retention_days} or more",
         ),
     ]
@@ -143,7 +185,9 @@ def production_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check
     region = policy.regions.production
     checks = [check_kms_key(client("kms", region), region, policy.kms_key(region))]
     s3 = client("s3", region)
-    checks += [check_bucket_region(s3, asset.source, region, "source") for asset in policy.assets.s3]
+    checks += [
+        check_bucket_region(s3, asset.source, region, "source") for asset in policy.assets.s3
+    ]
     rds = client("rds", region)
     for asset in policy.assets.rds:
         checks += check_rds_instance(rds, asset.instance, policy.retention.minimum_days)

@@ -51,4 +51,6 @@ def test_dag_files_import_nothing_heavy_at_module_level(path: Path) -> None:
 @pytest.mark.parametrize("path", DAG_FILES, ids=[p.name for p in DAG_FILES])
 def test_dag_files_open_with_their_purpose(path: Path) -> None:
     docstring = ast.get_docstring(ast.parse(path.read_text()))
-    assert docstring and docstring.lstrip().startswith("###"), f"{path.name} needs a Markdown docstring"
+    assert docstring and docstring.lstrip().startswith("###"), (
+        f"{path.name} needs a Markdown docstring"
+    )

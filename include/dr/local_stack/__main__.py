@@ -1,4 +1,4 @@
-"""Command line for the local stack: ``python -m include.dr.local_stack up|down|status|airflow|run DAG``."""
+"""Command line for the local stack: ``python -m include.dr.local_stack COMMAND``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import sys
 
 from include.dr.local_stack import airflow_standalone, stack
-from include.dr.project import state_dir
 from include.dr.local_stack.processes import StackError
 from include.dr.policy.loader import PolicyError
+from include.dr.project import state_dir
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +21,7 @@ from include.dr.local_stack.settings import load_settings
 from include.dr.project import PROJECT_ROOT
 
 API = "http://127.0.0.1:8080"
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
 
 
@@ -28,12 +30,13 @@ def airflow_home(state_dir: Path) -> Path:
 
 
 def airflow_process(state_dir: Path) -> ManagedProcess:
-    return ManagedProcess(name="airflow", argv=["airflow", "standalone"], state_dir=state_dir)
+    return ManagedProcess(name="airflow", argv=[AIRFLOW, "standalone"], state_dir=state_dir)
 
 
 def healthy() -> bool:
     try:
-        with urllib.request.urlopen(f"{API}/api/v2/monitor/health", timeout=3) as response:
+        health = f"{API}/api/v2/monitor/health"
+        with urllib.request.urlopen(health, timeout=3) as response:  # noqa: S310 - fixed http URL
             body = json.load(response)
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -53,7 +56,7 @@ def start_airflow(state_dir: Path) -> bool:
     process.wait_until(healthy, "healthy", timeout=300)
     for name, slots in load_settings().pools.items():
         subprocess.run(  # noqa: S603 - fixed argv
-            ["airflow", "pools", "set", name, str(slots), f"{name} (airflow_settings.yaml)"],
+            [AIRFLOW, "pools", "set", name, str(slots), f"{name} (airflow_settings.yaml)"],
             env=env,
             check=True,
             capture_output=True,
@@ -73,18 +76,20 @@ def login(state_dir: Path) -> tuple[str, str]:
 
 
 def _call(method: str, path: str, token: str | None, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - fixed http URL
         f"{API}{path}",
         method=method,
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json"}
         | ({"Authorization": f"Bearer {token}"} if token else {}),
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - fixed http URL
         return json.load(response)
 
 
-def run_dag(state_dir: Path, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 900) -> str:
+def run_dag(
+    state_dir: Path, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 900
+) -> str:
     """Unpause and trigger ``dag_id``, wait for the run to finish, and return its state."""
     user, password = login(state_dir)
     token = _call("POST", "/auth/token", None, {"username": user, "password": password})[

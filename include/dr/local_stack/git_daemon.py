@@ -103,8 +103,11 @@ def history(repo: str) -> str:
     marks: list[int] = []
     for index in range(1, COMMITS_ON_MAIN + 1):
         main = commit(
-            "main", main, f"src/module_{index % 7}.py",
-            f"# {repo} module {index % 7}\nVERSION = {index}\n", f"{repo}: change {index}",
+            "main",
+            main,
+            f"src/module_{index % 7}.py",
+            f"# {repo} module {index % 7}\nVERSION = {index}\n",
+            f"{repo}: change {index}",
         )
         marks.append(main)
     develop = marks[19]

@@ -104,8 +104,12 @@ def seed_customers(state_dir: Path, conn: dict[str, Any]) -> int:
     admin = _admin(state_dir)
     try:
         with admin.cursor() as cursor:
-            cursor.execute("CREATE USER IF NOT EXISTS %s@'127.0.0.1' IDENTIFIED BY %s", (user, password))
-            cursor.execute("CREATE USER IF NOT EXISTS %s@'localhost' IDENTIFIED BY %s", (user, password))
+            cursor.execute(
+                "CREATE USER IF NOT EXISTS %s@'127.0.0.1' IDENTIFIED BY %s", (user, password)
+            )
+            cursor.execute(
+                "CREATE USER IF NOT EXISTS %s@'localhost' IDENTIFIED BY %s", (user, password)
+            )
             for host in ("127.0.0.1", "localhost"):
                 cursor.execute(
                     f"GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT ON `{database}`.* "

@@ -41,7 +41,10 @@ def aws_client(settings: LocalSettings, service: str, region: str) -> Any:
 def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
     """Create whatever of the demo estate is missing; return what exists, for the log."""
     prod, dr = policy.regions.production, policy.regions.dr
-    keys = {region: _ensure_kms_key(settings, region, alias) for region, alias in policy.kms_keys.items()}
+    keys = {
+        region: _ensure_kms_key(settings, region, alias)
+        for region, alias in policy.kms_keys.items()
+    }
     for asset in policy.assets.s3:
         _ensure_source_bucket(settings, prod, asset.source, keys[prod])
         _ensure_dr_bucket(settings, dr, asset.dr_bucket, keys[dr], policy.retention.minimum_days)

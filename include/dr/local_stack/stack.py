@@ -54,7 +54,9 @@ def up(state_dir: Path) -> StackReport:
     seed_repositories(state_dir, github.organisation, github.repositories)
     probe = f"{github.organisation}/{github.repositories[0]}"
     report.note("git-daemon", start_git_daemon(state_dir, settings.git_daemon_port, probe))
-    report.details["repositories"] = [f"{github.organisation}/{name}" for name in github.repositories]
+    report.details["repositories"] = [
+        f"{github.organisation}/{name}" for name in github.repositories
+    ]
     return report
 
 

@@ -92,6 +92,4 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(
-        "."
-    )
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")

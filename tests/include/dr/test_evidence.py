@@ -10,7 +10,9 @@ import pytest
 from include.dr.evidence import EvidenceRecord, LocalEvidenceStore
 
 
-def record(run_id: str = "scheduled__2026-11-27T01:00:00+00:00", **details: object) -> EvidenceRecord:
+def record(
+    run_id: str = "scheduled__2026-11-27T01:00:00+00:00", **details: object
+) -> EvidenceRecord:
     return EvidenceRecord(
         kind="rds_snapshot",
         asset="rds/swl-customers-prod",
@@ -50,7 +52,9 @@ def test_a_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
         LocalEvidenceStore(tmp_path).read("rds_snapshot")
 
 
-@pytest.mark.parametrize("name", ["password", "aws_secret_access_key", "github_token", "PrivateKey"])
+@pytest.mark.parametrize(
+    "name", ["password", "aws_secret_access_key", "github_token", "PrivateKey"]
+)
 def test_secret_looking_fields_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="looks like a secret"):
         LocalEvidenceStore(tmp_path).write(record(nested={"list": [{name: "x"}]}))

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from include.dr.aws_clients import hook_clients
+from include.dr.policy.loader import load_policy
 from include.dr.preflight import (
     check_bucket_region,
     check_dr_bucket_protection,
@@ -15,7 +16,6 @@ from include.dr.preflight import (
     dr_checks,
     production_checks,
 )
-from include.dr.policy.loader import load_policy
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 POLICY = load_policy()
@@ -25,11 +25,19 @@ PROD, DR = hook_clients("aws_default"), hook_clients("aws_dr")
 def test_seeded_estate_passes_every_check() -> None:
     checks = production_checks(POLICY, PROD) + dr_checks(POLICY, DR)
     assert [c for c in checks if not c.passed] == []
-    assert {c.name for c in checks} >= {"kms_key", "source_bucket", "dr_bucket", "rds_encrypted", "dr_bucket_versioning"}
+    assert {c.name for c in checks} >= {
+        "kms_key",
+        "source_bucket",
+        "dr_bucket",
+        "rds_encrypted",
+        "dr_bucket_versioning",
+    }
 
 
 def test_missing_bucket_is_named_with_a_fix() -> None:
-    check = check_bucket_region(PROD("s3", "eu-west-2"), "swl-no-such-bucket", "eu-west-2", "source")
+    check = check_bucket_region(
+        PROD("s3", "eu-west-2"), "swl-no-such-bucket", "eu-west-2", "source"
+    )
     assert not check.passed
     assert check.resource == "swl-no-such-bucket" and "create the bucket in eu-west-2" in check.fix
 
@@ -62,6 +70,8 @@ def test_missing_rds_instance_fails_with_a_fix() -> None:
 
 
 def test_short_automated_backup_retention_fails() -> None:
-    checks = {c.name: c for c in check_rds_instance(PROD("rds", "eu-west-2"), "swl-customers-prod", 35)}
+    checks = {
+        c.name: c for c in check_rds_instance(PROD("rds", "eu-west-2"), "swl-customers-prod", 35)
+    }
     assert not checks["rds_backup_retention"].passed
     assert "35" in checks["rds_backup_retention"].fix

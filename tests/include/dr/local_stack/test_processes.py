@@ -33,7 +33,9 @@ def test_stale_pid_file_is_forgotten(tmp_path: Path) -> None:
 
 
 def test_a_server_that_dies_while_starting_shows_its_log(tmp_path: Path) -> None:
-    process = ManagedProcess("crasher", [sys.executable, "-c", "print('bad flag'); raise SystemExit(3)"], tmp_path)
+    process = ManagedProcess(
+        "crasher", [sys.executable, "-c", "print('bad flag'); raise SystemExit(3)"], tmp_path
+    )
     process.start()
     with pytest.raises(StackError, match="(?s)crasher exited while starting.*bad flag"):
         process.wait_until(lambda: False, "ready", timeout=10)

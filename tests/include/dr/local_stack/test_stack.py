@@ -43,13 +43,17 @@ def test_dr_buckets_are_versioned_and_encrypted_in_the_dr_region(settings: Local
     for asset in POLICY.assets.s3:
         assert s3.get_bucket_location(Bucket=asset.dr_bucket)["LocationConstraint"] == "eu-west-1"
         assert s3.get_bucket_versioning(Bucket=asset.dr_bucket)["Status"] == "Enabled"
-        rule = s3.get_bucket_encryption(Bucket=asset.dr_bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        rule = s3.get_bucket_encryption(Bucket=asset.dr_bucket)[
+            "ServerSideEncryptionConfiguration"
+        ]["Rules"][0]
         assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
 
 
 def test_rds_instance_is_encrypted_and_keeps_a_week_of_backups(settings: LocalSettings) -> None:
     rds = aws_client(settings, "rds", POLICY.regions.production)
-    instance = rds.describe_db_instances(DBInstanceIdentifier="swl-customers-prod")["DBInstances"][0]
+    instance = rds.describe_db_instances(DBInstanceIdentifier="swl-customers-prod")["DBInstances"][
+        0
+    ]
     assert instance["StorageEncrypted"] is True
     assert instance["BackupRetentionPeriod"] >= 7
 
@@ -64,18 +68,29 @@ def test_a_multi_region_trail_is_logging(settings: LocalSettings) -> None:
 def mysql(settings: LocalSettings, database: str | None = None) -> pymysql.Connection:  # type: ignore[type-arg]
     conn = settings.connection("mysql_default")
     return pymysql.connect(
-        host=conn["host"], port=conn["port"], user=conn["login"], password=conn["password"],
-        database=database, autocommit=True,
+        host=conn["host"],
+        port=conn["port"],
+        user=conn["login"],
+        password=conn["password"],
+        database=database,
+        autocommit=True,
     )
 
 
-def test_customer_database_is_seeded_and_read_only_to_the_backup_user(settings: LocalSettings) -> None:
+def test_customer_database_is_seeded_and_read_only_to_the_backup_user(
+    settings: LocalSettings,
+) -> None:
     with mysql(settings, "customers") as connection, connection.cursor() as cursor:
         counts = {}
         for table in ("customers", "orders", "order_items", "support_tickets"):
             cursor.execute(f"SELECT COUNT(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
-        assert counts == {"customers": 1200, "orders": 3000, "order_items": 6000, "support_tickets": 800}
+        assert counts == {
+            "customers": 1200,
+            "orders": 3000,
+            "order_items": 6000,
+            "support_tickets": 800,
+        }
         with pytest.raises(pymysql.err.OperationalError, match="denied"):
             cursor.execute("DELETE FROM support_tickets")
 
@@ -88,18 +103,36 @@ def test_backup_user_may_create_scratch_restore_databases(settings: LocalSetting
             cursor.execute("CREATE DATABASE not_scratch")
 
 
-def test_git_daemon_serves_the_organisation_with_branches_and_tags(settings: LocalSettings, tmp_path: Path) -> None:
+def test_git_daemon_serves_the_organisation_with_branches_and_tags(
+    settings: LocalSettings, tmp_path: Path
+) -> None:
     github = POLICY.assets.github
     assert github is not None and github.repositories
     base = settings.connection("github_default")["extra"]["git_url"]
     listed = subprocess.run(
         ["git", "ls-remote", f"{base}/{github.organisation}/{github.repositories[0]}.git"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     refs = dict(reversed(line.split("\t")) for line in listed.splitlines())
-    assert {"refs/heads/main", "refs/heads/develop", "refs/heads/feature/login", "refs/tags/v1.0"} <= refs.keys()
+    assert {
+        "refs/heads/main",
+        "refs/heads/develop",
+        "refs/heads/feature/login",
+        "refs/tags/v1.0",
+    } <= refs.keys()
     # The history is deterministic: rebuilding it elsewhere gives the same SHA.
     subprocess.run(["git", "init", "-q", "--bare", str(tmp_path)], check=True)
-    subprocess.run(["git", "--git-dir", str(tmp_path), "fast-import", "--quiet"], input=history(github.repositories[0]).encode(), check=True)
-    rebuilt = subprocess.run(["git", "--git-dir", str(tmp_path), "rev-parse", "refs/heads/main"], capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(
+        ["git", "--git-dir", str(tmp_path), "fast-import", "--quiet"],
+        input=history(github.repositories[0]).encode(),
+        check=True,
+    )
+    rebuilt = subprocess.run(
+        ["git", "--git-dir", str(tmp_path), "rev-parse", "refs/heads/main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert refs["refs/heads/main"] == rebuilt

@@ -68,12 +68,24 @@ REFUSALS = [
     ({"regions.dr": "mars-east-1"}, "regions.dr", "region code"),
     ({"regions.residency_exception": ...}, "regions", "residency_exception"),
     (
-        {"regions.dr": "us-west-2", "regions.production": "us-east-1", "kms_keys": {"us-west-2": "alias/a", "us-east-1": "alias/b"}},
+        {
+            "regions.dr": "us-west-2",
+            "regions.production": "us-east-1",
+            "kms_keys": {"us-west-2": "alias/a", "us-east-1": "alias/b"},
+        },
         "regions",
         "remove the exception",
     ),
-    ({"regions.residency_exception.reason": "short"}, "regions.residency_exception.reason", "at least 20"),
-    ({"kms_keys": {"eu-west-2": "alias/prod"}}, "(top level)", "no key for the dr region eu-west-1"),
+    (
+        {"regions.residency_exception.reason": "short"},
+        "regions.residency_exception.reason",
+        "at least 20",
+    ),
+    (
+        {"kms_keys": {"eu-west-2": "alias/prod"}},
+        "(top level)",
+        "no key for the dr region eu-west-1",
+    ),
     (
         {"kms_keys.eu-west-1": "arn:aws:kms:eu-west-2:123456789012:key/abc"},
         "(top level)",
@@ -85,19 +97,37 @@ REFUSALS = [
     ({"assets.s3.1.dr_bucket": "swl-customer-uploads"}, "assets", "also backed up as a source"),
     ({"assets.s3.0.source": "Bad_Bucket"}, "assets.s3[0].source", "S3 bucket name"),
     ({"assets.s3.1.prefixes": ["../etc/"]}, "assets.s3[1].prefixes", "'..'"),
-    ({"assets.rds.0.instance": "1-starts-with-digit"}, "assets.rds[0].instance", "starting with a letter"),
-    ({"assets.rds.0.database": "customers; DROP TABLE x"}, "assets.rds[0].database", "MySQL database name"),
+    (
+        {"assets.rds.0.instance": "1-starts-with-digit"},
+        "assets.rds[0].instance",
+        "starting with a letter",
+    ),
+    (
+        {"assets.rds.0.database": "customers; DROP TABLE x"},
+        "assets.rds[0].database",
+        "MySQL database name",
+    ),
     ({"assets.github.organisation": "-bad-"}, "assets.github.organisation", "GitHub organisation"),
     ({"assets.github.repositories": ["webapp", "webapp"]}, "assets.github.repositories", "twice"),
-    ({"assets.github.repositories": ["../escape"]}, "assets.github.repositories", "letters, digits"),
+    (
+        {"assets.github.repositories": ["../escape"]},
+        "assets.github.repositories",
+        "letters, digits",
+    ),
     ({"assets": {}}, "assets", "lists no assets"),
-    ({"cloud_services.0.sla_url": "http://insecure"}, "cloud_services[0].sla_url", "https:// address"),
+    (
+        {"cloud_services.0.sla_url": "http://insecure"},
+        "cloud_services[0].sla_url",
+        "https:// address",
+    ),
     ({"retention.keep_forever": True}, "retention", "unknown field(s) keep_forever"),
     ({"retention": ...}, "retention", "required but missing"),
 ]
 
 
-@pytest.mark.parametrize(("change", "field", "hint"), REFUSALS, ids=[r[1] + ":" + r[2] for r in REFUSALS])
+@pytest.mark.parametrize(
+    ("change", "field", "hint"), REFUSALS, ids=[r[1] + ":" + r[2] for r in REFUSALS]
+)
 def test_bad_value_is_refused_naming_file_field_and_fix(
     tmp_path: Path, change: dict[str, Any], field: str, hint: str
 ) -> None:
@@ -136,7 +166,9 @@ def test_missing_file_names_the_path_and_the_setting(tmp_path: Path) -> None:
     assert str(missing) in message and "BACKUP_POLICY_FILE" in message
 
 
-def test_policy_file_can_be_chosen_by_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_policy_file_can_be_chosen_by_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = write(tmp_path, mutated({"retention.minimum_days": 30}))
     monkeypatch.setenv("BACKUP_POLICY_FILE", str(path))
     assert load_policy().retention.minimum_days == 30

@@ -12,7 +12,9 @@ def test_every_region_has_a_two_letter_country() -> None:
 
 
 def test_the_uk_has_a_single_region() -> None:
-    assert [region for region, country in REGION_COUNTRY.items() if country == "GB"] == ["eu-west-2"]
+    assert [region for region, country in REGION_COUNTRY.items() if country == "GB"] == [
+        "eu-west-2"
+    ]
 
 
 def test_same_country_pair_needs_no_exception() -> None:
