@@ -89,6 +89,11 @@ class LocalEvidenceStore:
         os.replace(temporary, path)
         return path
 
+    def get(self, kind: str, asset: str, dag_id: str, run_id: str) -> EvidenceRecord | None:
+        """The record one run wrote for one asset, if any."""
+        path = self._path(kind, asset, dag_id, run_id)
+        return EvidenceRecord.from_json(path.read_text()) if path.exists() else None
+
     def read(self, kind: str, asset: str | None = None) -> list[EvidenceRecord]:
         """Every record of ``kind`` (for one asset, if given), oldest first."""
         records = [EvidenceRecord.from_json(path.read_text()) for path in self._files(kind, asset)]

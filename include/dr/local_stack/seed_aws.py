@@ -18,9 +18,8 @@ from botocore.exceptions import ClientError
 
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.model import BackupPolicy
+from include.dr.tags import OWNER_KEY, OWNER_VALUE, owner_tags
 
-OWNER_TAG = {"Key": "managed-by", "Value": "policy-backup"}
-ALERTS_TOPIC = "backup-alerts"
 TRAIL_NAME = "organisation-trail"
 TRAIL_BUCKET_SUFFIX = "cloudtrail-logs"
 DR_NONCURRENT_DAYS_FLOOR = 30
@@ -50,7 +49,8 @@ def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
         _ensure_dr_bucket(settings, dr, asset.dr_bucket, keys[dr], policy.retention.minimum_days)
     for rds in policy.assets.rds:
         _ensure_rds_instance(settings, policy, rds.instance, rds.database, keys[prod])
-    topic = aws_client(settings, "sns", prod).create_topic(Name=ALERTS_TOPIC)["TopicArn"]
+    _, _, _, topic_region, _, topic_name = policy.alerts.sns_topic_arn.split(":")
+    topic = aws_client(settings, "sns", topic_region).create_topic(Name=topic_name)["TopicArn"]
     trail = _ensure_trail(settings, prod)
     return {"kms_keys": keys, "alerts_topic": topic, "trail": trail}
 
@@ -64,7 +64,7 @@ def _ensure_kms_key(settings: LocalSettings, region: str, alias: str) -> str:
             raise
     key = kms.create_key(
         Description=f"Backup encryption key ({region})",
-        Tags=[{"TagKey": OWNER_TAG["Key"], "TagValue": OWNER_TAG["Value"]}],
+        Tags=[{"TagKey": OWNER_KEY, "TagValue": OWNER_VALUE}],
     )["KeyMetadata"]
     if alias.startswith("alias/"):
         kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
@@ -149,7 +149,7 @@ def _ensure_dr_bucket(
             ]
         },
     )
-    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [OWNER_TAG]})
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": owner_tags()})
 
 
 def _ensure_rds_instance(
@@ -177,7 +177,7 @@ def _ensure_rds_instance(
         BackupRetentionPeriod=policy.retention.minimum_days,
         PreferredBackupWindow=_backup_window_utc(policy),
         PubliclyAccessible=False,
-        Tags=[OWNER_TAG, {"Key": "data-class", "Value": "customer"}],
+        Tags=[{"Key": "data-class", "Value": "customer"}],
     )
 
 

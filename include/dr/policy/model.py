@@ -331,6 +331,22 @@ class CloudService(StrictModel):
         return value
 
 
+class Alerts(StrictModel):
+    """Where failure, missed-window and tamper alerts go."""
+
+    sns_topic_arn: str = Field(description="SNS topic that receives backup alerts.")
+
+    @field_validator("sns_topic_arn")
+    @classmethod
+    def _topic_arn(cls, value: str) -> str:
+        if not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError(
+                "must be an SNS topic ARN such as arn:aws:sns:eu-west-2:123456789012:backup-alerts;"
+                f" found {value!r}"
+            )
+        return value
+
+
 class BackupPolicy(StrictModel):
     """The whole policy file."""
 
@@ -344,6 +360,7 @@ class BackupPolicy(StrictModel):
         description="KMS key (alias, key id or ARN) to encrypt backups with, per region."
     )
     assets: Assets
+    alerts: Alerts
     cloud_services: tuple[CloudService, ...] = ()
 
     @model_validator(mode="after")

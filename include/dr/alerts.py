@@ -1,0 +1,70 @@
+"""Alerts: one message per event through the notifier the policy configures.
+
+Today that is the Amazon provider's SNS notifier, publishing to the policy's
+topic through ``aws_default`` (SNS on the moto server on the local stack).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from include.dr.policy.model import BackupPolicy
+
+ALERTS_CONN_ID = "aws_default"
+
+
+def notifier(policy: BackupPolicy, subject: str, message: str) -> Any:
+    """A ready-to-call notifier for one alert."""
+    from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+    return SnsNotifier(
+        aws_conn_id=ALERTS_CONN_ID,
+        region_name=policy.alerts.sns_topic_arn.split(":")[3],
+        target_arn=policy.alerts.sns_topic_arn,
+        subject=subject[:100],
+        message=message,
+    )
+
+
+def send(policy: BackupPolicy, subject: str, message: str) -> None:
+    """Publish one alert now (from inside a task)."""
+    notifier(policy, subject, message).notify({})
+
+
+def window_deadline(policy: BackupPolicy) -> Any:
+    """A Deadline Alert that fires while a daily run is still going when its window closes.
+
+    Measured from the run's logical date (the window's opening for scheduled runs)
+    plus the window's nominal length; on a clock-change day that is an hour off
+    the wall-clock close, and the completion check still judges exactly.
+    """
+    from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+    from airflow.sdk import (  # type: ignore[attr-defined]  # lazy exports
+        AsyncCallback,
+        DeadlineAlert,
+        DeadlineReference,
+    )
+
+    window = policy.schedule.window
+    length: timedelta = window.length
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=length,
+        callback=AsyncCallback(
+            SnsNotifier,
+            kwargs={
+                "aws_conn_id": ALERTS_CONN_ID,
+                "region_name": policy.alerts.sns_topic_arn.split(":")[3],
+                "target_arn": policy.alerts.sns_topic_arn,
+                "subject": "Backup still running at the end of its window",
+                "message": (
+                    "{{ dag_run.dag_id }} run {{ dag_run.run_id }} is still running at the end "
+                    f"of the backup window ({window.start:%H:%M}-{window.end:%H:%M} "
+                    f"{window.timezone}). The backup will be kept when it finishes; the run "
+                    "will be marked as having breached the window."
+                ),
+            },
+        ),
+        name="backup window end",
+    )

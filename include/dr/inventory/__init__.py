@@ -1,0 +1,35 @@
+"""Inventories of one asset's backups, which the retention operator plans over.
+
+Each kind of backup (RDS snapshots, S3 run manifests, git bundles) has an
+inventory class registered here by name, so the operator can be told which to
+use in a serialisable way: ``inventory="rds_snapshots"`` plus its arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from include.dr.retention import Backup
+
+
+class BackupInventory(Protocol):
+    """Lists an asset's backups and deletes one by id."""
+
+    def list_backups(self) -> list[Backup]: ...
+
+    def delete(self, backup_id: str) -> bool:
+        """Delete the backup; return False when it was already gone."""
+        ...
+
+
+def open_inventory(name: str, **arguments: Any) -> BackupInventory:
+    """Build the inventory registered as ``name``; an unknown name lists the known ones."""
+    from include.dr.inventory.rds_snapshots import RdsSnapshotInventory
+
+    registry: dict[str, Any] = {"rds_snapshots": RdsSnapshotInventory}
+    if name not in registry:
+        raise ValueError(
+            f"unknown backup inventory {name!r}; known inventories: {', '.join(sorted(registry))}"
+        )
+    inventory: BackupInventory = registry[name].open(**arguments)
+    return inventory

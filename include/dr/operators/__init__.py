@@ -1,0 +1,1 @@
+"""Custom operators, each written where the Amazon provider has no equivalent."""

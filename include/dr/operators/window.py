@@ -1,0 +1,125 @@
+"""Operators that hold backup DAGs to the policy's daily window.
+
+No provider operator knows the policy's window, so these are custom. The gate
+waits for the window by deferring to a ``DateTimeTrigger``: while it waits the
+task is ``deferred`` and holds no worker slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.dr.evidence import EvidenceRecord, evidence_store
+from include.dr.operators.run_context import as_flag, logical_time, triggered_by
+from include.dr.policy.loader import load_policy
+from include.dr.window import decide_gate, judge_completion
+
+EVIDENCE_KIND = "window"
+
+
+class BackupWindowGateOperator(BaseOperator):
+    """Pass inside the backup window, wait (deferred) before it, fail after it.
+
+    :param override_window: run outside the window anyway (templated; meant for
+        ``{{ params.override_window }}``). The override is recorded as evidence.
+    """
+
+    template_fields: Sequence[str] = ("override_window",)
+    ui_color = "#d6eaf8"
+
+    def __init__(self, *, override_window: bool | str = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.override_window = override_window
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        return self._decide(context)
+
+    def execute_complete(self, context: Any, event: Any = None) -> dict[str, Any]:
+        return self._decide(context)
+
+    def _decide(self, context: Any) -> dict[str, Any]:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        policy = load_policy()
+        now = datetime.now(UTC)
+        override = as_flag(self.override_window)
+        decision = decide_gate(
+            policy.schedule.window, logical_time(context), now, override=override
+        )
+        self.log.info("Backup window gate: %s", decision.reason)
+        if decision.action == "wait":
+            self.defer(
+                trigger=DateTimeTrigger(moment=decision.window.opens_at),
+                method_name="execute_complete",
+            )
+        details = {
+            "window": decision.window.as_dict(),
+            "gate": decision.action,
+            "gate_checked_at": now.isoformat(),
+            "override": override,
+            "triggered_by": triggered_by(context),
+            "reason": decision.reason,
+        }
+        evidence_store().write(
+            EvidenceRecord(
+                kind=EVIDENCE_KIND,
+                asset=context["dag"].dag_id,
+                dag_id=context["dag"].dag_id,
+                run_id=context["run_id"],
+                outcome="fail" if decision.action == "fail" else "pass",
+                details=details,
+            )
+        )
+        if decision.action == "fail":
+            raise AirflowFailException(decision.reason)
+        return {"gate": decision.action, "override": override, **decision.window.as_dict()}
+
+
+class BackupWindowCompletionOperator(BaseOperator):
+    """Record when the backup work finished against the window; alert if it was late.
+
+    A late backup is never thrown away: the task succeeds, the run's window
+    evidence is marked ``breached``, and one alert goes to the policy's notifier.
+    """
+
+    ui_color = "#d6eaf8"
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from include.dr import alerts
+
+        policy = load_policy()
+        dag_id, run_id = context["dag"].dag_id, context["run_id"]
+        verdict = judge_completion(policy.schedule.window, logical_time(context), datetime.now(UTC))
+        store = evidence_store()
+        gate = store.get(EVIDENCE_KIND, dag_id, dag_id, run_id)
+        details = {
+            **(dict(gate.details) if gate else {"window": verdict.window.as_dict()}),
+            "finished_at": verdict.finished_at.isoformat(),
+            "breached": verdict.breached,
+            "completion": verdict.describe(),
+        }
+        store.write(
+            EvidenceRecord(
+                kind=EVIDENCE_KIND,
+                asset=dag_id,
+                dag_id=dag_id,
+                run_id=run_id,
+                outcome="warn" if verdict.breached else "pass",
+                details=details,
+            )
+        )
+        if verdict.breached:
+            self.log.warning("Backup window breached: %s", verdict.describe())
+            alerts.send(
+                policy,
+                f"Backup window breached: {dag_id}",
+                f"{dag_id} run {run_id} {verdict.describe()}.",
+            )
+        else:
+            self.log.info("Backup window kept: %s", verdict.describe())
+        return {"breached": verdict.breached, "finished_at": verdict.finished_at.isoformat()}
