@@ -7,16 +7,21 @@ at collection time. The local stack itself comes up lazily, through the
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from include.dr.local_stack import stack
 from include.dr.local_stack.airflow_env import airflow_env
 from include.dr.local_stack.settings import LocalSettings, load_settings
+from include.dr.policy.loader import DEFAULT_POLICY_FILE
 from include.dr.project import PROJECT_ROOT, state_dir
 
 STATE = state_dir()
@@ -40,6 +45,7 @@ _link_dags()
 os.environ.update(airflow_env(TEST_HOME, parallelism=4))
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(TEST_DAGS)
 os.environ["BACKUP_EVIDENCE_DIR"] = str(STATE / "evidence-test")
+os.environ["BACKUP_RETRY_DELAY_SECONDS"] = "0.5"  # retries still happen, just quickly
 shutil.rmtree(STATE / "evidence-test", ignore_errors=True)
 
 
@@ -66,9 +72,78 @@ def airflow_db() -> None:
     db.initdb()
 
 
-@pytest.fixture(scope="session")
-def dag_bag(airflow_db: None):  # type: ignore[no-untyped-def]
-    """Every DAG of the test DAGs folder, parsed once."""
-    from airflow.dag_processing.dagbag import DagBag
+class FreshDags:
+    """Hands out a newly parsed DAG for every run.
 
-    return DagBag(dag_folder=str(TEST_DAGS))
+    dag.test() leaves state on the DAG object it ran (a run_conf sticks as the params'
+    defaults, and task start dates move), so reusing one object across runs makes later
+    runs silently differ. Parsing the one file again costs about a second.
+    """
+
+    def get_dag(self, dag_id: str) -> Any:
+        from airflow.dag_processing.dagbag import DagBag
+
+        for path in TEST_DAGS.glob("*.py"):
+            if f'dag_id="{dag_id}"' in path.read_text():
+                bag = DagBag(dag_folder=str(path))
+                assert bag.import_errors == {}, bag.import_errors
+                return bag.get_dag(dag_id)
+        raise LookupError(f"no DAG file declares dag_id={dag_id!r} in {TEST_DAGS}")
+
+
+@pytest.fixture(scope="session")
+def dag_bag(airflow_db: None) -> FreshDags:
+    """A freshly parsed DAG per ``get_dag`` call, from the test DAGs folder."""
+    return FreshDags()
+
+
+@pytest.fixture
+def use_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, Any]]:
+    """Put a changed copy of the shipped policy in force: ``use_policy(lambda p: ...)``."""
+
+    def write(change: Callable[[dict[str, Any]], None] = lambda policy: None) -> dict[str, Any]:
+        policy = copy.deepcopy(yaml.safe_load(DEFAULT_POLICY_FILE.read_text()))
+        change(policy)
+        path = tmp_path / "policy.yaml"
+        path.write_text(yaml.safe_dump(policy))
+        monkeypatch.setenv("BACKUP_POLICY_FILE", str(path))
+        return policy
+
+    return write
+
+
+def noon_zone() -> str:
+    """A fixed-offset zone in which it is now about noon, so windows never straddle midnight."""
+    offset = 12 - datetime.now(UTC).hour  # Etc/GMT-N is N hours *ahead* of UTC
+    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+@pytest.fixture
+def use_window(use_policy: Callable[..., dict[str, Any]]) -> Callable[[str, str], None]:
+    """Put in force a window given in local time of a zone where it is now about noon."""
+
+    def write(start: str, end: str) -> None:
+        zone = noon_zone()
+
+        def change(policy: dict[str, Any]) -> None:
+            policy["schedule"]["window"] = {"start": start, "end": end, "timezone": zone}
+
+        use_policy(change)
+
+    return write
+
+
+def deferred_tasks(dag_id: str, run_id: str) -> dict[str, str]:
+    """Task id -> trigger class of every task of a run that waited in a trigger."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = (
+            session.query(TaskInstance.task_id, Trigger.classpath)
+            .join(Trigger, TaskInstance.trigger_id == Trigger.id)
+            .filter(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+            .all()
+        )
+    return {task_id: classpath for task_id, classpath in rows}

@@ -68,3 +68,28 @@ def window_deadline(policy: BackupPolicy) -> Any:
         ),
         name="backup window end",
     )
+
+
+def on_run_failure(context: Any) -> None:
+    """DAG-level failure callback: record the failed run and send one alert for it."""
+    from include.dr.evidence import EvidenceRecord, evidence_store
+    from include.dr.policy.loader import load_policy
+
+    dag_run = context["dag_run"]
+    dag_id, run_id = dag_run.dag_id, dag_run.run_id
+    reason = str(context.get("reason") or "a task failed")
+    evidence_store().write(
+        EvidenceRecord(
+            kind="run_failure",
+            asset=dag_id,
+            dag_id=dag_id,
+            run_id=run_id,
+            outcome="fail",
+            details={"reason": reason},
+        )
+    )
+    send(
+        load_policy(),
+        f"Backup run failed: {dag_id}",
+        f"{dag_id} run {run_id} failed ({reason}); its failed tasks are red in the Airflow UI.",
+    )

@@ -6,6 +6,7 @@ one place moves every DAG.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,12 +16,15 @@ from include.dr.policy.model import BackupWindow
 
 OWNER = "backup-operations"
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
+# A transient fault (throttling, a dropped connection) is retried with backoff; a
+# fault that retrying cannot mend fails at once (AirflowFailException).
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("BACKUP_RETRY_DELAY_SECONDS", "60")))
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "retries": 3,
-    "retry_delay": timedelta(minutes=1),
+    "retry_delay": RETRY_DELAY,
     "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=20),
+    "max_retry_delay": RETRY_DELAY * 20,
 }
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from include.dr.aws_clients import ClientFactory
 from include.dr.evidence import EvidenceRecord, evidence_store
-from include.dr.policy.model import BackupPolicy
+from include.dr.kms import KeyUnavailable, resolve_key
+from include.dr.policy.model import BackupPolicy, BackupWindow
+from include.dr.rds.backup_window import rds_window_for, rds_window_inside
 
 
 @dataclass(frozen=True)
@@ -42,25 +45,18 @@ def check_kms_key(kms: Any, region: str, key: str) -> Check:
     """The policy's key for ``region`` exists there and is enabled."""
     expected = f"KMS key {key} enabled in {region}"
     try:
-        meta = kms.describe_key(KeyId=key)["KeyMetadata"]
-    except ClientError as exc:
+        arn = resolve_key(kms, key, region)
+    except KeyUnavailable as exc:
         return Check(
             "kms_key",
             key,
             False,
             expected,
-            f"{_error_code(exc)} in {region}",
-            f"create the key in {region} and point the alias {key} at it, or fix kms_keys",
+            str(exc),
+            f"create or enable {key} in {region}, or correct kms_keys.{region}; "
+            "backups cannot be encrypted without it",
         )
-    state = meta.get("KeyState", "Enabled" if meta.get("Enabled") else "Disabled")
-    return Check(
-        "kms_key",
-        meta["Arn"],
-        state == "Enabled",
-        expected,
-        f"key state {state}",
-        "" if state == "Enabled" else f"enable the key {meta['Arn']}; backups cannot be encrypted",
-    )
+    return Check("kms_key", arn, True, expected, "key state Enabled")
 
 
 def bucket_region(s3: Any, bucket: str) -> str:
@@ -131,8 +127,10 @@ def check_dr_bucket_protection(s3: Any, bucket: str) -> list[Check]:
     return checks
 
 
-def check_rds_instance(rds: Any, instance: str, minimum_retention_days: int) -> list[Check]:
-    """The instance exists, is encrypted and keeps automated backups for the policy minimum."""
+def check_rds_instance(
+    rds: Any, instance: str, minimum_retention_days: int, window: BackupWindow, year: int
+) -> list[Check]:
+    """The instance exists, is encrypted, and keeps its own backups as the policy asks."""
     try:
         found = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]
     except ClientError as exc:
@@ -148,6 +146,9 @@ def check_rds_instance(rds: Any, instance: str, minimum_retention_days: int) -> 
         ]
     encrypted = bool(found.get("StorageEncrypted"))
     retention = int(found.get("BackupRetentionPeriod", 0))
+    preferred = str(found.get("PreferredBackupWindow", ""))
+    inside = bool(preferred) and rds_window_inside(window, preferred, year)
+    policy_window = f"{window.start:%H:%M}-{window.end:%H:%M} {window.timezone}"
     return [
         Check(
             "rds_instance",
@@ -175,9 +176,33 @@ def check_rds_instance(rds: Any, instance: str, minimum_retention_days: int) -> 
             f"{retention} days",
             ""
             if retention >= minimum_retention_days
-            else f"set BackupRetentionPeriod to {minimum_retention_days} or more",
+            else f"set BackupRetentionPeriod to {minimum_retention_days} or more "
+            "(or set fix_drift: true for this instance in the policy file)",
+        ),
+        Check(
+            "rds_backup_window",
+            instance,
+            inside,
+            f"automated backup window inside {policy_window}",
+            f"{preferred or 'none'} UTC",
+            ""
+            if inside
+            else f"set PreferredBackupWindow to {rds_window_for(window, year)} "
+            "(UTC), or set fix_drift: true for this instance in the policy file",
         ),
     ]
+
+
+def fix_rds_drift(
+    rds: Any, instance: str, minimum_retention_days: int, window: BackupWindow, year: int
+) -> dict[str, Any]:
+    """Set the instance's backup retention and window to the policy's (fix_drift only)."""
+    changes = {
+        "BackupRetentionPeriod": minimum_retention_days,
+        "PreferredBackupWindow": rds_window_for(window, year),
+    }
+    rds.modify_db_instance(DBInstanceIdentifier=instance, ApplyImmediately=True, **changes)
+    return changes
 
 
 def production_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check]:
@@ -189,8 +214,11 @@ def production_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check
         check_bucket_region(s3, asset.source, region, "source") for asset in policy.assets.s3
     ]
     rds = client("rds", region)
+    year = datetime.now(UTC).year
     for asset in policy.assets.rds:
-        checks += check_rds_instance(rds, asset.instance, policy.retention.minimum_days)
+        checks += check_rds_instance(
+            rds, asset.instance, policy.retention.minimum_days, policy.schedule.window, year
+        )
     return checks
 
 
@@ -199,11 +227,11 @@ def dr_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check]:
     region = policy.regions.dr
     checks = [check_kms_key(client("kms", region), region, policy.kms_key(region))]
     s3 = client("s3", region)
-    for asset in policy.assets.s3:
-        located = check_bucket_region(s3, asset.dr_bucket, region, "dr")
+    for bucket in policy.assets.dr_buckets:
+        located = check_bucket_region(s3, bucket, region, "dr")
         checks.append(located)
         if located.passed:
-            checks += check_dr_bucket_protection(s3, asset.dr_bucket)
+            checks += check_dr_bucket_protection(s3, bucket)
     return checks
 
 

@@ -5,41 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from include.dr.evidence import evidence_store
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
-from include.dr.policy.loader import DEFAULT_POLICY_FILE
 from include.dr.tags import COMPLETED_KEY, OWNER_KEY, OWNER_VALUE, VERIFIED_KEY
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
 
-@pytest.fixture
-def use_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
-    """Write a policy whose window is given in a zone where it is now about noon."""
-    now = datetime.now(UTC)
-    offset = 12 - now.hour  # Etc/GMT-N is N hours *ahead* of UTC
-    zone = "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-
-    def write(start: str, end: str) -> None:
-        policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
-        policy["schedule"]["window"] = {"start": start, "end": end, "timezone": zone}
-        path = tmp_path / "policy.yaml"
-        path.write_text(yaml.safe_dump(policy))
-        monkeypatch.setenv("BACKUP_POLICY_FILE", str(path))
-
-    return write
-
-
 def run_probe(dag_bag: Any, dag_id: str, **conf: Any) -> Any:
     """dag.test() with every param given: a run_conf sticks to the DAG object for later runs."""
-    defaults = {"window_probe": {"override_window": False}, "retention_probe": {"dry_run": False}}
+    defaults = {
+        "window_probe": {"override_window": False},
+        "retention_probe": {"dry_run": False, "instance": "swl-customers-prod"},
+    }
     return dag_bag.get_dag(dag_id).test(run_conf={**defaults[dag_id], **conf})
 
 
@@ -108,63 +91,59 @@ def test_gate_defers_until_the_window_opens(
     assert record.details["gate"] == "pass"
 
 
-def make_snapshot(rds: Any, snapshot_id: str, tags: dict[str, str]) -> None:
-    rds.create_db_snapshot(
-        DBInstanceIdentifier="swl-customers-prod",
-        DBSnapshotIdentifier=snapshot_id,
-        Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
-    )
-
-
 def test_retention_deletes_only_what_the_policy_allows(
     dag_bag: Any, settings: LocalSettings
 ) -> None:
     rds = aws_client(settings, "rds", "eu-west-2")
     stamp = datetime.now(UTC).strftime("%H%M%S%f")
+    instance = f"retention-probe-{stamp}"  # its own instance: no other test's snapshots
+    rds.create_db_instance(
+        DBInstanceIdentifier=instance,
+        Engine="mysql",
+        DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20,
+        MasterUsername="probe",
+        MasterUserPassword="not-a-secret-moto",
+    )
     ours = {OWNER_KEY: OWNER_VALUE}
-    make_snapshot(rds, f"ret-{stamp}-verified-a", {**ours, VERIFIED_KEY: "true"})
-    make_snapshot(rds, f"ret-{stamp}-verified-b", {**ours, VERIFIED_KEY: "true"})
-    make_snapshot(rds, f"ret-{stamp}-verified-c", {**ours, VERIFIED_KEY: "true"})
-    make_snapshot(rds, f"ret-{stamp}-foreign", {"owner": "someone-else"})
-    # Completion times say how old each backup is; a, b, c are a month old, d is new.
-    for name, age in (("verified-a", 31), ("verified-b", 30), ("verified-c", 29)):
-        arn = rds.describe_db_snapshots(DBSnapshotIdentifier=f"ret-{stamp}-{name}")["DBSnapshots"][
-            0
-        ]["DBSnapshotArn"]
-        completed = (datetime.now(UTC) - timedelta(days=age)).isoformat()
-        rds.add_tags_to_resource(
-            ResourceName=arn, Tags=[{"Key": COMPLETED_KEY, "Value": completed}]
+    ages = {"verified-a": 31, "verified-b": 30, "verified-c": 29, "foreign": 40, "young": None}
+    for name, age in ages.items():
+        tags = {"owner": "someone-else"} if name == "foreign" else dict(ours)
+        if name.startswith("verified"):
+            tags[VERIFIED_KEY] = "true"
+        if age is not None:
+            tags[COMPLETED_KEY] = (datetime.now(UTC) - timedelta(days=age)).isoformat()
+        rds.create_db_snapshot(
+            DBInstanceIdentifier=instance,
+            DBSnapshotIdentifier=f"{instance}-{name}",
+            Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
         )
-    make_snapshot(rds, f"ret-{stamp}-young", ours)
-    planned = run_probe(dag_bag, "retention_probe", dry_run=True)
-    assert planned.state == "success"
-    still_there = {
-        s["DBSnapshotIdentifier"]
-        for s in rds.describe_db_snapshots(DBInstanceIdentifier="swl-customers-prod")["DBSnapshots"]
-    }
-    assert f"ret-{stamp}-verified-a" in still_there  # a dry run deletes nothing
 
-    run = run_probe(dag_bag, "retention_probe")
+    def remaining() -> set[str]:
+        found = rds.describe_db_snapshots(DBInstanceIdentifier=instance, SnapshotType="manual")
+        return {
+            s["DBSnapshotIdentifier"].removeprefix(f"{instance}-") for s in found["DBSnapshots"]
+        }
+
+    planned = run_probe(dag_bag, "retention_probe", instance=instance, dry_run=True)
+    assert planned.state == "success"
+    assert remaining() == set(ages)  # a dry run deletes nothing
+
+    run = run_probe(dag_bag, "retention_probe", instance=instance)
     assert run.state == "success"
-    left = {
-        s["DBSnapshotIdentifier"]
-        for s in rds.describe_db_snapshots(DBInstanceIdentifier="swl-customers-prod")["DBSnapshots"]
+    # keep_verified is 2 in the shipped policy: b and c stay, a (oldest verified) goes;
+    # the foreign snapshot is older still, but not ours.
+    assert remaining() == {"verified-b", "verified-c", "foreign", "young"}
+    record = evidence_store().get("retention", f"rds/{instance}", "retention_probe", run.run_id)
+    assert record.details["status"] == "done"
+    assert record.details["deleted"] == [f"{instance}-verified-a"]
+    reasons = {
+        d["backup_id"].removeprefix(f"{instance}-"): d["reason"] for d in record.details["plan"]
     }
-    # keep_verified is 2 in the shipped policy: b and c stay, a (oldest verified) goes.
-    assert f"ret-{stamp}-verified-a" not in left
-    assert {
-        f"ret-{stamp}-verified-b",
-        f"ret-{stamp}-verified-c",
-        f"ret-{stamp}-foreign",
-        f"ret-{stamp}-young",
-    } <= left
-    record = evidence_store().get(
-        "retention", "rds/swl-customers-prod", "retention_probe", run.run_id
-    )
-    assert (
-        record.details["status"] == "done"
-        and f"ret-{stamp}-verified-a" in record.details["deleted"]
-    )
-    reasons = {d["backup_id"]: d["reason"] for d in record.details["plan"]}
-    assert "no owner tag" in reasons[f"ret-{stamp}-foreign"]
-    assert "younger than the policy minimum" in reasons[f"ret-{stamp}-young"]
+    assert "no owner tag" in reasons["foreign"]
+    assert "younger than the policy minimum" in reasons["young"]
+    assert "newest 2 verified" in reasons["verified-c"]
+
+    again = run_probe(dag_bag, "retention_probe", instance=instance)
+    assert again.state == "success"
+    assert remaining() == {"verified-b", "verified-c", "foreign", "young"}

@@ -24,9 +24,13 @@ class BackupInventory(Protocol):
 
 def open_inventory(name: str, **arguments: Any) -> BackupInventory:
     """Build the inventory registered as ``name``; an unknown name lists the known ones."""
+    from include.dr.inventory.rds_dumps import RdsDumpInventory
     from include.dr.inventory.rds_snapshots import RdsSnapshotInventory
 
-    registry: dict[str, Any] = {"rds_snapshots": RdsSnapshotInventory}
+    registry: dict[str, Any] = {
+        "rds_snapshots": RdsSnapshotInventory,
+        "rds_dumps": RdsDumpInventory,
+    }
     if name not in registry:
         raise ValueError(
             f"unknown backup inventory {name!r}; known inventories: {', '.join(sorted(registry))}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import boto3
@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.model import BackupPolicy
+from include.dr.rds.backup_window import rds_window_for
 from include.dr.tags import OWNER_KEY, OWNER_VALUE, owner_tags
 
 TRAIL_NAME = "organisation-trail"
@@ -49,6 +50,7 @@ def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
         _ensure_dr_bucket(settings, dr, asset.dr_bucket, keys[dr], policy.retention.minimum_days)
     for rds in policy.assets.rds:
         _ensure_rds_instance(settings, policy, rds.instance, rds.database, keys[prod])
+        _ensure_dr_bucket(settings, dr, rds.dr_bucket, keys[dr], policy.retention.minimum_days)
     _, _, _, topic_region, _, topic_name = policy.alerts.sns_topic_arn.split(":")
     topic = aws_client(settings, "sns", topic_region).create_topic(Name=topic_name)["TopicArn"]
     trail = _ensure_trail(settings, prod)
@@ -175,19 +177,10 @@ def _ensure_rds_instance(
         StorageEncrypted=True,
         KmsKeyId=key_arn,
         BackupRetentionPeriod=policy.retention.minimum_days,
-        PreferredBackupWindow=_backup_window_utc(policy),
+        PreferredBackupWindow=rds_window_for(policy.schedule.window, date.today().year),
         PubliclyAccessible=False,
         Tags=[{"Key": "data-class", "Value": "customer"}],
     )
-
-
-def _backup_window_utc(policy: BackupPolicy) -> str:
-    """A 30-minute RDS backup window starting 10 minutes into the policy window (in UTC)."""
-    window = policy.schedule.window
-    local = datetime.combine(date(2026, 1, 15), window.start, tzinfo=window.zone)
-    start = (local + timedelta(minutes=10)).astimezone(UTC)
-    end = start + timedelta(minutes=30)
-    return f"{start:%H:%M}-{end:%H:%M}"
 
 
 def _ensure_trail(settings: LocalSettings, region: str) -> str:

@@ -189,9 +189,28 @@ class Regions(StrictModel):
         return judge_residency(self.production, self.dr, reason)
 
 
+def _check_bucket_name(value: str) -> str:
+    if not _S3_BUCKET.fullmatch(value):
+        raise ValueError(
+            "must be an S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens, "
+            f"starting and ending with a letter or digit; found {value!r}"
+        )
+    return value
+
+
 class RdsAsset(StrictModel):
     instance: str = Field(description="RDS DB instance identifier in the production region.")
     database: str = Field(description="MySQL database (schema) holding the customer data.")
+    dr_bucket: str = Field(
+        description="Versioned, SSE-KMS bucket in the DR region for dumps and manifests."
+    )
+    fix_drift: bool = Field(
+        default=False,
+        description="Let the backup DAG set the instance's backup retention and window "
+        "to the policy's when they drift; otherwise drift fails the preflight.",
+    )
+
+    _dr_bucket_name = field_validator("dr_bucket")(_check_bucket_name)
 
     @field_validator("instance")
     @classmethod
@@ -211,15 +230,6 @@ class RdsAsset(StrictModel):
                 f"must be a MySQL database name of 1-64 letters, digits or _; found {value!r}"
             )
         return value
-
-
-def _check_bucket_name(value: str) -> str:
-    if not _S3_BUCKET.fullmatch(value):
-        raise ValueError(
-            "must be an S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens, "
-            f"starting and ending with a letter or digit; found {value!r}"
-        )
-    return value
 
 
 class S3Asset(StrictModel):
@@ -296,17 +306,22 @@ class Assets(StrictModel):
         instances = [asset.instance for asset in self.rds]
         _refuse_repeats("rds instance", instances)
         _refuse_repeats("s3 source bucket", [asset.source for asset in self.s3])
-        _refuse_repeats("s3 dr_bucket", [asset.dr_bucket for asset in self.s3])
+        _refuse_repeats("dr_bucket", list(self.dr_buckets))
         sources = {asset.source for asset in self.s3}
-        for asset in self.s3:
-            if asset.dr_bucket in sources:
+        for bucket in self.dr_buckets:
+            if bucket in sources:
                 raise ValueError(
-                    f"dr_bucket {asset.dr_bucket!r} is also backed up as a source; "
+                    f"dr_bucket {bucket!r} is also backed up as a source; "
                     "a DR bucket must hold backups only"
                 )
         if not (self.rds or self.s3 or self.github):
             raise ValueError("lists no assets; name at least one rds, s3 or github asset")
         return self
+
+    @property
+    def dr_buckets(self) -> tuple[str, ...]:
+        """Every DR bucket the policy writes backups to."""
+        return tuple(a.dr_bucket for a in self.s3) + tuple(a.dr_bucket for a in self.rds)
 
 
 def _refuse_repeats(what: str, names: list[str]) -> None:

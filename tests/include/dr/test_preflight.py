@@ -65,13 +65,34 @@ def test_missing_kms_key_fails() -> None:
 
 
 def test_missing_rds_instance_fails_with_a_fix() -> None:
-    [check] = check_rds_instance(PROD("rds", "eu-west-2"), "no-such-db", 7)
+    [check] = check_rds_instance(
+        PROD("rds", "eu-west-2"), "no-such-db", 7, POLICY.schedule.window, 2026
+    )
     assert not check.passed and "DBInstanceNotFound" in check.found
 
 
 def test_short_automated_backup_retention_fails() -> None:
     checks = {
-        c.name: c for c in check_rds_instance(PROD("rds", "eu-west-2"), "swl-customers-prod", 35)
+        c.name: c
+        for c in check_rds_instance(
+            PROD("rds", "eu-west-2"), "swl-customers-prod", 35, POLICY.schedule.window, 2026
+        )
     }
     assert not checks["rds_backup_retention"].passed
     assert "35" in checks["rds_backup_retention"].fix
+
+
+def test_backup_window_outside_the_policy_window_is_drift() -> None:
+    from include.dr.policy.model import BackupWindow
+
+    evening = BackupWindow.model_validate(
+        {"start": "18:00", "end": "20:00", "timezone": "Europe/London"}
+    )
+    checks = {
+        c.name: c
+        for c in check_rds_instance(
+            PROD("rds", "eu-west-2"), "swl-customers-prod", 7, evening, 2026
+        )
+    }
+    assert not checks["rds_backup_window"].passed
+    assert "18:00-18:30" in checks["rds_backup_window"].fix

@@ -94,6 +94,12 @@ REFUSALS = [
     ({"kms_keys.eu-west-1": "my key"}, "(top level)", "KMS alias"),
     ({"assets.s3.0.dr_bucket": "swl-customer-uploads"}, "assets.s3[0]", "separate bucket"),
     ({"assets.s3.1.dr_bucket": "swl-customer-uploads-dr"}, "assets", "listed twice"),
+    (
+        {"assets.rds.0.dr_bucket": "swl-system-data-dr"},
+        "assets",
+        "dr_bucket swl-system-data-dr is listed twice",
+    ),
+    ({"assets.rds.0.dr_bucket": "swl-system-data"}, "assets", "also backed up as a source"),
     ({"assets.s3.1.dr_bucket": "swl-customer-uploads"}, "assets", "also backed up as a source"),
     ({"assets.s3.0.source": "Bad_Bucket"}, "assets.s3[0].source", "S3 bucket name"),
     ({"assets.s3.1.prefixes": ["../etc/"]}, "assets.s3[1].prefixes", "'..'"),

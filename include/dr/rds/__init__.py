@@ -1,0 +1,1 @@
+"""The daily RDS MySQL backup: names, preflight, manifest, snapshots and the logical dump."""

@@ -1,0 +1,291 @@
+"""The steps of the daily RDS backup, one function each, called by the DAG's tasks.
+
+Each step takes the instance's *plan* (a small dict that travels between tasks
+through XCom), does one thing, and returns the plan with its own facts added.
+Each is idempotent for the run's day: it finds and reuses what an earlier try
+made rather than making a second one.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+from botocore.exceptions import ClientError
+
+from include.dr.evidence import EvidenceRecord, evidence_store
+from include.dr.kms import resolve_key
+from include.dr.policy.model import BackupPolicy
+from include.dr.preflight import Check, check_rds_instance, fix_rds_drift
+from include.dr.rds.dump import DumpResult, stream_dump
+from include.dr.rds.manifest import manifest_bytes, take_manifest
+from include.dr.rds.naming import dump_key, manifest_key, snapshot_id
+from include.dr.tags import COMPLETED_KEY, OWNER_KEY, OWNER_VALUE, VERIFIED_KEY, as_mapping
+from include.dr.window import run_window
+
+EVIDENCE_KIND = "rds_backup"
+DRIFT_CHECKS = {"rds_backup_retention", "rds_backup_window"}
+
+
+class RdsBackupFailed(AirflowFailException):
+    """A step found the backup cannot be made or trusted; the message says what to do.
+
+    Retrying cannot help (the instance is missing, a key is wrong, a copy is not what
+    it should be), so the task fails at once rather than retrying."""
+
+
+def asset_name(instance: str) -> str:
+    return f"rds/{instance}"
+
+
+def plan_backups(policy: BackupPolicy, logical_time: datetime) -> list[dict[str, Any]]:
+    """One plan per RDS instance in the policy, named from the run's window day."""
+    day = run_window(policy.schedule.window, logical_time).day
+    return [
+        {
+            "instance": asset.instance,
+            "database": asset.database,
+            "dr_bucket": asset.dr_bucket,
+            "fix_drift": asset.fix_drift,
+            "day": day.isoformat(),
+            "snapshot_id": snapshot_id(asset.instance, day),
+            "manifest_key": manifest_key(asset.instance, day),
+            "dump_key": dump_key(asset.instance, day, asset.database),
+            "production_region": policy.regions.production,
+            "dr_region": policy.regions.dr,
+            "dr_kms_key": policy.kms_key(policy.regions.dr),
+        }
+        for asset in policy.assets.rds
+    ]
+
+
+def preflight(plan: dict[str, Any], policy: BackupPolicy, rds: Any) -> dict[str, Any]:
+    """Check the instance; fix drift only where the policy allows it; fail on the rest."""
+    window, minimum = policy.schedule.window, policy.retention.minimum_days
+    year = datetime.fromisoformat(plan["day"]).year
+    checks = check_rds_instance(rds, plan["instance"], minimum, window, year)
+    fixed: dict[str, Any] = {}
+    drifted = {c.name for c in checks if not c.passed} & DRIFT_CHECKS
+    if drifted and plan["fix_drift"]:
+        fixed = fix_rds_drift(rds, plan["instance"], minimum, window, year)
+        checks = [c for c in checks if c.name not in drifted] + [
+            Check(c.name, c.resource, True, c.expected, f"fixed: {fixed}")
+            for c in checks
+            if c.name in drifted
+        ]
+    failed = [c for c in checks if not c.passed]
+    result = {**plan, "preflight": [c.as_dict() for c in checks], "drift_fixed": fixed}
+    if failed:
+        raise RdsBackupFailed(
+            f"preflight of RDS instance {plan['instance']} failed: "
+            + "; ".join(f"{c.name}: found {c.found}; {c.fix}" for c in failed)
+        )
+    return result
+
+
+def store_manifest(plan: dict[str, Any], connection: Any, s3: Any, kms: Any) -> dict[str, Any]:
+    """Describe the live database and store the manifest, encrypted, in the DR bucket."""
+    bucket, key = plan["dr_bucket"], plan["manifest_key"]
+    existing = _head(s3, bucket, key)
+    if existing is not None:
+        manifest = _read_json(s3, bucket, key)
+        version = existing.get("VersionId")
+    else:
+        manifest = take_manifest(connection, plan["database"])
+        manifest["instance"] = plan["instance"]
+        version = s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=manifest_bytes(manifest),
+            ContentType="application/json",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=resolve_key(kms, plan["dr_kms_key"], plan["dr_region"]),
+            Tagging=_tagging(plan, verified=True),
+        ).get("VersionId")
+    tables = manifest["tables"]
+    return {
+        **plan,
+        "manifest": {
+            "key": key,
+            "version_id": version,
+            "taken_at": manifest["taken_at"],
+            "tables": len(tables),
+            "rows": sum(t["row_count"] for t in tables.values()),
+        },
+    }
+
+
+def verify_copy(plan: dict[str, Any], rds_dr: Any, kms_dr: Any) -> dict[str, Any]:
+    """The DR copy is available, in the DR region, encrypted with the DR key, and ours;
+    then both snapshots are tagged verified, with their completion time."""
+    from include.dr.operators.rds import describe_snapshot
+
+    copy = describe_snapshot(rds_dr, plan["snapshot_id"])
+    expected_key = resolve_key(kms_dr, plan["dr_kms_key"], plan["dr_region"])
+    problems = []
+    if copy is None:
+        problems.append("the copy does not exist")
+    else:
+        tags = as_mapping(
+            rds_dr.list_tags_for_resource(ResourceName=copy["DBSnapshotArn"])["TagList"]
+        )
+        if copy.get("Status") != "available":
+            problems.append(f"status is {copy.get('Status')}")
+        if not copy.get("Encrypted"):
+            problems.append("it is not encrypted")
+        if copy.get("KmsKeyId") != expected_key:
+            problems.append(f"it is encrypted with {copy.get('KmsKeyId')}, not {expected_key}")
+        if f":{plan['dr_region']}:" not in copy["DBSnapshotArn"]:
+            problems.append(f"it is not in {plan['dr_region']}")
+        if tags.get(OWNER_KEY) != OWNER_VALUE:
+            problems.append("it lacks the owner tag")
+    if problems:
+        raise RdsBackupFailed(
+            f"DR copy {plan['snapshot_id']} failed verification: {'; '.join(problems)}. "
+            "It is not tagged verified, so retention keeps the older verified copies."
+        )
+    completed = datetime.now(UTC).isoformat()
+    mark_verified(rds_dr, plan["copy"]["arn"], completed)
+    return {**plan, "copy_verified_at": completed}
+
+
+def mark_verified(rds: Any, snapshot_arn: str, completed: str) -> None:
+    """Tag a snapshot verified, with the completion time retention measures age from."""
+    rds.add_tags_to_resource(
+        ResourceName=snapshot_arn,
+        Tags=[{"Key": VERIFIED_KEY, "Value": "true"}, {"Key": COMPLETED_KEY, "Value": completed}],
+    )
+
+
+def store_dump(
+    plan: dict[str, Any], connection: Mapping[str, Any], s3: Any, kms: Any
+) -> dict[str, Any]:
+    """Stream the logical dump into the DR bucket once per day, then verify and tag it."""
+    bucket, key = plan["dr_bucket"], plan["dump_key"]
+    key_arn = resolve_key(kms, plan["dr_kms_key"], plan["dr_region"])
+    existing = _head(s3, bucket, key)
+    if existing is not None:
+        tags = as_mapping(s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"])
+        facts = {
+            "key": key,
+            "version_id": existing.get("VersionId"),
+            "bytes_compressed": existing["ContentLength"],
+            "bytes_raw": int(tags.get("bytes-raw", 0)),
+            "sha256": tags.get("sha256"),
+            "reused": True,
+        }
+    else:
+        result: DumpResult = stream_dump(
+            s3,
+            connection=connection,
+            database=plan["database"],
+            bucket=bucket,
+            key=key,
+            kms_key_arn=key_arn,
+            tags=_tagging(plan, verified=False),
+        )
+        facts = {**result.as_dict(), "reused": False}
+    head = s3.head_object(Bucket=bucket, Key=key)
+    problems = []
+    if head.get("ServerSideEncryption") != "aws:kms" or head.get("SSEKMSKeyId") != key_arn:
+        problems.append(f"encrypted with {head.get('SSEKMSKeyId')}, not {key_arn}")
+    if head["ContentLength"] != facts["bytes_compressed"] or not facts["bytes_compressed"]:
+        problems.append(f"{head['ContentLength']} bytes stored, {facts['bytes_compressed']} sent")
+    if problems:
+        raise RdsBackupFailed(
+            f"dump s3://{bucket}/{key} failed verification: {'; '.join(problems)}"
+        )
+    s3.put_object_tagging(
+        Bucket=bucket,
+        Key=key,
+        Tagging={
+            "TagSet": [
+                {"Key": k, "Value": str(v)}
+                for k, v in {
+                    **_tags(plan, verified=True),
+                    "sha256": facts["sha256"],
+                    "bytes-raw": facts["bytes_raw"],
+                }.items()
+            ]
+        },
+    )
+    return {**plan, "dump": {**facts, "kms_key_arn": key_arn}}
+
+
+def record_backup(plan: dict[str, Any], dag_id: str, run_id: str) -> EvidenceRecord:
+    """The run's evidence for one instance: every id, size, key and time the steps found."""
+    record = EvidenceRecord(
+        kind=EVIDENCE_KIND,
+        asset=asset_name(plan["instance"]),
+        dag_id=dag_id,
+        run_id=run_id,
+        outcome="pass",
+        details=plan,
+    )
+    evidence_store().write(record)
+    return record
+
+
+def retention_targets(
+    plans: list[dict[str, Any]], aws_conn_ids: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Where retention applies per instance: the snapshots in both regions, and the dumps."""
+    targets = []
+    for plan in plans:
+        instance = plan["instance"]
+        for side, region in (("production", plan["production_region"]), ("dr", plan["dr_region"])):
+            targets.append(
+                {
+                    "asset": f"{asset_name(instance)}@{region}",
+                    "inventory": "rds_snapshots",
+                    "inventory_args": {
+                        "instance": instance,
+                        "aws_conn_id": aws_conn_ids[side],
+                        "region_name": region,
+                    },
+                }
+            )
+        targets.append(
+            {
+                "asset": f"{asset_name(instance)}/dumps",
+                "inventory": "rds_dumps",
+                "inventory_args": {
+                    "instance": instance,
+                    "bucket": plan["dr_bucket"],
+                    "aws_conn_id": aws_conn_ids["dr"],
+                    "region_name": plan["dr_region"],
+                },
+            }
+        )
+    return targets
+
+
+def _tags(plan: Mapping[str, Any], *, verified: bool) -> dict[str, str]:
+    tags = {OWNER_KEY: OWNER_VALUE, "backup-day": plan["day"], "instance": plan["instance"]}
+    if verified:
+        tags |= {VERIFIED_KEY: "true", COMPLETED_KEY: datetime.now(UTC).isoformat()}
+    return tags
+
+
+def _tagging(plan: Mapping[str, Any], *, verified: bool) -> str:
+    return urllib.parse.urlencode(_tags(plan, verified=verified))
+
+
+def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+    try:
+        head: dict[str, Any] = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+    return head
+
+
+def _read_json(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    import json
+
+    body: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return body
