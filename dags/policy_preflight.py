@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk import dag, task
 
-from include.dr.dag_defaults import DEFAULT_ARGS, START_DATE, window_cron
+from include.dr.dag_defaults import DEFAULT_ARGS, daily_in_window
 from include.dr.policy.loader import load_policy
 
 POLICY = load_policy()
@@ -32,10 +32,7 @@ POLICY = load_policy()
 
 @dag(
     dag_id="policy_preflight",
-    schedule=CronTriggerTimetable(
-        window_cron(POLICY.schedule.window), timezone=POLICY.schedule.window.timezone
-    ),
-    start_date=START_DATE,
+    schedule=daily_in_window(POLICY.schedule.window),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

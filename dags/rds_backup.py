@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, chain, dag, task
+from airflow.sdk import Asset, Param, chain, dag, task
 
 from include.dr.alerts import on_run_failure, window_deadline
-from include.dr.dag_defaults import DEFAULT_ARGS, START_DATE, window_cron
+from include.dr.dag_defaults import DEFAULT_ARGS, daily_in_window
 from include.dr.operators.rds import RdsCopySnapshotToRegionOperator, RdsDailySnapshotOperator
 from include.dr.operators.retention import PolicyRetentionOperator
 from include.dr.operators.window import BackupWindowCompletionOperator, BackupWindowGateOperator
@@ -52,8 +52,7 @@ DR_BACKUPS = [
 
 @dag(
     dag_id="rds_backup",
-    schedule=CronTriggerTimetable(window_cron(WINDOW), timezone=WINDOW.timezone),
-    start_date=START_DATE,
+    schedule=daily_in_window(WINDOW),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -153,11 +152,11 @@ def rds_backup() -> None:
         return retention_targets(plans, {"production": PRODUCTION, "dr": DR})
 
     @task
-    def record_evidence(plan: dict[str, Any], **context: Any) -> str:
-        """Write the instance's evidence record: ids, sizes, keys, digests and times."""
+    def record_evidence(plan: dict[str, Any], **context: Any) -> dict[str, Any]:
+        """Write the instance's evidence record; return its summary for the UI's XCom tab."""
         from include.dr.rds.backup import record_backup
 
-        return str(record_backup(plan, context["dag"].dag_id, context["run_id"]).asset)
+        return record_backup(plan, context["dag"].dag_id, context["run_id"])
 
     plans = plan_instances()
     manifests = take_manifest.expand(plan=preflight.expand(plan=plans))

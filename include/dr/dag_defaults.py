@@ -10,12 +10,11 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-import pendulum
+from airflow.sdk import CronTriggerTimetable
 
 from include.dr.policy.model import BackupWindow
 
 OWNER = "backup-operations"
-START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 # A transient fault (throttling, a dropped connection) is retried with backoff; a
 # fault that retrying cannot mend fails at once (AirflowFailException).
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("BACKUP_RETRY_DELAY_SECONDS", "60")))
@@ -34,3 +33,16 @@ def window_cron(window: BackupWindow, minutes_after_start: int = 0) -> str:
         minutes=minutes_after_start
     )
     return f"{start.minute} {start.hour} * * *"
+
+
+def daily_in_window(window: BackupWindow, minutes_after_start: int = 0) -> CronTriggerTimetable:
+    """Every day at the window's opening, in the window's time zone.
+
+    The DAGs have no start date and do not run immediately when first deployed:
+    the first run is the next window. A run the scheduler missed (it was down
+    during the window) is still created once it is back, and its window gate
+    fails it and alerts, because the backup was not made in time.
+    """
+    return CronTriggerTimetable(
+        window_cron(window, minutes_after_start), timezone=window.timezone, run_immediately=False
+    )

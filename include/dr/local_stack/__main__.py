@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("airflow", help="start airflow standalone and print the login")
     run = commands.add_parser("run", help="trigger a DAG in the running Airflow and wait")
     run.add_argument("dag_id")
+    run.add_argument("--conf", default="{}", help="the run's configuration, as JSON")
     args = parser.parse_args(argv)
     folder = state_dir()
     try:
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             user, password = airflow_standalone.login(folder)
             print(f"Airflow UI: {airflow_standalone.API}  login: {user} / {password}")
         elif args.command == "run":
-            state = airflow_standalone.run_dag(folder, args.dag_id)
+            state = airflow_standalone.run_dag(folder, args.dag_id, json.loads(args.conf))
             print(f"{args.dag_id}: {state}")
             return 0 if state == "success" else 1
     except (StackError, PolicyError) as exc:

@@ -215,8 +215,8 @@ def store_dump(
     return {**plan, "dump": {**facts, "kms_key_arn": key_arn}}
 
 
-def record_backup(plan: dict[str, Any], dag_id: str, run_id: str) -> EvidenceRecord:
-    """The run's evidence for one instance: every id, size, key and time the steps found."""
+def record_backup(plan: dict[str, Any], dag_id: str, run_id: str) -> dict[str, Any]:
+    """Store the run's evidence for one instance; return the few facts a person looks for."""
     record = EvidenceRecord(
         kind=EVIDENCE_KIND,
         asset=asset_name(plan["instance"]),
@@ -225,8 +225,17 @@ def record_backup(plan: dict[str, Any], dag_id: str, run_id: str) -> EvidenceRec
         outcome="pass",
         details=plan,
     )
-    evidence_store().write(record)
-    return record
+    path = evidence_store().write(record)
+    return {
+        "evidence": str(path),
+        "snapshot": plan["snapshot"]["arn"],
+        "dr_copy": plan["copy"]["arn"],
+        "dr_copy_kms_key": plan["copy"]["kms_key_id"],
+        "dump": f"s3://{plan['dr_bucket']}/{plan['dump']['key']}",
+        "dump_sha256": plan["dump"]["sha256"],
+        "tables": plan["manifest"]["tables"],
+        "rows": plan["manifest"]["rows"],
+    }
 
 
 def retention_targets(

@@ -33,8 +33,13 @@ def checksum_sql(database: str, table: str, columns: list[str]) -> str:
 
 
 def take_manifest(connection: Any, database: str) -> dict[str, Any]:
-    """Describe every base table of ``database`` through a DB-API connection."""
+    """Describe every base table of ``database`` through a DB-API connection.
+
+    All tables are read in one consistent snapshot, so the counts and checksums
+    describe a single moment, as the dump's ``--single-transaction`` does.
+    """
     cursor = connection.cursor()
+    cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
     cursor.execute(
         "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY "
         "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
@@ -62,6 +67,7 @@ def take_manifest(connection: Any, database: str) -> dict[str, Any]:
         entry["row_count"] = int(rows)
         entry["checksum"] = f"{int(xor):08x}-{int(total):x}"
     cursor.close()
+    connection.rollback()
     return {
         "manifest_version": MANIFEST_VERSION,
         "database": database,
