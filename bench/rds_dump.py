@@ -83,19 +83,19 @@ def peak_child_rss_mb(before: int) -> float:
     return max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
 
 
-def run_peer(connection: dict, folder: Path) -> tuple[float, float, int]:
+def run_peer(connection: dict, folder: Path) -> tuple[float, float, int, float]:
     options = options_file(folder, connection)
     command = " ".join(dump_command(dump_binary(), options, DATABASE))
     target = folder / "dump.sql.gz"
     started = time.perf_counter()
     subprocess.run(f"{command} | gzip -6 > {target}", shell=True, check=True)  # noqa: S602
     elapsed = time.perf_counter() - started
-    return elapsed, peak_child_rss_mb(0), target.stat().st_size
+    return elapsed, peak_child_rss_mb(0), target.stat().st_size, elapsed
 
 
 def run_engine(
     connection: dict, bucket: str, kms: str, region: str, index: int
-) -> tuple[float, float, int]:
+) -> tuple[float, float, int, float]:
     arguments = {
         "connection": connection,
         "database": DATABASE,
@@ -112,11 +112,14 @@ def run_engine(
         text=True,
         cwd=PROJECT_ROOT,
     ).stdout
-    elapsed = time.perf_counter() - started
-    return elapsed, peak_child_rss_mb(0), json.loads(output.splitlines()[-1])["bytes_compressed"]
+    result = json.loads(output.splitlines()[-1])
+    # The task's process has Airflow and boto3 loaded already, so the engine's time is the
+    # stream_dump call; the process start is reported beside it.
+    process_seconds = time.perf_counter() - started
+    return result["seconds"], peak_child_rss_mb(0), result["bytes_compressed"], process_seconds
 
 
-def measure(function, *args) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
+def measure(function, *args) -> tuple[float, float, int, float]:  # type: ignore[no-untyped-def]
     """Run in a fresh child so each side's peak memory is its own."""
     read, write = os.pipe()
     pid = os.fork()
@@ -154,6 +157,7 @@ def main() -> None:
         "engine": "stream_dump: mysqldump -> gzip -> SSE-KMS multipart upload (moto)",
         "peer_seconds": round(statistics.median(r[0] for r in peer), 3),
         "engine_seconds": round(statistics.median(r[0] for r in engine), 3),
+        "engine_seconds_with_python_start": round(statistics.median(r[3] for r in engine), 3),
         "peer_peak_rss_mb": round(max(r[1] for r in peer), 1),
         "engine_peak_rss_mb": round(max(r[1] for r in engine), 1),
         "peer_bytes": peer[0][2],

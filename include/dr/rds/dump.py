@@ -18,15 +18,20 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from queue import Queue
 from typing import IO, Any
 
 PART_SIZE = 8 * 1024 * 1024
 READ_SIZE = 1024 * 1024
+READ_AHEAD_CHUNKS = 16
+UPLOADS_IN_FLIGHT = 2
 COMPLETION_MARK = b"-- Dump completed"
 
 
@@ -145,50 +150,90 @@ def stream_dump(
 def _pump(
     s3: Any, bucket: str, key: str, upload_id: str, argv: list[str], folder: Path, part_size: int
 ) -> dict[str, Any]:
+    """Three stages overlap: a thread reads the dump, this thread compresses, a pool uploads.
+
+    Each hand-over is bounded (the read queue, the parts in flight), so memory stays at a
+    few parts whatever the database's size.
+    """
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
     digest = hashlib.sha256()
-    parts: list[dict[str, Any]] = []
+    uploads: list[Future[dict[str, Any]]] = []
+    in_flight = threading.BoundedSemaphore(UPLOADS_IN_FLIGHT)
     buffer = bytearray()
     raw = compressed = 0
     tail = b""
 
-    def send(data: bytes) -> None:
-        response = s3.upload_part(
-            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=len(parts) + 1, Body=data
-        )
-        parts.append({"PartNumber": len(parts) + 1, "ETag": response["ETag"]})
-
-    with (folder / "stderr").open("w+b") as stderr:
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr)  # noqa: S603
-        stdout: IO[bytes] = process.stdout  # type: ignore[assignment]
+    def upload(number: int, data: bytes) -> dict[str, Any]:
         try:
-            while chunk := stdout.read(READ_SIZE):
+            response = s3.upload_part(
+                Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+            )
+            return {"PartNumber": number, "ETag": response["ETag"]}
+        finally:
+            in_flight.release()
+
+    def send(pool: ThreadPoolExecutor, data: bytes) -> None:
+        nonlocal compressed
+        digest.update(data)
+        compressed += len(data)
+        in_flight.acquire()
+        uploads.append(pool.submit(upload, len(uploads) + 1, data))
+
+    with (
+        (folder / "stderr").open("w+b") as stderr,
+        ThreadPoolExecutor(UPLOADS_IN_FLIGHT, thread_name_prefix="dump-upload") as pool,
+    ):
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr)  # noqa: S603
+        chunks = _read_ahead(process.stdout)  # type: ignore[arg-type]
+        try:
+            for chunk in chunks:
                 raw += len(chunk)
                 tail = (tail + chunk)[-512:]
                 buffer += compressor.compress(chunk)
                 while len(buffer) >= part_size:
-                    part, buffer = bytes(buffer[:part_size]), buffer[part_size:]
-                    digest.update(part)
-                    compressed += len(part)
-                    send(part)
+                    send(pool, bytes(buffer[:part_size]))
+                    del buffer[:part_size]
+            status = process.wait()
+            stderr.seek(0)
+            message = stderr.read()[-2000:].decode(errors="replace").strip()
+            if status != 0:
+                raise DumpFailed(
+                    f"mysqldump exited with status {status}: {message or 'no message'}"
+                )
+            if COMPLETION_MARK not in tail:
+                raise DumpFailed("mysqldump ended without its '-- Dump completed' line; it is cut")
+            buffer += compressor.flush()
+            send(pool, bytes(buffer))
+            parts = [future.result() for future in uploads]
         except BaseException:
             process.kill()
             process.wait()
+            for future in uploads:
+                future.cancel()
             raise
-        status = process.wait()
-        stderr.seek(0)
-        message = stderr.read()[-2000:].decode(errors="replace").strip()
-    if status != 0:
-        raise DumpFailed(f"mysqldump exited with status {status}: {message or 'no message'}")
-    if COMPLETION_MARK not in tail:
-        raise DumpFailed("mysqldump ended without its '-- Dump completed' line; the dump is cut")
-    buffer += compressor.flush()
-    digest.update(buffer)
-    compressed += len(buffer)
-    send(bytes(buffer))
     return {
         "bytes_raw": raw,
         "bytes_compressed": compressed,
         "sha256": digest.hexdigest(),
         "parts": parts,
     }
+
+
+def _read_ahead(stream: IO[bytes]) -> Iterator[bytes]:
+    """Chunks of ``stream``, read by a thread into a bounded queue so reading never waits
+    on compression (and the dump never stalls on a full pipe)."""
+    queue: Queue[bytes | BaseException | None] = Queue(maxsize=READ_AHEAD_CHUNKS)
+
+    def reader() -> None:
+        try:
+            while chunk := stream.read(READ_SIZE):
+                queue.put(chunk)
+            queue.put(None)
+        except BaseException as exc:  # handed to the consumer
+            queue.put(exc)
+
+    threading.Thread(target=reader, name="dump-reader", daemon=True).start()
+    while (item := queue.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
