@@ -84,13 +84,14 @@ def rds_backup() -> None:
         return plan_backups(load_policy(), logical_time(context))
 
     @task(max_active_tis_per_dag=PARALLEL_INSTANCES)
-    def preflight(plan: dict[str, Any]) -> dict[str, Any]:
+    def preflight(plan: dict[str, Any], **context: Any) -> dict[str, Any]:
         """Check the instance against the policy before anything is made."""
         from include.dr.aws_clients import hook_clients
         from include.dr.rds import backup
 
         rds = hook_clients(PRODUCTION)("rds", plan["production_region"])
-        return backup.preflight(plan, load_policy(), rds)
+        dag_id, run_id = context["dag"].dag_id, context["run_id"]
+        return backup.preflight(plan, load_policy(), rds, dag_id, run_id)
 
     @task(max_active_tis_per_dag=PARALLEL_INSTANCES)
     def take_manifest(plan: dict[str, Any]) -> dict[str, Any]:

@@ -172,6 +172,9 @@ def test_missing_instance_fails_preflight_and_makes_nothing(
     assert not [name for name in made if name.startswith("swl-missing-db")]
     failure = evidence_store().get("run_failure", "rds_backup", "rds_backup", run.run_id)
     assert failure is not None and failure.outcome == "fail"
+    checks = evidence_store().get("rds_backup", "rds/swl-missing-db", "rds_backup", run.run_id)
+    assert checks.outcome == "fail" and checks.details["failed_step"] == "preflight"
+    assert "DBInstanceNotFound" in checks.details["preflight"][0]["found"]
 
 
 def nothing_made_for(settings: LocalSettings, day: datetime) -> bool:

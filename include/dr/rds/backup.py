@@ -62,8 +62,11 @@ def plan_backups(policy: BackupPolicy, logical_time: datetime) -> list[dict[str,
     ]
 
 
-def preflight(plan: dict[str, Any], policy: BackupPolicy, rds: Any) -> dict[str, Any]:
-    """Check the instance; fix drift only where the policy allows it; fail on the rest."""
+def preflight(
+    plan: dict[str, Any], policy: BackupPolicy, rds: Any, dag_id: str, run_id: str
+) -> dict[str, Any]:
+    """Check the instance; fix drift only where the policy allows it; fail on the rest,
+    after recording every check (passed and failed) as the run's evidence."""
     window, minimum = policy.schedule.window, policy.retention.minimum_days
     year = datetime.fromisoformat(plan["day"]).year
     checks = check_rds_instance(rds, plan["instance"], minimum, window, year)
@@ -79,6 +82,16 @@ def preflight(plan: dict[str, Any], policy: BackupPolicy, rds: Any) -> dict[str,
     failed = [c for c in checks if not c.passed]
     result = {**plan, "preflight": [c.as_dict() for c in checks], "drift_fixed": fixed}
     if failed:
+        evidence_store().write(
+            EvidenceRecord(
+                kind=EVIDENCE_KIND,
+                asset=asset_name(plan["instance"]),
+                dag_id=dag_id,
+                run_id=run_id,
+                outcome="fail",
+                details={**result, "failed_step": "preflight"},
+            )
+        )
         raise RdsBackupFailed(
             f"preflight of RDS instance {plan['instance']} failed: "
             + "; ".join(f"{c.name}: found {c.found}; {c.fix}" for c in failed)

@@ -44,7 +44,7 @@ def plan_for(instance: str, fix_drift: bool) -> dict[str, Any]:
 def test_drift_fails_the_preflight_naming_each_setting(drifted_instance: Any) -> None:
     rds, name = drifted_instance
     with pytest.raises(backup.RdsBackupFailed) as failed:
-        backup.preflight(plan_for(name, False), POLICY, rds)
+        backup.preflight(plan_for(name, False), POLICY, rds, "rds_backup", "manual__drift")
     assert "rds_backup_retention: found 1 days" in str(failed.value)
     assert "rds_backup_window: found 12:00-12:30 UTC" in str(failed.value)
     assert (
@@ -57,7 +57,7 @@ def test_drift_fails_the_preflight_naming_each_setting(drifted_instance: Any) ->
 
 def test_fix_drift_sets_the_policy_values_when_allowed(drifted_instance: Any) -> None:
     rds, name = drifted_instance
-    result = backup.preflight(plan_for(name, True), POLICY, rds)
+    result = backup.preflight(plan_for(name, True), POLICY, rds, "rds_backup", "manual__fix")
     instance = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
     assert instance["BackupRetentionPeriod"] == POLICY.retention.minimum_days
     assert result["drift_fixed"]["PreferredBackupWindow"] == instance["PreferredBackupWindow"]
@@ -92,3 +92,12 @@ def settings_socket() -> Any:
     from include.dr.project import state_dir
 
     return state_dir() / "mariadb" / "mysqld.sock"
+
+
+def test_deleting_a_backup_that_already_vanished_is_reported_not_fatal() -> None:
+    from include.dr.inventory.rds_snapshots import RdsSnapshotInventory
+
+    inventory = RdsSnapshotInventory(
+        hook_clients("aws_default")("rds", "eu-west-2"), "swl-customers-prod"
+    )
+    assert inventory.delete(f"gone-{uuid.uuid4().hex[:8]}") is False
