@@ -20,6 +20,7 @@ import yaml
 
 from include.dr.local_stack import stack
 from include.dr.local_stack.airflow_env import airflow_env
+from include.dr.local_stack.airflow_standalone import TEST_AIRFLOW, Standalone
 from include.dr.local_stack.settings import LocalSettings, load_settings
 from include.dr.policy.loader import DEFAULT_POLICY_FILE
 from include.dr.project import PROJECT_ROOT, state_dir
@@ -62,6 +63,16 @@ def local_stack() -> Iterator[Path]:
     for process in reversed(stack.processes(STATE)):
         if process.name in report.started:
             process.stop()
+
+
+@pytest.fixture(scope="session")
+def running_airflow(local_stack: Path) -> Iterator[Standalone]:
+    """A real ``airflow standalone`` (scheduler, triggerer, API) over the test DAGs, on :8081."""
+    airflow = Standalone(STATE, name=TEST_AIRFLOW, port=8081, dags_folder=TEST_DAGS)
+    started = airflow.start()
+    yield airflow
+    if started:
+        airflow.stop()
 
 
 @pytest.fixture(scope="session")

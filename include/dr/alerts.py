@@ -58,8 +58,9 @@ def window_deadline(policy: BackupPolicy) -> Any:
                 "region_name": policy.alerts.sns_topic_arn.split(":")[3],
                 "target_arn": policy.alerts.sns_topic_arn,
                 "subject": "Backup still running at the end of its window",
+                # A deadline callback's context carries the run as the REST API's JSON.
                 "message": (
-                    "{{ dag_run.dag_id }} run {{ dag_run.run_id }} is still running at the end "
+                    "{{ dag_run.dag_id }} run {{ dag_run.dag_run_id }} is still running at the end "
                     f"of the backup window ({window.start:%H:%M}-{window.end:%H:%M} "
                     f"{window.timezone}). The backup will be kept when it finishes; the run "
                     "will be marked as having breached the window."

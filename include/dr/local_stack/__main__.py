@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from include.dr.local_stack import airflow_standalone, stack
+from include.dr.local_stack import stack
+from include.dr.local_stack.airflow_standalone import Standalone
 from include.dr.local_stack.processes import StackError
 from include.dr.policy.loader import PolicyError
 from include.dr.project import state_dir
@@ -37,11 +38,12 @@ def main(argv: list[str] | None = None) -> int:
             for name, pid in stack.status(folder).items():
                 print(f"  {name:<11} {'pid ' + str(pid) if pid else 'not running'}")
         elif args.command == "airflow":
-            airflow_standalone.start_airflow(folder)
-            user, password = airflow_standalone.login(folder)
-            print(f"Airflow UI: {airflow_standalone.API}  login: {user} / {password}")
+            airflow = Standalone(folder)
+            airflow.start()
+            user, password = airflow.login()
+            print(f"Airflow UI: {airflow.url}  login: {user} / {password}")
         elif args.command == "run":
-            state = airflow_standalone.run_dag(folder, args.dag_id, json.loads(args.conf))
+            state = Standalone(folder).run_dag(args.dag_id, json.loads(args.conf))
             print(f"{args.dag_id}: {state}")
             return 0 if state == "success" else 1
     except (StackError, PolicyError) as exc:

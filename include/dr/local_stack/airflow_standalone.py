@@ -1,7 +1,10 @@
-"""``airflow standalone`` for the demo, and running a DAG through its REST API.
+"""``airflow standalone`` on the local stack, and running DAGs through its REST API.
 
 The demo triggers DAGs through the API server rather than ``airflow dags test``,
-so the run is made by the real scheduler and shows in the UI like any other.
+so each run is made by the real scheduler, waits in the real triggerer and
+shows in the UI like any other. The tests start a second instance on another
+port, with their own home and DAGs folder, for what only a running Airflow
+shows (Deadline Alerts firing while a run is still going).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,96 +24,134 @@ from include.dr.local_stack.processes import ManagedProcess, StackError
 from include.dr.local_stack.settings import load_settings
 from include.dr.project import PROJECT_ROOT
 
-API = "http://127.0.0.1:8080"
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+TEST_AIRFLOW = "airflow-test-ui"  # the tests' instance, which ``down`` stops too
 
 
-def airflow_home(state_dir: Path) -> Path:
-    return state_dir / "airflow"
+@dataclass(frozen=True)
+class Standalone:
+    """One ``airflow standalone``: its name (pid file), home, API port and DAGs folder."""
 
+    state_dir: Path
+    name: str = "airflow"
+    port: int = 8080
+    dags_folder: Path = PROJECT_ROOT / "dags"
 
-def airflow_process(state_dir: Path) -> ManagedProcess:
-    return ManagedProcess(name="airflow", argv=[AIRFLOW, "standalone"], state_dir=state_dir)
+    @property
+    def home(self) -> Path:
+        return self.state_dir / self.name
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
-def healthy() -> bool:
-    try:
-        health = f"{API}/api/v2/monitor/health"
-        with urllib.request.urlopen(health, timeout=3) as response:  # noqa: S310 - fixed http URL
-            body = json.load(response)
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-    return all(
-        (body.get(part) or {}).get("status") == "healthy"
-        for part in ("metadatabase", "scheduler", "triggerer", "dag_processor")
-    )
-
-
-def start_airflow(state_dir: Path) -> bool:
-    """Start ``airflow standalone`` unless ours runs; wait for every component; add pools."""
-    home = airflow_home(state_dir)
-    home.mkdir(parents=True, exist_ok=True)
-    env = airflow_env(home, parallelism=4)
-    process = airflow_process(state_dir)
-    started = process.start(env=env, cwd=PROJECT_ROOT)
-    process.wait_until(healthy, "healthy", timeout=300)
-    for name, slots in load_settings().pools.items():
-        subprocess.run(  # noqa: S603 - fixed argv
-            [AIRFLOW, "pools", "set", name, str(slots), f"{name} (airflow_settings.yaml)"],
-            env=env,
-            check=True,
-            capture_output=True,
+    @property
+    def process(self) -> ManagedProcess:
+        return ManagedProcess(
+            name=self.name, argv=[AIRFLOW, "standalone"], state_dir=self.state_dir
         )
-    return started
 
+    def env(self) -> dict[str, str]:
+        env = airflow_env(self.home, parallelism=4)
+        env["AIRFLOW__CORE__DAGS_FOLDER"] = str(self.dags_folder)
+        env["AIRFLOW__API__PORT"] = str(self.port)
+        env["AIRFLOW__API__BASE_URL"] = self.url
+        return env
 
-def login(state_dir: Path) -> tuple[str, str]:
-    """The admin user and the password that standalone generated."""
-    path = airflow_home(state_dir) / PASSWORDS_FILE
-    try:
-        users: dict[str, str] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise StackError(f"no generated login at {path}; is airflow standalone running?") from None
-    user = "admin" if "admin" in users else next(iter(users))
-    return user, users[user]
-
-
-def _call(method: str, path: str, token: str | None, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(  # noqa: S310 - fixed http URL
-        f"{API}{path}",
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"}
-        | ({"Authorization": f"Bearer {token}"} if token else {}),
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - fixed http URL
-        return json.load(response)
-
-
-def run_dag(
-    state_dir: Path, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 900
-) -> str:
-    """Unpause and trigger ``dag_id``, wait for the run to finish, and return its state."""
-    user, password = login(state_dir)
-    token = _call("POST", "/auth/token", None, {"username": user, "password": password})[
-        "access_token"
-    ]
-    deadline = time.monotonic() + timeout
-    while True:  # the dag processor may not have parsed the file yet
+    def healthy(self) -> bool:
         try:
-            _call("PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
-            break
-        except urllib.error.HTTPError as exc:
-            if exc.code != 404 or time.monotonic() > deadline:
-                raise StackError(f"DAG {dag_id} is not known to Airflow: {exc}") from None
-            time.sleep(2)
-    run = _call(
-        "POST", f"/api/v2/dags/{dag_id}/dagRuns", token, {"logical_date": None, "conf": conf or {}}
-    )
-    while time.monotonic() < deadline:
-        state = _call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}", token)["state"]
-        if state in {"success", "failed"}:
-            return str(state)
-        time.sleep(3)
-    raise StackError(f"run {run['dag_run_id']} of {dag_id} did not finish in {timeout:.0f}s")
+            health = f"{self.url}/api/v2/monitor/health"
+            with urllib.request.urlopen(health, timeout=3) as response:  # noqa: S310 - fixed URL
+                body = json.load(response)
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+        return all((body.get(part) or {}).get("status") == "healthy" for part in COMPONENTS)
+
+    def start(self) -> bool:
+        """Start unless ours runs; wait for every component; add the pools."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = self.env()
+        started = self.process.start(env=env, cwd=PROJECT_ROOT)
+        self.process.wait_until(self.healthy, "healthy", timeout=300)
+        for name, slots in load_settings().pools.items():
+            subprocess.run(  # noqa: S603 - fixed argv
+                [AIRFLOW, "pools", "set", name, str(slots), f"{name} (airflow_settings.yaml)"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        return started
+
+    def stop(self) -> bool:
+        return self.process.stop()
+
+    def login(self) -> tuple[str, str]:
+        """The admin user and the password that standalone generated."""
+        path = self.home / PASSWORDS_FILE
+        try:
+            users: dict[str, str] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise StackError(
+                f"no generated login at {path}; is airflow standalone running?"
+            ) from None
+        user = "admin" if "admin" in users else next(iter(users))
+        return user, users[user]
+
+    def token(self) -> str:
+        user, password = self.login()
+        body = self.call("POST", "/auth/token", None, {"username": user, "password": password})
+        return str(body["access_token"])
+
+    def call(self, method: str, path: str, token: str | None, body: Any = None) -> Any:
+        """One REST call; a server error is retried a few times (SQLite, the local
+        metadata database, answers "database is locked" under concurrent writes)."""
+        request = urllib.request.Request(  # noqa: S310 - fixed http URL
+            f"{self.url}{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Bearer {token}"} if token else {}),
+        )
+        for attempt in range(5):
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                    return json.load(response)
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500 or attempt == 4:
+                    raise
+                time.sleep(1 + attempt)
+        raise AssertionError("unreachable")
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 300) -> str:
+        """Unpause ``dag_id`` (once the DAG processor has parsed it) and start a run."""
+        token = self.token()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.call("PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404 or time.monotonic() > deadline:
+                    raise StackError(f"DAG {dag_id} is not known to Airflow: {exc}") from None
+                time.sleep(2)
+        body = {"logical_date": None, "conf": conf or {}}
+        run = self.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", token, body)
+        return str(run["dag_run_id"])
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(
+            self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", self.token())["state"]
+        )
+
+    def run_dag(self, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 900) -> str:
+        """Trigger ``dag_id``, wait for the run to finish, and return its state."""
+        run_id = self.trigger(dag_id, conf)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.run_state(dag_id, run_id)
+            if state in {"success", "failed"}:
+                return state
+            time.sleep(3)
+        raise StackError(f"run {run_id} of {dag_id} did not finish in {timeout:.0f}s")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from include.dr.local_stack.airflow_standalone import airflow_process
+from include.dr.local_stack.airflow_standalone import TEST_AIRFLOW, Standalone
 from include.dr.local_stack.git_daemon import (
     git_daemon_process,
     seed_repositories,
@@ -67,7 +67,8 @@ def processes(state_dir: Path) -> list[ManagedProcess]:
         moto_process(state_dir, settings.moto_port),
         mariadb_process(state_dir, settings.mysql_port),
         git_daemon_process(state_dir, settings.git_daemon_port),
-        airflow_process(state_dir),
+        Standalone(state_dir).process,
+        Standalone(state_dir, name=TEST_AIRFLOW).process,
     ]
 
 
