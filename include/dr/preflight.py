@@ -9,36 +9,18 @@ and what to do. Checks never change anything.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from include.dr.aws_clients import ClientFactory
+from include.dr.checks import Check, check_bucket_region, error_code
 from include.dr.evidence import EvidenceRecord, evidence_store
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy, BackupWindow
 from include.dr.rds.backup_window import rds_window_for, rds_window_inside
-
-
-@dataclass(frozen=True)
-class Check:
-    """One verdict with the facts behind it, ready for the evidence record."""
-
-    name: str
-    resource: str
-    passed: bool
-    expected: str
-    found: str
-    fix: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+from include.dr.s3.guardrails import check_dr_bucket
 
 
 def check_kms_key(kms: Any, region: str, key: str) -> Check:
@@ -59,74 +41,6 @@ def check_kms_key(kms: Any, region: str, key: str) -> Check:
     return Check("kms_key", arn, True, expected, "key state Enabled")
 
 
-def bucket_region(s3: Any, bucket: str) -> str:
-    """The bucket's region; S3 reports us-east-1 as an empty location."""
-    location = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
-    return str(location or "us-east-1")
-
-
-def check_bucket_region(s3: Any, bucket: str, region: str, role: str) -> Check:
-    """``bucket`` exists and lives in ``region``."""
-    expected = f"{role} bucket {bucket} in {region}"
-    try:
-        found = bucket_region(s3, bucket)
-    except ClientError as exc:
-        return Check(
-            f"{role}_bucket",
-            bucket,
-            False,
-            expected,
-            _error_code(exc),
-            f"create the bucket in {region}, or correct its name in the policy file",
-        )
-    return Check(
-        f"{role}_bucket",
-        bucket,
-        found == region,
-        expected,
-        f"in {found}",
-        "" if found == region else f"use a bucket in {region}; a bucket cannot move region",
-    )
-
-
-def check_dr_bucket_protection(s3: Any, bucket: str) -> list[Check]:
-    """Versioning and default SSE-KMS on a DR bucket: without them a backup can be lost."""
-    try:
-        versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status", "Disabled")
-    except ClientError as exc:
-        versioning = _error_code(exc)
-    checks = [
-        Check(
-            "dr_bucket_versioning",
-            bucket,
-            versioning == "Enabled",
-            "versioning Enabled",
-            versioning,
-            "" if versioning == "Enabled" else "enable versioning on the DR bucket",
-        )
-    ]
-    try:
-        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
-            "Rules"
-        ]
-        algorithms = [rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for rule in rules]
-        found = ", ".join(algorithms)
-    except ClientError as exc:
-        algorithms, found = [], _error_code(exc)
-    ok = "aws:kms" in algorithms
-    checks.append(
-        Check(
-            "dr_bucket_encryption",
-            bucket,
-            ok,
-            "default encryption aws:kms",
-            found,
-            "" if ok else "set default SSE-KMS with the DR region's key on the DR bucket",
-        )
-    )
-    return checks
-
-
 def check_rds_instance(
     rds: Any, instance: str, minimum_retention_days: int, window: BackupWindow, year: int
 ) -> list[Check]:
@@ -140,7 +54,7 @@ def check_rds_instance(
                 instance,
                 False,
                 f"RDS instance {instance}",
-                _error_code(exc),
+                error_code(exc),
                 "create the instance, or correct assets.rds[].instance in the policy file",
             )
         ]
@@ -225,13 +139,15 @@ def production_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check
 def dr_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check]:
     """The DR side: its KMS key, and each DR bucket's region, versioning and encryption."""
     region = policy.regions.dr
-    checks = [check_kms_key(client("kms", region), region, policy.kms_key(region))]
+    kms = client("kms", region)
+    key_check = check_kms_key(kms, region, policy.kms_key(region))
+    checks = [key_check]
     s3 = client("s3", region)
+    local = s3.meta.endpoint_url.startswith("http://")
     for bucket in policy.assets.dr_buckets:
-        located = check_bucket_region(s3, bucket, region, "dr")
-        checks.append(located)
-        if located.passed:
-            checks += check_dr_bucket_protection(s3, bucket)
+        checks += check_dr_bucket(
+            s3, kms, bucket, region, key_check.resource, policy.retention.minimum_days, local
+        )
     return checks
 
 

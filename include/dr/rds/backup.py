@@ -16,10 +16,11 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
+from include.dr.checks import Check
 from include.dr.evidence import EvidenceRecord, evidence_store
 from include.dr.kms import resolve_key
 from include.dr.policy.model import BackupPolicy
-from include.dr.preflight import Check, check_rds_instance, fix_rds_drift
+from include.dr.preflight import check_rds_instance, fix_rds_drift
 from include.dr.rds.dump import DumpResult, stream_dump
 from include.dr.rds.manifest import manifest_bytes, take_manifest
 from include.dr.rds.naming import dump_key, manifest_key, snapshot_id

@@ -10,12 +10,12 @@ from include.dr.aws_clients import hook_clients
 from include.dr.policy.loader import load_policy
 from include.dr.preflight import (
     check_bucket_region,
-    check_dr_bucket_protection,
     check_kms_key,
     check_rds_instance,
     dr_checks,
     production_checks,
 )
+from include.dr.s3.guardrails import check_dr_bucket
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 POLICY = load_policy()
@@ -52,7 +52,10 @@ def test_unprotected_dr_bucket_fails_both_protections() -> None:
     bucket = f"bare-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     try:
-        failed = {c.name: c for c in check_dr_bucket_protection(s3, bucket) if not c.passed}
+        kms = DR("kms", "eu-west-1")
+        key = kms.describe_key(KeyId="alias/swl-backup-dr")["KeyMetadata"]["Arn"]
+        checks = check_dr_bucket(s3, kms, bucket, "eu-west-1", key, 7, local=True)
+        failed = {c.name: c for c in checks if not c.passed}
         assert set(failed) == {"dr_bucket_versioning", "dr_bucket_encryption"}
         assert "enable versioning" in failed["dr_bucket_versioning"].fix
     finally:
