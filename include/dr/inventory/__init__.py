@@ -24,16 +24,17 @@ class BackupInventory(Protocol):
 
 def open_inventory(name: str, **arguments: Any) -> BackupInventory:
     """Build the inventory registered as ``name``; an unknown name lists the known ones."""
-    from include.dr.inventory.rds_dumps import RdsDumpInventory
+    from include.dr.inventory.dated_folders import DatedFolderInventory
     from include.dr.inventory.rds_snapshots import RdsSnapshotInventory
 
     registry: dict[str, Any] = {
-        "rds_snapshots": RdsSnapshotInventory,
-        "rds_dumps": RdsDumpInventory,
+        "rds_snapshots": RdsSnapshotInventory.open,
+        "rds_dumps": DatedFolderInventory.for_rds_dumps,
+        "s3_manifests": DatedFolderInventory.for_s3_manifests,
     }
     if name not in registry:
         raise ValueError(
             f"unknown backup inventory {name!r}; known inventories: {', '.join(sorted(registry))}"
         )
-    inventory: BackupInventory = registry[name].open(**arguments)
+    inventory: BackupInventory = registry[name](**arguments)
     return inventory

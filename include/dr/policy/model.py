@@ -238,6 +238,11 @@ class S3Asset(StrictModel):
     prefixes: tuple[str, ...] = Field(
         default=(), description="Only these key prefixes; empty means the whole bucket."
     )
+    fix_settings: bool = Field(
+        default=False,
+        description="Let the backup DAG set the DR bucket's versioning, encryption, lifecycle "
+        "and TLS-only policy when they are missing; otherwise a violation fails the run.",
+    )
 
     _bucket_names = field_validator("source", "dr_bucket")(_check_bucket_name)
 

@@ -1,10 +1,12 @@
-"""One instance's daily dump folders in the DR bucket, as a backup inventory.
+"""Dated folders in a DR bucket, as a backup inventory: RDS dumps and S3 run manifests.
 
-A backup is a day's folder (``rds/<instance>/<day>/``: manifest and dump). It is
-finished when its dump exists (a dump appears only when its upload completed),
-ours and verified by the dump's tags. Deleting it writes delete markers: the DR
-bucket is versioned, so the bytes stay recoverable until the lifecycle rule,
-which keeps noncurrent versions at least the policy minimum, expires them.
+A backup is one day's folder under a prefix (``rds/<instance>/<day>/``, or
+``.backup/manifests/<bucket>/<day>/``). Its *marker* object, written last (the
+dump, or the run summary), says it is finished; the marker's tags say whether it
+is ours and verified, and when it completed. Deleting a folder writes delete
+markers: the DR bucket is versioned, so the bytes stay recoverable until the
+lifecycle rule, which keeps noncurrent versions at least the policy minimum,
+expires them.
 """
 
 from __future__ import annotations
@@ -17,17 +19,27 @@ from include.dr.retention import Backup
 from include.dr.tags import COMPLETED_KEY, as_mapping, is_ours, is_verified
 
 
-class RdsDumpInventory:
-    def __init__(self, s3: Any, bucket: str, instance: str) -> None:
+class DatedFolderInventory:
+    def __init__(self, s3: Any, bucket: str, prefix: str, marker_suffix: str) -> None:
         self.s3 = s3
         self.bucket = bucket
-        self.prefix = f"rds/{instance}/"
+        self.prefix = prefix
+        self.marker_suffix = marker_suffix
 
     @classmethod
-    def open(
+    def for_rds_dumps(
         cls, *, instance: str, bucket: str, aws_conn_id: str, region_name: str
-    ) -> RdsDumpInventory:
-        return cls(hook_clients(aws_conn_id)("s3", region_name), bucket, instance)
+    ) -> DatedFolderInventory:
+        return cls(
+            hook_clients(aws_conn_id)("s3", region_name), bucket, f"rds/{instance}/", ".sql.gz"
+        )
+
+    @classmethod
+    def for_s3_manifests(
+        cls, *, source: str, bucket: str, aws_conn_id: str, region_name: str
+    ) -> DatedFolderInventory:
+        s3 = hook_clients(aws_conn_id)("s3", region_name)
+        return cls(s3, bucket, f".backup/manifests/{source}/", "run.json")
 
     def _objects(self, prefix: str) -> list[dict[str, Any]]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
@@ -36,16 +48,16 @@ class RdsDumpInventory:
     def list_backups(self) -> list[Backup]:
         folders: dict[str, list[dict[str, Any]]] = {}
         for item in self._objects(self.prefix):
-            folder = item["Key"].rsplit("/", 1)[0] + "/"
+            folder = self.prefix + item["Key"][len(self.prefix) :].split("/", 1)[0] + "/"
             folders.setdefault(folder, []).append(item)
         backups = []
         for folder, items in folders.items():
-            dumps = [item for item in items if item["Key"].endswith(".sql.gz")]
+            markers = [item for item in items if item["Key"].endswith(self.marker_suffix)]
             tags = (
                 as_mapping(
-                    self.s3.get_object_tagging(Bucket=self.bucket, Key=dumps[0]["Key"])["TagSet"]
+                    self.s3.get_object_tagging(Bucket=self.bucket, Key=markers[0]["Key"])["TagSet"]
                 )
-                if dumps
+                if markers
                 else {}
             )
             newest = max(item["LastModified"] for item in items)
@@ -56,10 +68,10 @@ class RdsDumpInventory:
                 Backup(
                     backup_id=folder,
                     completed_at=completed,
-                    finished=bool(dumps),
+                    finished=bool(markers),
                     verified=is_verified(tags),
                     ours=is_ours(tags),
-                    state="complete" if dumps else "no dump",
+                    state="complete" if markers else f"no {self.marker_suffix} yet",
                 )
             )
         return backups

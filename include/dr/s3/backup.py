@@ -1,0 +1,244 @@
+"""The steps of the daily S3 backup, one function each, called by the DAG's tasks.
+
+Plans and partitions travel between tasks through XCom; object lists never do.
+Each partition's run manifest (key, size, checksum, DR version, state) goes to
+``.backup/manifests/<source>/<day>/`` in the DR bucket, and the run's summary,
+written last as ``run.json``, marks the day complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.dr.checks import check_bucket_region
+from include.dr.evidence import EvidenceRecord, evidence_store
+from include.dr.kms import KeyUnavailable, resolve_key
+from include.dr.policy.model import BackupPolicy
+from include.dr.s3.engine import DEFAULT_THREADS, MULTIPART_THRESHOLD, CopyTarget, back_up_partition
+from include.dr.s3.guardrails import check_dr_bucket, fix_dr_bucket
+from include.dr.s3.listing import folders
+from include.dr.s3.partitions import Partition, split
+from include.dr.tags import COMPLETED_KEY, OWNER_KEY, OWNER_VALUE, VERIFIED_KEY
+from include.dr.window import run_window
+
+EVIDENCE_KIND = "s3_backup"
+MAX_PARTITIONS = int(os.environ.get("BACKUP_S3_PARTITIONS", "8"))
+THREADS = int(os.environ.get("BACKUP_S3_COPY_THREADS", str(DEFAULT_THREADS)))
+THRESHOLD = int(os.environ.get("BACKUP_S3_MULTIPART_THRESHOLD", str(MULTIPART_THRESHOLD)))
+
+
+class S3BackupFailed(AirflowFailException):
+    """The bucket cannot be backed up safely, or some objects failed; nothing is retried."""
+
+
+def asset_name(source: str) -> str:
+    return f"s3/{source}"
+
+
+def manifest_prefix(source: str, day: str) -> str:
+    return f".backup/manifests/{source}/{day}/"
+
+
+def plan_buckets(policy: BackupPolicy, logical_time: datetime) -> list[dict[str, Any]]:
+    day = run_window(policy.schedule.window, logical_time).day.isoformat()
+    return [
+        {
+            "source": asset.source,
+            "dr_bucket": asset.dr_bucket,
+            "scopes": list(asset.prefixes) or [""],
+            "fix_settings": asset.fix_settings,
+            "day": day,
+            "production_region": policy.regions.production,
+            "dr_region": policy.regions.dr,
+            "dr_kms_key": policy.kms_key(policy.regions.dr),
+        }
+        for asset in policy.assets.s3
+    ]
+
+
+def check_buckets(
+    plan: dict[str, Any], policy: BackupPolicy, clients: dict[str, Any], dag_id: str, run_id: str
+) -> dict[str, Any]:
+    """The source exists in production; the DR bucket passes every guardrail (fixed only
+    with ``fix_settings``). A failure is recorded and stops the run before any copy."""
+    source_s3, dr_s3, kms = clients["source_s3"], clients["dr_s3"], clients["dr_kms"]
+    local = dr_s3.meta.endpoint_url.startswith("http://")
+    checks = [check_bucket_region(source_s3, plan["source"], plan["production_region"], "source")]
+    try:
+        key_arn = resolve_key(kms, plan["dr_kms_key"], plan["dr_region"])
+    except KeyUnavailable as exc:
+        _fail(plan, dag_id, run_id, "check_buckets", [], str(exc))
+    minimum = policy.retention.minimum_days
+    guardrails = check_dr_bucket(
+        dr_s3, kms, plan["dr_bucket"], plan["dr_region"], key_arn, minimum, local
+    )
+    failed = {c.name for c in guardrails if not c.passed}
+    fixed: list[str] = []
+    if failed and plan["fix_settings"] and "dr_bucket" not in failed:
+        fixed = fix_dr_bucket(dr_s3, plan["dr_bucket"], key_arn, minimum, failed, local)
+        guardrails = check_dr_bucket(
+            dr_s3, kms, plan["dr_bucket"], plan["dr_region"], key_arn, minimum, local
+        )
+    checks += guardrails
+    result = {**plan, "kms_key_arn": key_arn, "checks": [c.as_dict() for c in checks]}
+    bad = [c for c in checks if not c.passed]
+    if bad:
+        _fail(
+            result,
+            dag_id,
+            run_id,
+            "check_buckets",
+            [c.as_dict() for c in checks],
+            "; ".join(f"{c.name} {c.resource}: found {c.found}; {c.fix}" for c in bad)
+            + ". Nothing was copied.",
+        )
+    return {**result, "fixed": fixed}
+
+
+def plan_partitions(plans: list[dict[str, Any]], clients: dict[str, Any]) -> list[dict[str, Any]]:
+    """A bounded list of partitions per bucket: the mapped copy tasks' arguments."""
+    parts: list[dict[str, Any]] = []
+    for plan in plans:
+        budget = max(1, MAX_PARTITIONS // len(plan["scopes"]))
+        for scope in plan["scopes"]:
+            found = folders(clients["source_s3"], plan["source"], scope) | folders(
+                clients["dr_s3"], plan["dr_bucket"], scope
+            )
+            for partition in split(scope, found, budget):
+                index = len([p for p in parts if p["source"] == plan["source"]])
+                parts.append(
+                    {
+                        "source": plan["source"],
+                        "dr_bucket": plan["dr_bucket"],
+                        "kms_key_arn": plan["kms_key_arn"],
+                        "partition": partition.as_dict(),
+                        "manifest_key": f"{manifest_prefix(plan['source'], plan['day'])}"
+                        f"part-{index:03d}.jsonl.gz",
+                    }
+                )
+    return parts
+
+
+def copy_partition(part: dict[str, Any], clients: dict[str, Any]) -> dict[str, Any]:
+    """Back up one partition; failures are returned (and fail the run at the record step)."""
+    target = CopyTarget(part["source"], part["dr_bucket"], part["kms_key_arn"], THREADS, THRESHOLD)
+    partition = Partition(
+        part["partition"]["scope"],
+        tuple(part["partition"]["folders"]),
+        part["partition"]["root"],
+    )
+    result = back_up_partition(
+        clients["source_s3"], clients["dr_s3"], target, partition, part["manifest_key"]
+    )
+    return {"source": part["source"], **result.as_dict()}
+
+
+def record_buckets(
+    plans: list[dict[str, Any]], results: list[dict[str, Any]], dr_s3: Any, dag_id: str, run_id: str
+) -> list[dict[str, Any]]:
+    """One evidence record per bucket; the run's summary marks the day's manifests complete.
+    Fails the run, after recording, when any object failed."""
+    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for result in results:
+        by_source[result["source"]].append(result)
+    summaries, failures = [], []
+    for plan in plans:
+        parts = by_source[plan["source"]]
+        summary = {
+            "source": plan["source"],
+            "dr_bucket": plan["dr_bucket"],
+            "day": plan["day"],
+            "partitions": len(parts),
+            **{
+                name: sum(p[name] for p in parts)
+                for name in ("listed", "copied", "unchanged", "deleted_at_source", "bytes_copied")
+            },
+            "failures": [f for p in parts for f in p["failures"]],
+            "seconds": max((p["seconds"] for p in parts), default=0.0),
+            "manifests": sorted(p["manifest_key"] for p in parts),
+            "guardrails": plan["checks"],
+            "fixed": plan["fixed"],
+        }
+        ok = not summary["failures"]
+        if ok:
+            _store_summary(dr_s3, plan, summary)
+        evidence_store().write(
+            EvidenceRecord(
+                kind=EVIDENCE_KIND,
+                asset=asset_name(plan["source"]),
+                dag_id=dag_id,
+                run_id=run_id,
+                outcome="pass" if ok else "fail",
+                details=summary,
+            )
+        )
+        failures += [
+            f"s3://{plan['source']}/{f['key']} ({f['error']})" for f in summary["failures"]
+        ]
+        summaries.append({k: v for k, v in summary.items() if k not in {"guardrails", "manifests"}})
+    if failures:
+        raise S3BackupFailed(
+            f"{len(failures)} object(s) were not backed up: {'; '.join(failures[:10])}"
+        )
+    return summaries
+
+
+def retention_targets(plans: list[dict[str, Any]], aws_conn_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "asset": f"{asset_name(plan['source'])}/manifests",
+            "inventory": "s3_manifests",
+            "inventory_args": {
+                "source": plan["source"],
+                "bucket": plan["dr_bucket"],
+                "aws_conn_id": aws_conn_id,
+                "region_name": plan["dr_region"],
+            },
+        }
+        for plan in plans
+    ]
+
+
+def _store_summary(dr_s3: Any, plan: dict[str, Any], summary: dict[str, Any]) -> None:
+    tags = {
+        OWNER_KEY: OWNER_VALUE,
+        VERIFIED_KEY: "true",
+        COMPLETED_KEY: datetime.now(UTC).isoformat(),
+    }
+    dr_s3.put_object(
+        Bucket=plan["dr_bucket"],
+        Key=f"{manifest_prefix(plan['source'], plan['day'])}run.json",
+        Body=json.dumps(summary, indent=2, default=str).encode(),
+        ContentType="application/json",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=plan["kms_key_arn"],
+        Tagging=urllib.parse.urlencode(tags),
+    )
+
+
+def _fail(
+    plan: dict[str, Any],
+    dag_id: str,
+    run_id: str,
+    step: str,
+    checks: list[dict[str, Any]],
+    reason: str,
+) -> NoReturn:
+    evidence_store().write(
+        EvidenceRecord(
+            kind=EVIDENCE_KIND,
+            asset=asset_name(plan["source"]),
+            dag_id=dag_id,
+            run_id=run_id,
+            outcome="fail",
+            details={**plan, "failed_step": step, "checks": checks, "reason": reason},
+        )
+    )
+    raise S3BackupFailed(f"s3://{plan['source']} not backed up: {reason}")
