@@ -28,6 +28,7 @@ class SourceObject:
     key: str
     size: int
     last_modified: datetime
+    etag: str = ""
 
 
 @dataclass(frozen=True)

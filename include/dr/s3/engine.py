@@ -6,9 +6,12 @@ with the DR region's KMS key, with a SHA-256 checksum computed by S3. A thread
 pool copies with a bounded number of requests in flight; listing, planning and
 the run manifest are streamed, so memory stays flat as the bucket grows.
 
-Every copy is verified (size, encryption with the DR key) from the DR bucket's
-answer. An object that still fails after retries is named in the result; the
-caller fails the run after recording it.
+Every copy is verified without an extra request: the copy is conditional on the
+source's listed ETag (so the bytes copied are the bytes listed, size included),
+and the DR bucket's answer must name the DR key. If the source changed since it
+was listed, the object is copied unconditionally and checked with a HEAD. An
+object that still fails after retries is named in the result; the caller fails
+the run after recording it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from include.dr.s3.diff import Step, plan_copies
+from botocore.exceptions import ClientError
+
+from include.dr.s3.diff import SourceObject, Step, plan_copies
 from include.dr.s3.listing import dr_objects, source_objects
 from include.dr.s3.partitions import Partition
 
@@ -131,8 +136,7 @@ def _copy_step(
     error = ""
     for attempt in range(ATTEMPTS):
         try:
-            version, checksum = copy_object(dr_s3, target, step.source.key, step.source.size)
-            verify_copy(dr_s3, target, step.source.key, version, step.source.size)
+            version, checksum = copy_verified(dr_s3, target, step.source)
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then reported
             error = f"{type(exc).__name__}: {exc}"
             time.sleep(0.2 * 2**attempt)
@@ -143,6 +147,44 @@ def _copy_step(
     result.add_failure(step.source.key, error)
 
 
+def copy_verified(
+    dr_s3: Any, target: CopyTarget, source: SourceObject
+) -> tuple[str | None, str | None]:
+    """Copy one object and prove the copy; returns (DR version id, SHA-256 checksum)."""
+    if source.size > target.multipart_threshold:
+        version, checksum = copy_object(dr_s3, target, source.key, source.size)
+        verify_copy(dr_s3, target, source.key, version, source.size)
+        return version, checksum
+    try:
+        response = _copy_single(dr_s3, target, source.key, {"CopySourceIfMatch": source.etag})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in {"PreconditionFailed", "412"}:
+            raise
+        # Changed since it was listed: copy what is there now, and check it with a HEAD.
+        version, checksum = copy_object(dr_s3, target, source.key, source.size)
+        head = dr_s3.head_object(Bucket=target.dr_bucket, Key=source.key, VersionId=version)
+        verify_copy(dr_s3, target, source.key, version, int(head["ContentLength"]))
+        return version, checksum
+    if response.get("SSEKMSKeyId") != target.kms_key_arn:
+        raise ValueError(
+            f"s3://{target.dr_bucket}/{source.key}: encrypted with "
+            f"{response.get('SSEKMSKeyId')}, not {target.kms_key_arn}"
+        )
+    return response.get("VersionId"), response.get("CopyObjectResult", {}).get("ChecksumSHA256")
+
+
+def _copy_single(dr_s3: Any, target: CopyTarget, key: str, condition: dict[str, str]) -> Any:
+    return dr_s3.copy_object(
+        Bucket=target.dr_bucket,
+        Key=key,
+        CopySource={"Bucket": target.source_bucket, "Key": key},
+        ChecksumAlgorithm="SHA256",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=target.kms_key_arn,
+        **{name: value for name, value in condition.items() if value},
+    )
+
+
 def copy_object(
     dr_s3: Any, target: CopyTarget, key: str, size: int
 ) -> tuple[str | None, str | None]:
@@ -150,13 +192,7 @@ def copy_object(
     source = {"Bucket": target.source_bucket, "Key": key}
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": target.kms_key_arn}
     if size <= target.multipart_threshold:
-        response = dr_s3.copy_object(
-            Bucket=target.dr_bucket,
-            Key=key,
-            CopySource=source,
-            ChecksumAlgorithm="SHA256",
-            **encryption,
-        )
+        response = _copy_single(dr_s3, target, key, {})
         checksum = response.get("CopyObjectResult", {}).get("ChecksumSHA256")
         return response.get("VersionId"), checksum
     upload = dr_s3.create_multipart_upload(

@@ -27,7 +27,9 @@ def source_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[Sourc
         )
         for page in s3.get_paginator("list_objects_v2").paginate(**arguments):
             for item in page.get("Contents", []):
-                yield SourceObject(item["Key"], int(item["Size"]), item["LastModified"])
+                yield SourceObject(
+                    item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "")
+                )
 
     return _merged(partition, objects)
 

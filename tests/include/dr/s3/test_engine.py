@@ -129,3 +129,18 @@ def test_an_object_that_keeps_failing_is_named(buckets: tuple[Any, Any, CopyTarg
     result = run(src, dst, target, "day1")
     assert [failure["key"] for failure in result["failures"]] == ["a/archived"]
     assert result["copied"] == 31
+
+
+def test_an_object_changed_since_listing_is_copied_as_it_now_is(
+    buckets: tuple[Any, Any, CopyTarget],
+) -> None:
+    from datetime import UTC, datetime
+
+    from include.dr.s3.diff import SourceObject
+    from include.dr.s3.engine import copy_verified
+
+    src, dst, target = buckets
+    stale = SourceObject("a/obj-000", 4, datetime.now(UTC), etag='"not-the-current-etag"')
+    version, _ = copy_verified(dst, target, stale)
+    copied = dst.get_object(Bucket=target.dr_bucket, Key="a/obj-000", VersionId=version)
+    assert copied["Body"].read() == b"v1 0"

@@ -1,0 +1,188 @@
+"""Benchmark: the S3 copy engine against aws s3 sync, s5cmd and a 16-thread boto3 script.
+
+All four copy the same source bucket into their own versioned DR bucket on the
+same local moto server, in one run, for three scenarios: the full copy, a no-op
+re-run, and a re-run after 1% of the objects changed. The engine is called as
+the DAG's copy task calls it (``back_up_partition`` over the bucket's
+partitions) but without the scheduler. Each step runs in its own process, so
+wall time, client CPU and peak memory are that tool's alone. The no-op re-run is
+also compared with simply listing both buckets.
+
+Run with the local stack up: ``make bench-s3`` (``BENCH_OBJECTS`` sets the count).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.measure import Measurement, measure_command
+from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.settings import load_settings
+from include.dr.policy.loader import load_policy
+from include.dr.project import PROJECT_ROOT
+
+OBJECTS = int(os.environ.get("BENCH_OBJECTS", "10000"))
+RESULTS = PROJECT_ROOT / "bench" / "results" / "s3_copy.json"
+BIN = Path(sys.executable).parent
+
+ENGINE = """
+import sys
+from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.settings import load_settings
+from include.dr.s3.engine import CopyTarget, back_up_partition
+from include.dr.s3.listing import folders
+from include.dr.s3.partitions import split
+source, dr, key, tag = sys.argv[1:5]
+settings = load_settings()
+src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+target = CopyTarget(source, dr, key)
+found = folders(src, source, "") | folders(dst, dr, "")
+for index, part in enumerate(split("", found, 8)):
+    result = back_up_partition(src, dst, target, part, f".backup/manifests/bench/{tag}/part-{index}.jsonl.gz")
+    assert not result.failures, result.failures[:3]
+"""
+
+BOTO3 = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.settings import load_settings
+source, dr, key = sys.argv[1:4]
+settings = load_settings()
+src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+def listing(client, bucket):
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return {o["Key"]: o for p in pages for o in p.get("Contents", [])}
+have, want = listing(dst, dr), listing(src, source)
+todo = [k for k, o in want.items() if k not in have or have[k]["Size"] != o["Size"] or o["LastModified"] > have[k]["LastModified"]]
+def copy(k):
+    dst.copy_object(Bucket=dr, Key=k, CopySource={"Bucket": source, "Key": k}, ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+with ThreadPoolExecutor(16) as pool:
+    list(pool.map(copy, todo))
+"""
+
+LIST_BOTH = """
+import sys
+from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.settings import load_settings
+settings = load_settings()
+for region, bucket in (("eu-west-2", sys.argv[1]), ("eu-west-1", sys.argv[2])):
+    client = aws_client(settings, "s3", region)
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        pass
+"""
+
+
+def commands(tool: str, source: str, dr: str, key: str, tag: str, endpoint: str) -> list[str]:
+    if tool == "engine":
+        return [sys.executable, "-c", ENGINE, source, dr, key, tag]
+    if tool == "boto3-16":
+        return [sys.executable, "-c", BOTO3, source, dr, key]
+    if tool == "aws-s3-sync":
+        return [
+            str(BIN / "aws"),
+            "s3",
+            "sync",
+            f"s3://{source}",
+            f"s3://{dr}",
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "eu-west-1",
+            "--sse",
+            "aws:kms",
+            "--sse-kms-key-id",
+            key,
+            "--only-show-errors",
+        ]
+    return [
+        str(BIN / "s5cmd"),
+        "--endpoint-url",
+        endpoint,
+        "sync",
+        "--sse",
+        "aws:kms",
+        "--sse-kms-key-id",
+        key,
+        f"s3://{source}/*",
+        f"s3://{dr}/",
+    ]
+
+
+def main() -> None:
+    settings = load_settings()
+    conn = settings.connection("aws_default")
+    endpoint = conn["extra"]["endpoint_url"]
+    env = dict(
+        os.environ,
+        AWS_ACCESS_KEY_ID=conn["login"],
+        AWS_SECRET_ACCESS_KEY=conn["password"],
+        AWS_DEFAULT_REGION="eu-west-1",
+        AWS_REGION="eu-west-1",
+        PYTHONPATH=str(PROJECT_ROOT),
+    )
+    policy = load_policy()
+    key = aws_client(settings, "kms", "eu-west-1").describe_key(KeyId=policy.kms_key("eu-west-1"))[
+        "KeyMetadata"
+    ]["Arn"]
+    src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+    run = uuid.uuid4().hex[:6]
+    source = f"bench-src-{run}"
+    src.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    keys = [f"{'abcdefghij'[i % 10]}/{i // 10 % 100:02d}/object-{i:06d}" for i in range(OBJECTS)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda k: src.put_object(Bucket=source, Key=k, Body=os.urandom(1024)), keys))
+    tools = ["engine", "aws-s3-sync", "s5cmd", "boto3-16"]
+    buckets = {tool: f"bench-{tool.replace('-', '')[:10]}-{run}" for tool in tools}
+    for bucket in buckets.values():
+        dst.create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        dst.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    results: dict[str, dict[str, Any]] = {tool: {} for tool in tools}
+    for scenario in ("full", "noop"):
+        for tool in tools:
+            step: Measurement = measure_command(
+                commands(tool, source, buckets[tool], key, scenario, endpoint), env
+            )
+            results[tool][scenario] = step.as_dict()
+            print(tool, scenario, step, flush=True)
+    listing = measure_command([sys.executable, "-c", LIST_BOTH, source, buckets["engine"]], env)
+    changed = keys[::100]
+    with ThreadPoolExecutor(16) as pool:
+        list(
+            pool.map(lambda k: src.put_object(Bucket=source, Key=k, Body=os.urandom(1024)), changed)
+        )
+    for tool in tools:
+        step = measure_command(commands(tool, source, buckets[tool], key, "changed", endpoint), env)
+        results[tool]["one_percent"] = step.as_dict()
+        print(tool, "one_percent", step, flush=True)
+    fastest_full = min(results[t]["full"]["seconds"] for t in tools if t != "engine")
+    report = {
+        "objects": OBJECTS,
+        "results": results,
+        "list_both_buckets": listing.as_dict(),
+        "engine_full_vs_fastest_peer": round(
+            results["engine"]["full"]["seconds"] / fastest_full, 2
+        ),
+        "engine_noop_vs_listing": round(results["engine"]["noop"]["seconds"] / listing.seconds, 2),
+        "engine_cpu_per_object_ms": round(
+            1000 * results["engine"]["full"]["cpu_seconds"] / OBJECTS, 3
+        ),
+        "aws_cpu_per_object_ms": round(
+            1000 * results["aws-s3-sync"]["full"]["cpu_seconds"] / OBJECTS, 3
+        ),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
