@@ -4,7 +4,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m include.dr.local_stack
 UV := $(shell command -v uv || echo .local/tools/bin/uv)
 
-.PHONY: setup demo test check bench-rds stack-up down status lock
+.PHONY: setup demo test check bench-rds bench-s3 stack-up down status lock
 
 ## setup: system packages, uv and the locked Python environment (idempotent)
 setup: .venv/.synced
@@ -19,6 +19,7 @@ demo: setup
 	$(STACK) run policy_preflight
 	@echo "The demo runs outside the policy's backup window, so it asks for the override (recorded as evidence)."
 	$(STACK) run rds_backup --conf '{"override_window": true}'
+	$(STACK) run s3_backup --conf '{"override_window": true}'
 	@$(STACK) airflow
 	@echo "Evidence records: .local/evidence/   Stop everything: make down"
 
@@ -35,6 +36,10 @@ check: setup
 ## bench-rds: the dump engine against mysqldump | gzip (needs the local stack: make stack-up)
 bench-rds: setup
 	$(PY) -m bench.rds_dump
+
+## bench-s3: the S3 copy engine against aws s3 sync, s5cmd and boto3 (needs make stack-up)
+bench-s3: setup
+	$(PY) -m bench.s3_copy
 
 stack-up: setup
 	$(STACK) up

@@ -32,6 +32,7 @@ RESULTS = PROJECT_ROOT / "bench" / "results" / "s3_copy.json"
 BIN = Path(sys.executable).parent
 
 ENGINE = """
+import os
 import sys
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import load_settings
@@ -41,10 +42,11 @@ from include.dr.s3.partitions import split
 source, dr, key, tag = sys.argv[1:5]
 settings = load_settings()
 src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
-target = CopyTarget(source, dr, key)
+target = CopyTarget(source, dr, key, threads=int(os.environ.get("BENCH_THREADS", "32")))
 found = folders(src, source, "") | folders(dst, dr, "")
 for index, part in enumerate(split("", found, 8)):
-    result = back_up_partition(src, dst, target, part, f".backup/manifests/bench/{tag}/part-{index}.jsonl.gz")
+    manifest = f".backup/manifests/bench/{tag}/part-{index}.jsonl.gz"
+    result = back_up_partition(src, dst, target, part, manifest)
     assert not result.failures, result.failures[:3]
 """
 
@@ -60,9 +62,13 @@ def listing(client, bucket):
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
     return {o["Key"]: o for p in pages for o in p.get("Contents", [])}
 have, want = listing(dst, dr), listing(src, source)
-todo = [k for k, o in want.items() if k not in have or have[k]["Size"] != o["Size"] or o["LastModified"] > have[k]["LastModified"]]
+def stale(k, o):
+    mine = have.get(k)
+    return mine is None or mine["Size"] != o["Size"] or o["LastModified"] > mine["LastModified"]
+todo = [k for k, o in want.items() if stale(k, o)]
 def copy(k):
-    dst.copy_object(Bucket=dr, Key=k, CopySource={"Bucket": source, "Key": k}, ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    dst.copy_object(Bucket=dr, Key=k, CopySource={"Bucket": source, "Key": k},
+                    ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
 with ThreadPoolExecutor(16) as pool:
     list(pool.map(copy, todo))
 """

@@ -35,19 +35,18 @@ def source_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[Sourc
 
 
 def dr_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[DrObject]:
-    """The current version of every key (a key whose newest version is a delete marker is
-    not current), skipping the reserved manifest prefix."""
+    """The current objects (a key whose newest version is a delete marker is not listed),
+    skipping the reserved manifest prefix. Version ids are not listed: listing versions
+    costs far more, and a restore finds the version current at a backup's time itself."""
 
     def objects(prefix: str, delimiter: str | None) -> Iterator[DrObject]:
         arguments = {"Bucket": bucket, "Prefix": prefix} | (
             {"Delimiter": delimiter} if delimiter else {}
         )
-        for page in s3.get_paginator("list_object_versions").paginate(**arguments):
-            for item in page.get("Versions", []):
-                if item.get("IsLatest") and not item["Key"].startswith(RESERVED_PREFIX):
-                    yield DrObject(
-                        item["Key"], int(item["Size"]), item["LastModified"], item.get("VersionId")
-                    )
+        for page in s3.get_paginator("list_objects_v2").paginate(**arguments):
+            for item in page.get("Contents", []):
+                if not item["Key"].startswith(RESERVED_PREFIX):
+                    yield DrObject(item["Key"], int(item["Size"]), item["LastModified"])
 
     return _merged(partition, objects)
 

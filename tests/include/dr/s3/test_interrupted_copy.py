@@ -1,0 +1,127 @@
+"""A copy cut off partway (the DR endpoint goes away) is finished by the next run.
+
+The DR side is reached through a real TCP proxy in front of the moto server,
+which the test cuts while copies are in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.settings import LocalSettings
+from include.dr.s3.engine import CopyTarget, back_up_partition
+from include.dr.s3.listing import folders
+from include.dr.s3.partitions import split
+
+pytestmark = pytest.mark.usefixtures("local_stack")
+
+
+class CuttableProxy:
+    """Forwards loopback TCP connections to ``port`` until :meth:`cut`."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while self.open:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        self.open = False
+        self.server.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def test_a_cut_off_copy_is_completed_by_the_rerun_without_duplicates(
+    settings: LocalSettings,
+) -> None:
+    src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+    name = f"cut-{uuid.uuid4().hex[:8]}"
+    src.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    dst.create_bucket(
+        Bucket=f"{name}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    dst.put_bucket_versioning(Bucket=f"{name}-dr", VersioningConfiguration={"Status": "Enabled"})
+    keys = [f"{'xyz'[i % 3]}/object-{i:04d}" for i in range(400)]
+    for key in keys:
+        src.put_object(Bucket=name, Key=key, Body=key.encode())
+    kms = aws_client(settings, "kms", "eu-west-1")
+    target = CopyTarget(
+        name,
+        f"{name}-dr",
+        kms.describe_key(KeyId="alias/swl-backup-dr")["KeyMetadata"]["Arn"],
+        threads=4,
+    )
+    conn = settings.connection("aws_default")
+    proxy = CuttableProxy(settings.moto_port)
+    flaky_dst = boto3.client(
+        "s3",
+        region_name="eu-west-1",
+        endpoint_url=f"http://127.0.0.1:{proxy.port}",
+        aws_access_key_id=conn["login"],
+        aws_secret_access_key=conn["password"],
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5),
+    )
+    [part] = split("", folders(src, name, ""), 1)
+    outcome: dict[str, Any] = {}
+
+    def first_run() -> None:
+        try:
+            outcome["result"] = back_up_partition(
+                src, flaky_dst, target, part, ".backup/manifests/cut/1.jsonl.gz"
+            )
+        except Exception as exc:  # noqa: BLE001 - the cut may surface as an exception
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=first_run)
+    worker.start()
+    while dst.list_objects_v2(Bucket=target.dr_bucket).get("KeyCount", 0) < 40:
+        time.sleep(0.05)
+    proxy.cut()
+    worker.join(timeout=120)
+    copied_before = dst.list_objects_v2(Bucket=target.dr_bucket)["KeyCount"]
+    assert copied_before < len(keys)  # it really was cut off partway
+    assert "error" in outcome or outcome["result"].failures
+
+    rerun = back_up_partition(src, dst, target, part, ".backup/manifests/cut/2.jsonl.gz")
+    assert rerun.failures == []
+    versions = dst.list_object_versions(Bucket=target.dr_bucket, Prefix="")["Versions"]
+    per_key: dict[str, int] = {}
+    for version in versions:
+        if not version["Key"].startswith(".backup/"):
+            per_key[version["Key"]] = per_key.get(version["Key"], 0) + 1
+    assert sorted(per_key) == sorted(keys)  # nothing missing
+    assert set(per_key.values()) == {1}  # nothing copied twice
