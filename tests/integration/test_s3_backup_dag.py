@@ -89,8 +89,11 @@ def test_first_copy_then_a_noop_rerun_then_restore_as_of_yesterday(
     for key in summary["manifests"]:
         body = gzip.decompress(dst.get_object(Bucket=fresh_buckets["dr"], Key=key)["Body"].read())
         manifest |= {json.loads(line)["key"]: json.loads(line) for line in body.splitlines()}
+    entry = manifest[victim[0]]  # rewritten by the same day's no-op re-run: "unchanged"
+    versions = dst.list_object_versions(Bucket=fresh_buckets["dr"], Prefix=victim[0])["Versions"]
+    [version] = [v for v in versions if v["LastModified"].isoformat() == entry["dr_modified"]]
     restored = dst.get_object(
-        Bucket=fresh_buckets["dr"], Key=victim[0], VersionId=manifest[victim[0]]["dr_version_id"]
+        Bucket=fresh_buckets["dr"], Key=victim[0], VersionId=version["VersionId"]
     )
     assert restored["Body"].read() == victim[1]
     assert dst.get_object(Bucket=fresh_buckets["dr"], Key=gone[0])["Body"].read() == gone[1]
@@ -133,3 +136,18 @@ def test_dr_bucket_in_the_wrong_region_or_unencrypted_is_refused(
     unencrypted = record(run, "swl-system-data").details["reason"]
     assert "dr_bucket_encryption" in unencrypted and "dr_bucket_versioning" in unencrypted
     assert dst.list_objects_v2(Bucket=plain)["KeyCount"] == 0
+
+
+def test_an_object_that_cannot_be_copied_fails_the_run_and_is_named(
+    dag_bag: Any, fresh_buckets: dict[str, Any]
+) -> None:
+    source = fresh_buckets["source"]
+    fresh_buckets["src"].put_object(
+        Bucket=source, Key="avatars/frozen.png", Body=b"x", StorageClass="GLACIER"
+    )
+    run = run_backup(dag_bag, a_day())
+    assert run.state == "failed"
+    details = record(run, source).details
+    assert record(run, source).outcome == "fail"
+    assert [f["key"] for f in details["failures"]] == ["avatars/frozen.png"]
+    assert details["copied"] == 60  # everything else was still backed up

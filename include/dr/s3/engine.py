@@ -255,6 +255,9 @@ def _entry(
         "dr_version_id": version,
         "sha256": checksum,
         "source_modified": step.source.last_modified.isoformat() if step.source else None,
+        # For an object not copied this run: when its current DR copy was made, which names
+        # that version among the DR bucket's versions (its id costs a versions listing).
+        "dr_modified": step.dr.last_modified.isoformat() if step.dr and state != "copied" else None,
     }
 
 
