@@ -36,7 +36,6 @@ class DrObject:
     key: str
     size: int
     last_modified: datetime
-    version_id: str | None = None
 
 
 @dataclass(frozen=True)

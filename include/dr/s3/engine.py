@@ -114,10 +114,10 @@ def _run_plan(
                 result.listed += 1
             if step.action == "unchanged":
                 result.unchanged += 1
-                record(_entry(step, "unchanged", step.dr.version_id if step.dr else None))
+                record(_entry(step, "unchanged", None))
             elif step.action == "deleted_at_source":
                 result.deleted_at_source += 1
-                record(_entry(step, "deleted_at_source", step.dr.version_id if step.dr else None))
+                record(_entry(step, "deleted_at_source", None))
             else:
                 if len(pending) >= 2 * target.threads:
                     _, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -22,7 +22,7 @@ def listings(draw: st.DrawFn) -> tuple[list[SourceObject], list[DrObject]]:
         for k in sorted(source_keys)
     ]
     dr = [
-        DrObject(k, draw(st.integers(0, 3)), T0 + timedelta(minutes=draw(st.integers(0, 5))), "v1")
+        DrObject(k, draw(st.integers(0, 3)), T0 + timedelta(minutes=draw(st.integers(0, 5))))
         for k in sorted(dr_keys)
     ]
     return source, dr
@@ -52,7 +52,7 @@ def test_after_copying_the_plan_a_rerun_copies_nothing(
     after = {o.key: o for o in dr}
     for step in plan_copies(source, dr):
         if step.action == "copy" and step.source:
-            after[step.key] = DrObject(step.key, step.source.size, copied_at, "v2")
+            after[step.key] = DrObject(step.key, step.source.size, copied_at)
     rerun = plan_copies(source, [after[k] for k in sorted(after)])
     assert [s.key for s in rerun if s.action == "copy"] == []
 
