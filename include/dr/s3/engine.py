@@ -136,7 +136,9 @@ def _copy_step(
     error = ""
     for attempt in range(ATTEMPTS):
         try:
-            version, checksum = copy_verified(dr_s3, target, step.source)
+            # A failed attempt may still have copied (its answer was lost): look first.
+            landed = _already_copied(dr_s3, target, step.source) if attempt else None
+            version, checksum = landed or copy_verified(dr_s3, target, step.source)
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then reported
             error = f"{type(exc).__name__}: {exc}"
             time.sleep(0.2 * 2**attempt)
@@ -145,6 +147,22 @@ def _copy_step(
         result.add_copy(step.source.size)
         return
     result.add_failure(step.source.key, error)
+
+
+def _already_copied(
+    dr_s3: Any, target: CopyTarget, source: SourceObject
+) -> tuple[str | None, str | None] | None:
+    """The DR copy an earlier attempt made, if it is complete and current."""
+    try:
+        head = dr_s3.head_object(Bucket=target.dr_bucket, Key=source.key, ChecksumMode="ENABLED")
+    except ClientError:
+        return None
+    current = (
+        head["ContentLength"] == source.size
+        and head["LastModified"] >= source.last_modified
+        and head.get("SSEKMSKeyId") == target.kms_key_arn
+    )
+    return (head.get("VersionId"), head.get("ChecksumSHA256")) if current else None
 
 
 def copy_verified(
