@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Asset, Param, chain, dag, task
+from airflow.sdk import Asset, chain, dag, task
 
-from include.dr.alerts import on_run_failure, window_deadline
-from include.dr.dag_defaults import DEFAULT_ARGS, daily_in_window
+from include.dr.dag_defaults import daily_backup_dag_args, daily_in_window
 from include.dr.operators.rds import RdsCopySnapshotToRegionOperator, RdsDailySnapshotOperator
 from include.dr.operators.retention import PolicyRetentionOperator
 from include.dr.operators.window import BackupWindowCompletionOperator, BackupWindowGateOperator
@@ -52,23 +51,10 @@ DR_BACKUPS = [
 
 @dag(
     dag_id="rds_backup",
-    schedule=daily_in_window(WINDOW),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    schedule=daily_in_window(POLICY.schedule.window),
     doc_md=__doc__,
     tags=["backup", "rds", "daily"],
-    params={
-        "override_window": Param(
-            False,
-            type="boolean",
-            title="Run outside the backup window",
-            description="Back up now even if the policy's window has closed. "
-            "The override is recorded in the run's evidence.",
-        )
-    },
-    deadline=window_deadline(POLICY),
-    on_failure_callback=on_run_failure,
+    **daily_backup_dag_args(POLICY),
 )
 def rds_backup() -> None:
     open_window_gate = BackupWindowGateOperator(

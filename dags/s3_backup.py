@@ -32,10 +32,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Asset, Param, chain, dag, task
+from airflow.sdk import Asset, chain, dag, task
 
-from include.dr.alerts import on_run_failure, window_deadline
-from include.dr.dag_defaults import DEFAULT_ARGS, daily_in_window
+from include.dr.dag_defaults import daily_backup_dag_args, daily_in_window
 from include.dr.operators.retention import PolicyRetentionOperator
 from include.dr.operators.window import BackupWindowCompletionOperator, BackupWindowGateOperator
 from include.dr.policy.loader import load_policy
@@ -62,22 +61,9 @@ def _clients(production_region: str, dr_region: str) -> dict[str, Any]:
 @dag(
     dag_id="s3_backup",
     schedule=daily_in_window(POLICY.schedule.window),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
     doc_md=__doc__,
     tags=["backup", "s3", "daily"],
-    params={
-        "override_window": Param(
-            False,
-            type="boolean",
-            title="Run outside the backup window",
-            description="Back up now even if the policy's window has closed. "
-            "The override is recorded in the run's evidence.",
-        )
-    },
-    deadline=window_deadline(POLICY),
-    on_failure_callback=on_run_failure,
+    **daily_backup_dag_args(POLICY),
 )
 def s3_backup() -> None:
     open_window_gate = BackupWindowGateOperator(

@@ -10,9 +10,9 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import CronTriggerTimetable
+from airflow.sdk import CronTriggerTimetable, Param
 
-from include.dr.policy.model import BackupWindow
+from include.dr.policy.model import BackupPolicy, BackupWindow
 
 OWNER = "backup-operations"
 # A transient fault (throttling, a dropped connection) is retried with backoff; a
@@ -46,3 +46,27 @@ def daily_in_window(window: BackupWindow, minutes_after_start: int = 0) -> CronT
     return CronTriggerTimetable(
         window_cron(window, minutes_after_start), timezone=window.timezone, run_immediately=False
     )
+
+
+def daily_backup_dag_args(policy: BackupPolicy) -> dict[str, Any]:
+    """What every daily backup DAG passes to ``@dag`` besides its schedule: one run at a
+    time, the trigger form's window override, the window's Deadline Alert and the
+    run-failure alert."""
+    from include.dr.alerts import on_run_failure, window_deadline
+
+    return {
+        "catchup": False,
+        "max_active_runs": 1,
+        "default_args": DEFAULT_ARGS,
+        "params": {
+            "override_window": Param(
+                False,
+                type="boolean",
+                title="Run outside the backup window",
+                description="Back up now even if the policy's window has closed. "
+                "The override is recorded in the run's evidence.",
+            )
+        },
+        "deadline": window_deadline(policy),
+        "on_failure_callback": on_run_failure,
+    }

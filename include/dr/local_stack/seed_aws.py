@@ -19,11 +19,11 @@ from botocore.exceptions import ClientError
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.backup_window import rds_window_for
+from include.dr.s3.guardrails import fix_dr_bucket, put_default_kms
 from include.dr.tags import OWNER_KEY, OWNER_VALUE, owner_tags
 
 TRAIL_NAME = "organisation-trail"
 TRAIL_BUCKET_SUFFIX = "cloudtrail-logs"
-DR_NONCURRENT_DAYS_FLOOR = 30
 
 
 def aws_client(settings: LocalSettings, service: str, region: str) -> Any:
@@ -83,28 +83,11 @@ def _create_bucket(s3: Any, region: str, bucket: str) -> bool:
     return True
 
 
-def _default_kms(s3: Any, bucket: str, key_arn: str) -> None:
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": key_arn,
-                    },
-                    "BucketKeyEnabled": True,
-                }
-            ]
-        },
-    )
-
-
 def _ensure_source_bucket(settings: LocalSettings, region: str, bucket: str, key_arn: str) -> None:
     s3 = aws_client(settings, "s3", region)
     if not _create_bucket(s3, region, bucket):
         return
-    _default_kms(s3, bucket, key_arn)
+    put_default_kms(s3, bucket, key_arn)
     for key, body in demo_objects(bucket):
         s3.put_object(Bucket=bucket, Key=key, Body=body)
 
@@ -131,26 +114,12 @@ def demo_objects(bucket: str) -> list[tuple[str, bytes]]:
 def _ensure_dr_bucket(
     settings: LocalSettings, region: str, bucket: str, key_arn: str, minimum_days: int
 ) -> None:
+    """A DR bucket made safe by the same code the S3 backup's ``fix_settings`` runs."""
     s3 = aws_client(settings, "s3", region)
     if not _create_bucket(s3, region, bucket):
         return
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    _default_kms(s3, bucket, key_arn)
-    s3.put_bucket_lifecycle_configuration(
-        Bucket=bucket,
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "keep-noncurrent-versions",
-                    "Status": "Enabled",
-                    "Filter": {"Prefix": ""},
-                    "NoncurrentVersionExpiration": {
-                        "NoncurrentDays": max(DR_NONCURRENT_DAYS_FLOOR, minimum_days)
-                    },
-                }
-            ]
-        },
-    )
+    needed = {"dr_bucket_versioning", "dr_bucket_encryption", "dr_bucket_lifecycle"}
+    fix_dr_bucket(s3, bucket, key_arn, minimum_days, needed, local=True)
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": owner_tags()})
 
 

@@ -157,6 +157,24 @@ def _tls_check(s3: Any, bucket: str, local: bool) -> Check:
     )
 
 
+def put_default_kms(s3: Any, bucket: str, key_arn: str) -> None:
+    """Default encryption SSE-KMS with ``key_arn`` (and S3 Bucket Keys, to spare KMS calls)."""
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key_arn,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+
+
 def fix_dr_bucket(
     s3: Any, bucket: str, key_arn: str, minimum_days: int, failed: set[str], local: bool
 ) -> list[str]:
@@ -166,20 +184,7 @@ def fix_dr_bucket(
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         changes.append("versioning enabled")
     if "dr_bucket_encryption" in failed:
-        s3.put_bucket_encryption(
-            Bucket=bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": "aws:kms",
-                            "KMSMasterKeyID": key_arn,
-                        },
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            },
-        )
+        put_default_kms(s3, bucket, key_arn)
         changes.append(f"default SSE-KMS with {key_arn}")
     if "dr_bucket_lifecycle" in failed:
         s3.put_bucket_lifecycle_configuration(
