@@ -75,12 +75,12 @@ def policy_preflight() -> None:
 
         from include.dr.preflight import record_preflight
 
-        record = record_preflight(
+        outcome, summary = record_preflight(
             residency, [*production, *dr], context["dag"].dag_id, context["run_id"]
         )
-        if record.outcome == "fail":
-            raise AirflowFailException(record.details["summary"])
-        return str(record.details["summary"])
+        if outcome == "fail":
+            raise AirflowFailException(summary)
+        return summary
 
     record_evidence(check_policy(), check_production(), check_dr())
 

@@ -20,7 +20,7 @@ def notifier(policy: BackupPolicy, subject: str, message: str) -> Any:
 
     return SnsNotifier(
         aws_conn_id=ALERTS_CONN_ID,
-        region_name=policy.alerts.sns_topic_arn.split(":")[3],
+        region_name=policy.alerts.region,
         target_arn=policy.alerts.sns_topic_arn,
         subject=subject[:100],
         message=message,
@@ -55,7 +55,7 @@ def window_deadline(policy: BackupPolicy) -> Any:
             SnsNotifier,
             kwargs={
                 "aws_conn_id": ALERTS_CONN_ID,
-                "region_name": policy.alerts.sns_topic_arn.split(":")[3],
+                "region_name": policy.alerts.region,
                 "target_arn": policy.alerts.sns_topic_arn,
                 "subject": "Backup still running at the end of its window",
                 # A deadline callback's context carries the run as the REST API's JSON.
@@ -73,21 +73,19 @@ def window_deadline(policy: BackupPolicy) -> Any:
 
 def on_run_failure(context: Any) -> None:
     """DAG-level failure callback: record the failed run and send one alert for it."""
-    from include.dr.evidence import EvidenceRecord, evidence_store
+    from include.dr.evidence import record as record_evidence
     from include.dr.policy.loader import load_policy
 
     dag_run = context["dag_run"]
     dag_id, run_id = dag_run.dag_id, dag_run.run_id
     reason = str(context.get("reason") or "a task failed")
-    evidence_store().write(
-        EvidenceRecord(
-            kind="run_failure",
-            asset=dag_id,
-            dag_id=dag_id,
-            run_id=run_id,
-            outcome="fail",
-            details={"reason": reason},
-        )
+    record_evidence(
+        kind="run_failure",
+        asset=dag_id,
+        dag_id=dag_id,
+        run_id=run_id,
+        outcome="fail",
+        details={"reason": reason},
     )
     send(
         load_policy(),

@@ -130,3 +130,15 @@ def _segment(name: str) -> str:
 def evidence_store() -> LocalEvidenceStore:
     """The store in force: ``$BACKUP_EVIDENCE_DIR``, else ``evidence/`` in the local state."""
     return LocalEvidenceStore(Path(os.environ.get(EVIDENCE_DIR_ENV) or state_dir() / "evidence"))
+
+
+def record(
+    kind: str,
+    asset: str,
+    dag_id: str,
+    run_id: str,
+    outcome: Outcome,
+    details: Mapping[str, Any],
+) -> Path:
+    """Write one run's evidence for one asset to the store in force; return where it went."""
+    return evidence_store().write(EvidenceRecord(kind, asset, dag_id, run_id, outcome, details))

@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 
 from include.dr.aws_clients import ClientFactory
 from include.dr.checks import Check, check_bucket_region, error_code
-from include.dr.evidence import EvidenceRecord, evidence_store
+from include.dr.evidence import Outcome
+from include.dr.evidence import record as record_evidence
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy, BackupWindow
 from include.dr.rds.backup_window import rds_window_for, rds_window_inside
@@ -153,8 +154,9 @@ def dr_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check]:
 
 def record_preflight(
     residency: Mapping[str, Any], checks: list[Mapping[str, Any]], dag_id: str, run_id: str
-) -> EvidenceRecord:
-    """Store the run's checks as one evidence record; its outcome is fail if any check failed."""
+) -> tuple[Outcome, str]:
+    """Store the run's checks as one evidence record; return its outcome (fail if any check
+    failed) and a one-line summary naming each failure and its fix."""
     failed = [check for check in checks if not check["passed"]]
     summary = (
         f"{len(checks) - len(failed)} of {len(checks)} checks passed"
@@ -162,13 +164,7 @@ def record_preflight(
         else "failed: "
         + "; ".join(f"{c['name']} {c['resource']}: found {c['found']} ({c['fix']})" for c in failed)
     )
-    record = EvidenceRecord(
-        kind="preflight",
-        asset="policy",
-        dag_id=dag_id,
-        run_id=run_id,
-        outcome="fail" if failed else "pass",
-        details={"residency": dict(residency), "checks": list(checks), "summary": summary},
-    )
-    evidence_store().write(record)
-    return record
+    outcome: Outcome = "fail" if failed else "pass"
+    details = {"residency": dict(residency), "checks": list(checks), "summary": summary}
+    record_evidence("preflight", "policy", dag_id, run_id, outcome, details)
+    return outcome, summary

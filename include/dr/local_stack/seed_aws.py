@@ -51,8 +51,8 @@ def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
     for rds in policy.assets.rds:
         _ensure_rds_instance(settings, policy, rds.instance, rds.database, keys[prod])
         _ensure_dr_bucket(settings, dr, rds.dr_bucket, keys[dr], policy.retention.minimum_days)
-    _, _, _, topic_region, _, topic_name = policy.alerts.sns_topic_arn.split(":")
-    topic = aws_client(settings, "sns", topic_region).create_topic(Name=topic_name)["TopicArn"]
+    sns = aws_client(settings, "sns", policy.alerts.region)
+    topic = sns.create_topic(Name=policy.alerts.topic_name)["TopicArn"]
     trail = _ensure_trail(settings, prod)
     return {"kms_keys": keys, "alerts_topic": topic, "trail": trail}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from include.dr.evidence import EvidenceRecord, evidence_store
+from include.dr.evidence import record as record_evidence
 from include.dr.inventory import open_inventory
 from include.dr.operators.run_context import as_flag, logical_time
 from include.dr.policy.loader import load_policy
@@ -91,13 +91,11 @@ class PolicyRetentionOperator(BaseOperator):
         }
 
     def _record(self, context: Any, details: dict[str, Any]) -> None:
-        evidence_store().write(
-            EvidenceRecord(
-                kind=EVIDENCE_KIND,
-                asset=self.asset,
-                dag_id=context["dag"].dag_id,
-                run_id=context["run_id"],
-                outcome="pass",
-                details=details,
-            )
+        record_evidence(
+            kind=EVIDENCE_KIND,
+            asset=self.asset,
+            dag_id=context["dag"].dag_id,
+            run_id=context["run_id"],
+            outcome="pass",
+            details=details,
         )

@@ -14,7 +14,8 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.dr.evidence import EvidenceRecord, evidence_store
+from include.dr.evidence import Outcome, evidence_store
+from include.dr.evidence import record as record_evidence
 from include.dr.operators.run_context import as_flag, logical_time, triggered_by
 from include.dr.policy.loader import load_policy
 from include.dr.window import decide_gate, judge_completion
@@ -65,15 +66,13 @@ class BackupWindowGateOperator(BaseOperator):
             "triggered_by": triggered_by(context),
             "reason": decision.reason,
         }
-        evidence_store().write(
-            EvidenceRecord(
-                kind=EVIDENCE_KIND,
-                asset=context["dag"].dag_id,
-                dag_id=context["dag"].dag_id,
-                run_id=context["run_id"],
-                outcome="fail" if decision.action == "fail" else "pass",
-                details=details,
-            )
+        record_evidence(
+            kind=EVIDENCE_KIND,
+            asset=context["dag"].dag_id,
+            dag_id=context["dag"].dag_id,
+            run_id=context["run_id"],
+            outcome="fail" if decision.action == "fail" else "pass",
+            details=details,
         )
         if decision.action == "fail":
             raise AirflowFailException(decision.reason)
@@ -95,24 +94,15 @@ class BackupWindowCompletionOperator(BaseOperator):
         policy = load_policy()
         dag_id, run_id = context["dag"].dag_id, context["run_id"]
         verdict = judge_completion(policy.schedule.window, logical_time(context), datetime.now(UTC))
-        store = evidence_store()
-        gate = store.get(EVIDENCE_KIND, dag_id, dag_id, run_id)
+        gate = evidence_store().get(EVIDENCE_KIND, dag_id, dag_id, run_id)
         details = {
             **(dict(gate.details) if gate else {"window": verdict.window.as_dict()}),
             "finished_at": verdict.finished_at.isoformat(),
             "breached": verdict.breached,
             "completion": verdict.describe(),
         }
-        store.write(
-            EvidenceRecord(
-                kind=EVIDENCE_KIND,
-                asset=dag_id,
-                dag_id=dag_id,
-                run_id=run_id,
-                outcome="warn" if verdict.breached else "pass",
-                details=details,
-            )
-        )
+        outcome: Outcome = "warn" if verdict.breached else "pass"
+        record_evidence(EVIDENCE_KIND, dag_id, dag_id, run_id, outcome, details)
         if verdict.breached:
             self.log.warning("Backup window breached: %s", verdict.describe())
             alerts.send(

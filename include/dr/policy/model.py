@@ -366,6 +366,14 @@ class Alerts(StrictModel):
             )
         return value
 
+    @property
+    def region(self) -> str:
+        return self.sns_topic_arn.split(":")[3]
+
+    @property
+    def topic_name(self) -> str:
+        return self.sns_topic_arn.split(":")[5]
+
 
 class BackupPolicy(StrictModel):
     """The whole policy file."""

@@ -17,7 +17,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
 from include.dr.checks import Check
-from include.dr.evidence import EvidenceRecord, evidence_store
+from include.dr.evidence import record as record_evidence
 from include.dr.kms import resolve_key
 from include.dr.policy.model import BackupPolicy
 from include.dr.preflight import check_rds_instance, fix_rds_drift
@@ -83,15 +83,13 @@ def preflight(
     failed = [c for c in checks if not c.passed]
     result = {**plan, "preflight": [c.as_dict() for c in checks], "drift_fixed": fixed}
     if failed:
-        evidence_store().write(
-            EvidenceRecord(
-                kind=EVIDENCE_KIND,
-                asset=asset_name(plan["instance"]),
-                dag_id=dag_id,
-                run_id=run_id,
-                outcome="fail",
-                details={**result, "failed_step": "preflight"},
-            )
+        record_evidence(
+            kind=EVIDENCE_KIND,
+            asset=asset_name(plan["instance"]),
+            dag_id=dag_id,
+            run_id=run_id,
+            outcome="fail",
+            details={**result, "failed_step": "preflight"},
         )
         raise RdsBackupFailed(
             f"preflight of RDS instance {plan['instance']} failed: "
@@ -231,15 +229,9 @@ def store_dump(
 
 def record_backup(plan: dict[str, Any], dag_id: str, run_id: str) -> dict[str, Any]:
     """Store the run's evidence for one instance; return the few facts a person looks for."""
-    record = EvidenceRecord(
-        kind=EVIDENCE_KIND,
-        asset=asset_name(plan["instance"]),
-        dag_id=dag_id,
-        run_id=run_id,
-        outcome="pass",
-        details=plan,
+    path = record_evidence(
+        EVIDENCE_KIND, asset_name(plan["instance"]), dag_id, run_id, "pass", plan
     )
-    path = evidence_store().write(record)
     return {
         "evidence": str(path),
         "snapshot": plan["snapshot"]["arn"],

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.dr.checks import check_bucket_region
-from include.dr.evidence import EvidenceRecord, evidence_store
+from include.dr.evidence import record as record_evidence
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy
 from include.dr.s3.engine import DEFAULT_THREADS, MULTIPART_THRESHOLD, CopyTarget, back_up_partition
@@ -169,15 +169,13 @@ def record_buckets(
         ok = not summary["failures"]
         if ok:
             _store_summary(dr_s3, plan, summary)
-        evidence_store().write(
-            EvidenceRecord(
-                kind=EVIDENCE_KIND,
-                asset=asset_name(plan["source"]),
-                dag_id=dag_id,
-                run_id=run_id,
-                outcome="pass" if ok else "fail",
-                details=summary,
-            )
+        record_evidence(
+            kind=EVIDENCE_KIND,
+            asset=asset_name(plan["source"]),
+            dag_id=dag_id,
+            run_id=run_id,
+            outcome="pass" if ok else "fail",
+            details=summary,
         )
         failures += [
             f"s3://{plan['source']}/{f['key']} ({f['error']})" for f in summary["failures"]
@@ -231,14 +229,12 @@ def _fail(
     checks: list[dict[str, Any]],
     reason: str,
 ) -> NoReturn:
-    evidence_store().write(
-        EvidenceRecord(
-            kind=EVIDENCE_KIND,
-            asset=asset_name(plan["source"]),
-            dag_id=dag_id,
-            run_id=run_id,
-            outcome="fail",
-            details={**plan, "failed_step": step, "checks": checks, "reason": reason},
-        )
+    record_evidence(
+        kind=EVIDENCE_KIND,
+        asset=asset_name(plan["source"]),
+        dag_id=dag_id,
+        run_id=run_id,
+        outcome="fail",
+        details={**plan, "failed_step": step, "checks": checks, "reason": reason},
     )
     raise S3BackupFailed(f"s3://{plan['source']} not backed up: {reason}")
