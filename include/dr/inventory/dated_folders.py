@@ -1,12 +1,13 @@
-"""Dated folders in a DR bucket, as a backup inventory: RDS dumps and S3 run manifests.
+"""Dated folders in a DR bucket, as a backup inventory: RDS dumps, S3 run manifests and
+git bundles.
 
-A backup is one day's folder under a prefix (``rds/<instance>/<day>/``, or
-``.backup/manifests/<bucket>/<day>/``). Its *marker* object, written last (the
-dump, or the run summary), says it is finished; the marker's tags say whether it
-is ours and verified, and when it completed. Deleting a folder writes delete
-markers: the DR bucket is versioned, so the bytes stay recoverable until the
-lifecycle rule, which keeps noncurrent versions at least the policy minimum,
-expires them.
+A backup is one day's folder under a prefix (``rds/<instance>/<day>/``,
+``.backup/manifests/<bucket>/<day>/`` or ``git/<org>/<repo>/<day>/``). Its
+*marker* object, written last (the dump, the run summary, or the bundle's
+sidecar), says it is finished; the marker's tags say whether it is ours and
+verified, and when it completed. Deleting a folder writes delete markers: the
+DR bucket is versioned, so the bytes stay recoverable until the lifecycle rule,
+which keeps noncurrent versions at least the policy minimum, expires them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ class DatedFolderInventory:
     ) -> DatedFolderInventory:
         s3 = hook_clients(aws_conn_id)("s3", region_name)
         return cls(s3, bucket, f".backup/manifests/{source}/", "run.json")
+
+    @classmethod
+    def for_git_bundles(
+        cls, *, organisation: str, repository: str, bucket: str, aws_conn_id: str, region_name: str
+    ) -> DatedFolderInventory:
+        s3 = hook_clients(aws_conn_id)("s3", region_name)
+        return cls(s3, bucket, f"git/{organisation}/{repository}/", "bundle.json")
 
     def _objects(self, prefix: str) -> list[dict[str, Any]]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)

@@ -51,6 +51,9 @@ def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
     for rds in policy.assets.rds:
         _ensure_rds_instance(settings, policy, rds.instance, rds.database, keys[prod])
         _ensure_dr_bucket(settings, dr, rds.dr_bucket, keys[dr], policy.retention.minimum_days)
+    github = policy.assets.github
+    if github and github.dr_bucket:
+        _ensure_dr_bucket(settings, dr, github.dr_bucket, keys[dr], policy.retention.minimum_days)
     sns = aws_client(settings, "sns", policy.alerts.region)
     topic = sns.create_topic(Name=policy.alerts.topic_name)["TopicArn"]
     trail = _ensure_trail(settings, prod)

@@ -273,6 +273,27 @@ class GithubAsset(StrictModel):
         default=None,
         description="A pinned list of repository names; when absent, the organisation is listed.",
     )
+    include_forks: bool = Field(
+        default=True,
+        description="Back up forks found by discovery (a fork may carry unmerged work).",
+    )
+    include_archived: bool = Field(
+        default=True, description="Back up archived repositories found by discovery."
+    )
+    include_wikis: bool = Field(
+        default=False,
+        description="Also mirror each repository's wiki, where the repository has one enabled.",
+    )
+    dr_bucket: str | None = Field(
+        default=None,
+        description="Also upload each day's encrypted bundles to this DR bucket (SSE-KMS); "
+        "the local backup store always keeps them.",
+    )
+
+    @field_validator("dr_bucket")
+    @classmethod
+    def _dr_bucket(cls, value: str | None) -> str | None:
+        return value if value is None else _check_bucket_name(value)
 
     @field_validator("organisation")
     @classmethod
@@ -326,7 +347,8 @@ class Assets(StrictModel):
     @property
     def dr_buckets(self) -> tuple[str, ...]:
         """Every DR bucket the policy writes backups to."""
-        return tuple(a.dr_bucket for a in self.s3) + tuple(a.dr_bucket for a in self.rds)
+        github = (self.github.dr_bucket,) if self.github and self.github.dr_bucket else ()
+        return tuple(a.dr_bucket for a in self.s3) + tuple(a.dr_bucket for a in self.rds) + github
 
 
 def _refuse_repeats(what: str, names: list[str]) -> None:

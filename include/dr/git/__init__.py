@@ -1,0 +1,1 @@
+"""Git source-code backup: discovery, mirrors, encrypted dated bundles."""

@@ -1,0 +1,41 @@
+"""The git backup's secrets, read only from Airflow connections and masked in task logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from include.dr.git.crypto import load_key
+from include.dr.git.remote import GitRemote
+
+GITHUB_CONN_ID = "github_default"
+BUNDLE_KEY_CONN_ID = "git_bundle_key"
+
+
+def git_remote(conn_id: str = GITHUB_CONN_ID) -> GitRemote:
+    """The git host and token of the ``github`` connection; every form of the token masked."""
+    from airflow.sdk import Connection
+    from airflow.sdk.log import mask_secret
+
+    conn = Connection.get(conn_id)
+    remote = GitRemote.from_connection(conn.host, conn.password, conn.extra_dejson)
+    for secret in remote.secrets():
+        mask_secret(secret)
+    return remote
+
+
+def github_client(conn_id: str = GITHUB_CONN_ID) -> Any:
+    """PyGithub through the provider's hook (the connection's host is the Enterprise URL)."""
+    from airflow.providers.github.hooks.github import GithubHook
+
+    return GithubHook(github_conn_id=conn_id).get_conn()
+
+
+def bundle_key(conn_id: str = BUNDLE_KEY_CONN_ID) -> bytes:
+    """The AES-256 bundle key: the connection's password, base64."""
+    from airflow.sdk import Connection
+    from airflow.sdk.log import mask_secret
+
+    password = Connection.get(conn_id).password
+    if password:
+        mask_secret(password)
+    return load_key(password, conn_id)

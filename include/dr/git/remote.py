@@ -1,0 +1,117 @@
+"""Where repositories are fetched from, and how git gets the token without storing it.
+
+The token never goes into a remote URL (git would write it into the mirror's
+config and print it in errors). It reaches git as an HTTP ``Authorization``
+header through ``GIT_CONFIG_*`` environment variables, scoped to the git host,
+and only over HTTPS (or loopback, for tests). Every git call goes through
+:func:`run_git`, which scrubs the token from anything it raises.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+GITHUB = "https://github.com"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message holds its (scrubbed) stderr."""
+
+
+@dataclass(frozen=True)
+class GitRemote:
+    """The git host of a GitHub organisation, e.g. ``https://github.com``."""
+
+    base_url: str
+    token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_connection(
+        cls, host: str | None, token: str | None, extra: Mapping[str, Any]
+    ) -> GitRemote:
+        """From a ``github`` connection: ``extra.git_url`` if set, else the host of the
+        GitHub Enterprise API URL (``https://ghe.example.com/api/v3``), else github.com."""
+        if extra.get("git_url"):
+            base = str(extra["git_url"])
+        elif host:
+            parts = urlsplit(host if "://" in host else f"https://{host}")
+            base = f"{parts.scheme}://{parts.netloc}"
+        else:
+            base = GITHUB
+        return cls(base.rstrip("/"), token or None)
+
+    def url(self, organisation: str, name: str) -> str:
+        return f"{self.base_url}/{organisation}/{name}.git"
+
+    @property
+    def sends_token(self) -> bool:
+        parts = urlsplit(self.base_url)
+        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+        return bool(self.token) and secure
+
+    def environment(self) -> dict[str, str]:
+        """Variables for git: never prompt; send the token as a header to this host only."""
+        env = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "GIT_ASKPASS": "echo"}
+        if self.sends_token:
+            assert self.token is not None
+            basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
+            env |= {
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": f"http.{self.base_url}/.extraHeader",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+            }
+        return env
+
+    def secrets(self) -> list[str]:
+        """Every form of the token that could leak, for masking and scrubbing."""
+        if not self.token:
+            return []
+        basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
+        return [self.token, basic]
+
+
+def git_binary() -> str:
+    found = shutil.which("git")
+    if not found:
+        raise GitError("git is not installed on this worker; on Debian: apt-get install -y git")
+    return found
+
+
+def run_git(
+    args: Sequence[str],
+    *,
+    remote: GitRemote | None = None,
+    cwd: Path | None = None,
+    timeout: float = 3600,
+    stdout: Any = subprocess.PIPE,
+) -> str:
+    """Run git and return its stdout; a failure raises :class:`GitError` with stderr."""
+    env = dict(os.environ, **(remote.environment() if remote else {}), LC_ALL="C")
+    done = subprocess.run(  # noqa: S603 - argv is built here, never by a shell
+        [git_binary(), *args],
+        cwd=cwd,
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        message = (done.stderr or b"").decode(errors="replace").strip()
+        raise GitError(scrub(f"git {args[0]} failed ({done.returncode}): {message}", remote))
+    return (done.stdout or b"").decode(errors="replace") if stdout is subprocess.PIPE else ""
+
+
+def scrub(text: str, remote: GitRemote | None) -> str:
+    for secret in remote.secrets() if remote else []:
+        text = text.replace(secret, "***")
+    return text

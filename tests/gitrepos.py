@@ -1,0 +1,92 @@
+"""Upstream repositories for git tests: bare repositories served by the local git daemon,
+changed the way people change them (commits, force-pushes, deleted branches)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from include.dr.local_stack.git_daemon import repos_root, seed_repositories
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,  # noqa: S607
+    )
+    return done.stdout
+
+
+class Upstream:
+    """A throwaway organisation of bare repositories under the git daemon's base path."""
+
+    def __init__(self, state: Path, names: tuple[str, ...]) -> None:
+        self.organisation = f"t{uuid.uuid4().hex[:8]}"
+        self.names = names
+        self.root = repos_root(state) / self.organisation
+        seed_repositories(state, self.organisation, names)
+
+    def bare(self, name: str) -> Path:
+        return self.root / f"{name}.git"
+
+    def refs(self, name: str) -> dict[str, str]:
+        listing = git(
+            "--git-dir", str(self.bare(name)), "for-each-ref", "--format=%(objectname) %(refname)"
+        )
+        return {ref: sha for sha, ref in (line.split(" ", 1) for line in listing.splitlines())}
+
+    def commit(self, name: str, branch: str, path: str, content: str, work: Path) -> str:
+        clone = work / f"{name}-{uuid.uuid4().hex[:6]}"
+        git("clone", "-q", "-b", branch, str(self.bare(name)), str(clone))
+        (clone / path).parent.mkdir(parents=True, exist_ok=True)
+        (clone / path).write_text(content)
+        git("add", path, cwd=clone)
+        git(
+            "-c",
+            "user.name=Dev",
+            "-c",
+            "user.email=dev@example.com",
+            "commit",
+            "-q",
+            "-m",
+            f"change {path}",
+            cwd=clone,
+        )
+        git("push", "-q", "origin", branch, cwd=clone)
+        return git("rev-parse", "HEAD", cwd=clone).strip()
+
+    def force_push(self, name: str, branch: str, to: str, work: Path) -> None:
+        """Rewrite history: ``git push --force`` the branch back to ``to`` (an older commit)."""
+        clone = work / f"{name}-{uuid.uuid4().hex[:6]}"
+        git("clone", "-q", "--mirror", str(self.bare(name)), str(clone))
+        git(
+            "--git-dir",
+            str(clone),
+            "push",
+            "-q",
+            "--force",
+            str(self.bare(name)),
+            f"{to}:refs/heads/{branch}",
+        )
+
+    def delete_branch(self, name: str, branch: str) -> None:
+        """``git push origin :branch``, from wherever: the branch is gone upstream."""
+        git(
+            "--git-dir",
+            str(self.bare(name)),
+            "push",
+            "-q",
+            str(self.bare(name)),
+            f":refs/heads/{branch}",
+        )
+
+    def delete_repository(self, name: str) -> None:
+        shutil.rmtree(self.bare(name))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,156 @@
+"""The daily git backup DAG, run for real with dag.test() against repositories served by
+git daemon, with bundles uploaded to the DR bucket on the moto server."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from include.dr.evidence import evidence_store
+from include.dr.git import crypto
+from include.dr.git.backup import bundles_dir, mirrors_dir
+from include.dr.git.bundle import bundle_path
+from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.settings import LocalSettings, load_settings
+from tests.gitrepos import Upstream, git
+
+pytestmark = pytest.mark.usefixtures("local_stack")
+DR_BUCKET = "swl-source-code-dr"
+
+
+@pytest.fixture
+def upstream(
+    local_stack: Path,
+    use_policy: Callable[..., dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Upstream]:
+    """A fresh organisation of two repositories, pinned in the policy; a fresh backup store."""
+    repos = Upstream(local_stack, ("alpha", "beta"))
+
+    def change(policy: dict[str, Any]) -> None:
+        policy["assets"]["github"] = {
+            "organisation": repos.organisation,
+            "repositories": list(repos.names),
+            "dr_bucket": DR_BUCKET,
+        }
+
+    use_policy(change)
+    monkeypatch.setenv("BACKUP_STORE_DIR", str(tmp_path / "store"))
+    yield repos
+    repos.remove()
+
+
+def run_backup(dag_bag: Any, day: datetime) -> Any:
+    dag = dag_bag.get_dag("git_backup")
+    dag.deadline = None  # see test_rds_backup_dag.run_backup
+    return dag.test(logical_date=day, run_conf={"override_window": True})
+
+
+def a_day() -> datetime:
+    first = datetime(2026, 1, 2, 12, tzinfo=UTC)
+    return first + timedelta(days=random.randrange((datetime.now(UTC) - first).days - 3))
+
+
+def evidence(run: Any, organisation: str, name: str) -> dict[str, Any]:
+    record = evidence_store().get(
+        "git_backup", f"git/{organisation}/{name}", "git_backup", run.run_id
+    )
+    return record.details
+
+
+def clone_bundle(path: Path, work: Path) -> dict[str, str]:
+    """Decrypt a stored bundle with the connection's key, clone from it, fsck it; its refs."""
+    key = crypto.load_key(load_settings().connection("git_bundle_key")["password"], "key")
+    with path.open("rb") as sealed:
+        _, chunks = crypto.decrypt(sealed, key)
+        plain = work / f"{path.name}.bundle"
+        plain.write_bytes(b"".join(chunks))
+    clone = work / f"{path.name}.git"
+    git("clone", "-q", "--mirror", str(plain), str(clone))
+    git("--git-dir", str(clone), "fsck", "--no-progress")
+    listing = git("--git-dir", str(clone), "for-each-ref", "--format=%(objectname) %(refname)")
+    return {ref: sha for sha, ref in (line.split(" ", 1) for line in listing.splitlines())}
+
+
+def test_first_mirror_then_incremental_run_with_dated_encrypted_bundles(
+    dag_bag: Any, upstream: Upstream, settings: LocalSettings, tmp_path: Path
+) -> None:
+    org, day = upstream.organisation, a_day()
+    first = run_backup(dag_bag, day)
+    assert first.state == "success"
+    alpha = evidence(first, org, "alpha")
+    assert alpha["mirror"] == "cloned"
+    assert alpha["fsck"] == "clean"
+    assert {k: v for k, v in alpha["refs"].items() if k != "HEAD"} == upstream.refs("alpha")
+    stored = bundle_path(bundles_dir(), org, "alpha", alpha["day"])
+    assert not stored.read_bytes().startswith(b"# v2 git bundle")  # encrypted at rest
+    assert stored.read_bytes()[:8] == crypto.MAGIC
+    assert alpha["bundle"]["sha256"] and alpha["bundle"]["size"] == stored.stat().st_size
+    assert clone_bundle(stored, tmp_path) == upstream.refs("alpha")
+
+    dr = aws_client(settings, "s3", "eu-west-1")
+    head = dr.head_object(Bucket=DR_BUCKET, Key=alpha["dr_copy"]["key"])
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["ContentLength"] == stored.stat().st_size
+
+    # A re-run of the same day makes no second bundle and uploads nothing again.
+    again = run_backup(dag_bag, day + timedelta(minutes=5))
+    assert again.state == "success"
+    repeat = evidence(again, org, "alpha")
+    assert (repeat["bundle_made"], repeat["bundle"]["sha256"]) == (False, alpha["bundle"]["sha256"])
+    assert repeat["dr_copy"]["uploaded"] is False
+
+    # Next day, after a commit upstream: an incremental fetch, and a new bundle with it.
+    new_head = upstream.commit("alpha", "main", "src/new.py", "NEW = 1\n", tmp_path)
+    second = run_backup(dag_bag, day + timedelta(days=1))
+    assert second.state == "success"
+    later = evidence(second, org, "alpha")
+    assert later["mirror"] == "fetched"
+    assert later["refs"]["refs/heads/main"] == new_head
+    assert later["bundle_made"] is True
+    assert evidence(second, org, "beta")["refs"] == evidence(first, org, "beta")["refs"]
+
+
+def test_force_push_and_deleted_branch_stay_recoverable_from_the_earlier_bundle(
+    dag_bag: Any, upstream: Upstream, tmp_path: Path
+) -> None:
+    org, day = upstream.organisation, a_day()
+    before = upstream.refs("alpha")
+    assert run_backup(dag_bag, day).state == "success"
+
+    main_log = git("--git-dir", str(upstream.bare("alpha")), "rev-list", "main").split()
+    upstream.force_push("alpha", "main", main_log[5], tmp_path)
+    upstream.delete_branch("alpha", "develop")
+    after = run_backup(dag_bag, day + timedelta(days=1))
+    assert after.state == "success"
+    today = evidence(after, org, "alpha")
+    assert today["refs"]["refs/heads/main"] == main_log[5]
+    assert "refs/heads/develop" not in today["refs"]  # the mirror follows upstream...
+
+    yesterday = bundle_path(bundles_dir(), org, "alpha", (day.date()).isoformat())
+    assert clone_bundle(yesterday, tmp_path) == before  # ...the dated bundle does not
+
+
+def test_repository_deleted_upstream_fails_the_run_by_name_and_keeps_its_backups(
+    dag_bag: Any, upstream: Upstream
+) -> None:
+    org, day = upstream.organisation, a_day()
+    assert run_backup(dag_bag, day).state == "success"
+    upstream.delete_repository("beta")
+
+    after = run_backup(dag_bag, day + timedelta(days=1))
+    assert after.state == "failed"
+    beta = evidence(after, org, "beta")
+    assert "beta" in beta["error"]
+    assert beta["kept"] == {"mirror": True, "bundles": [f"{day.date().isoformat()}.json"]}
+    assert (mirrors_dir() / org / "beta.git" / "HEAD").exists()
+    assert evidence(after, org, "alpha")["bundle_made"] is True  # the others carried on
+    run = evidence_store().get("git_backup_run", f"git/{org}", "git_backup", after.run_id)
+    assert [f["name"] for f in run.details["failed"]] == ["beta"]
+    assert run.outcome == "fail"
