@@ -3,6 +3,8 @@ git daemon, with bundles uploaded to the DR bucket on the moto server."""
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ from include.dr.git.backup import bundles_dir, mirrors_dir
 from include.dr.git.bundle import bundle_path
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings, load_settings
+from tests.git_http import git_http
 from tests.gitrepos import Upstream, git
 
 pytestmark = pytest.mark.usefixtures("local_stack")
@@ -154,3 +157,33 @@ def test_repository_deleted_upstream_fails_the_run_by_name_and_keeps_its_backups
     run = evidence_store().get("git_backup_run", f"git/{org}", "git_backup", after.run_id)
     assert [f["name"] for f in run.details["failed"]] == ["beta"]
     assert run.outcome == "fail"
+
+
+def test_the_token_reaches_the_git_server_but_never_logs_evidence_or_the_mirror(
+    dag_bag: Any,
+    upstream: Upstream,
+    local_stack: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    token = "ghp_" + "Zq9" * 12  # noqa: S105 - a test token for a loopback server
+    with git_http(upstream.root.parent, token) as (base, seen):
+        connection = {
+            "conn_type": "github",
+            "password": token,
+            "extra": {"git_url": base},
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(connection))
+        run = run_backup(dag_bag, a_day())
+    assert run.state == "success"
+    assert len([header for header in seen if header.startswith("Basic ")]) >= 2  # it was used
+    leaks = [token, base64.b64encode(f"x-access-token:{token}".encode()).decode()]
+    output = capfd.readouterr()
+    logs = output.out + output.err
+    assert "alpha" in logs  # the run's logs were captured
+    evidence_text = "".join(path.read_text() for path in evidence_store().root.rglob("*.json"))
+    mirror_config = (mirrors_dir() / upstream.organisation / "alpha.git" / "config").read_text()
+    for secret in leaks:
+        assert secret not in logs
+        assert secret not in evidence_text
+        assert secret not in mirror_config

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"SWLGITB1"
 CHUNK = 1024 * 1024
+MAX_CHUNK = 64 * 1024 * 1024
 _TAG = 16
 _PREFIX = 7
 _URLSAFE = str.maketrans("-_", "+/")
@@ -72,18 +73,20 @@ def fingerprint(key: bytes) -> str:
     return hashlib.sha256(b"bundle-key:" + key).hexdigest()[:16]
 
 
-def encrypt(source: Readable, target: Writable, key: bytes, label: str) -> int:
+def encrypt(
+    source: Readable, target: Writable, key: bytes, label: str, chunk_size: int = CHUNK
+) -> int:
     """Seal everything read from ``source`` into ``target``; returns the bytes written."""
     aead = AESGCM(key)
     prefix = os.urandom(_PREFIX)
     label_bytes = label.encode()
-    header = _HEADER.pack(MAGIC, prefix, CHUNK, len(label_bytes)) + label_bytes
+    header = _HEADER.pack(MAGIC, prefix, chunk_size, len(label_bytes)) + label_bytes
     target.write(header)
     written = len(header)
     counter = 0
-    chunk = _read_full(source, CHUNK)
+    chunk = _read_full(source, chunk_size)
     while True:
-        following = _read_full(source, CHUNK) if len(chunk) == CHUNK else b""
+        following = _read_full(source, chunk_size) if len(chunk) == chunk_size else b""
         last = not following
         sealed = aead.encrypt(_nonce(prefix, counter, last), chunk, header)
         target.write(sealed)
@@ -103,6 +106,8 @@ def decrypt(source: Readable, key: bytes) -> tuple[str, Iterator[bytes]]:
     magic, prefix, chunk_size, label_length = _HEADER.unpack(fixed)
     if magic != MAGIC:
         raise BundleDecryptError("not an encrypted bundle (unknown header)")
+    if not 0 < chunk_size <= MAX_CHUNK:
+        raise BundleDecryptError(f"chunk size {chunk_size} is out of range; the header is damaged")
     label_bytes = _read_full(source, label_length)
     header = fixed + label_bytes
 
@@ -127,7 +132,7 @@ def decrypt(source: Readable, key: bytes) -> tuple[str, Iterator[bytes]]:
             counter += 1
             sealed = following
 
-    return label_bytes.decode(), chunks()
+    return label_bytes.decode(errors="replace"), chunks()  # authenticated with chunk 0
 
 
 def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:

@@ -107,8 +107,22 @@ def run_git(
     )
     if done.returncode != 0:
         message = (done.stderr or b"").decode(errors="replace").strip()
-        raise GitError(scrub(f"git {args[0]} failed ({done.returncode}): {message}", remote))
+        command = _subcommand(args)
+        raise GitError(scrub(f"git {command} failed ({done.returncode}): {message}", remote))
     return (done.stdout or b"").decode(errors="replace") if stdout is subprocess.PIPE else ""
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """``fetch`` for ``--git-dir /m.git fetch ...``: the word that names the failure."""
+    skip_next = False
+    for arg in args:
+        if skip_next:
+            skip_next = False
+        elif arg in {"--git-dir", "-C", "-c"}:
+            skip_next = True
+        elif not arg.startswith("-"):
+            return arg
+    return " ".join(args[:1])
 
 
 def scrub(text: str, remote: GitRemote | None) -> str:

@@ -1,0 +1,102 @@
+"""The GitHub REST API's recorded answers, served over HTTP on loopback for discovery tests.
+
+Pages come with GitHub's ``Link`` header and each answer with the rate-limit
+headers the test sets, so the provider's hook and PyGithub do their real work.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+RECORDED = Path(__file__).parent / "fixtures" / "github_api"
+ORG = "social-workshop"
+
+
+@dataclass
+class ApiState:
+    base: str = ""
+    remaining: int = 4999
+    reset_in: float = 3600.0
+    after_reset: int = 5000
+    reset_at: float = 0.0
+    requests: list[str] = field(default_factory=list)
+    authorizations: set[str] = field(default_factory=set)
+
+    def quota(self) -> tuple[int, int]:
+        if self.reset_at and time.time() >= self.reset_at:
+            self.remaining, self.reset_at = self.after_reset, 0.0
+        if not self.reset_at:
+            self.reset_at = time.time() + self.reset_in
+        return self.remaining, int(self.reset_at)
+
+
+def _handler(state: ApiState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            url = urlsplit(self.path)
+            state.requests.append(self.path)
+            state.authorizations.add(self.headers.get("Authorization", ""))
+            remaining, reset = state.quota()
+            headers = {
+                "X-RateLimit-Limit": "5000",
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": str(reset),
+            }
+            if url.path == "/rate_limit":
+                core = {"limit": 5000, "remaining": remaining, "reset": reset, "used": 0}
+                body: object = {"resources": {"core": core}, "rate": core}
+            elif url.path == f"/orgs/{ORG}":
+                body = self._recorded("org.json")
+            elif url.path == f"/orgs/{ORG}/repos":
+                page = int(parse_qs(url.query).get("page", ["1"])[0])
+                body = self._recorded(f"repos_page_{page}.json")
+                link = f"{state.base}/orgs/{ORG}/repos?type=all&sort=full_name&per_page=100"
+                parts = [f'<{link}&page=2>; rel="last"']
+                if page == 1:
+                    parts.insert(0, f'<{link}&page=2>; rel="next"')
+                headers["Link"] = ", ".join(parts)
+            else:
+                self.send_response(404)
+                self.end_headers()
+                return
+            payload = json.dumps(body).replace("https://api.github.com", state.base).encode()
+            if remaining <= 0:
+                self.send_response(403)
+                payload = b'{"message": "API rate limit exceeded"}'
+            else:
+                self.send_response(200)
+            for name, value in {**headers, "Content-Type": "application/json"}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            state.remaining = max(0, state.remaining - 1)
+
+        def _recorded(self, name: str) -> object:
+            return json.loads((RECORDED / name).read_text())
+
+    return Handler
+
+
+@contextmanager
+def github_api(state: ApiState) -> Iterator[ApiState]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,94 @@
+"""The mirror cache with real git: atomic clones and fetches, fsck after each."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from include.dr.git.mirror import LFS_NOT_USED, inspect_mirror, mirror_path, update_mirror
+from include.dr.git.remote import GitError, GitRemote
+from tests.gitrepos import Upstream, git
+
+LOCAL = GitRemote("")
+
+# Serves a fetch like git upload-pack, but hangs up a little way into the pack data:
+# what a server going away mid-transfer looks like to the client.
+CUT_UPLOAD_PACK = f"""#!{sys.executable}
+import os, subprocess, sys
+child = subprocess.Popen(["git", "upload-pack", *sys.argv[1:]], stdout=subprocess.PIPE)
+seen = b""
+while True:
+    block = os.read(child.stdout.fileno(), 4096)
+    if not block:
+        break
+    seen += block
+    if b"PACK" in seen and len(seen) > seen.index(b"PACK") + 2000:
+        os.write(1, block[: max(0, len(block) - 1000)])
+        child.kill()
+        os._exit(1)
+    os.write(1, block)
+sys.exit(child.wait())
+"""
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Upstream:
+    return Upstream(tmp_path / "server", ("app",))
+
+
+def test_first_run_clones_a_mirror_and_later_runs_fetch(upstream: Upstream, tmp_path: Path) -> None:
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    url = str(upstream.bare("app"))
+    assert update_mirror(path, url, LOCAL).action == "cloned"
+    state = inspect_mirror(path, LOCAL)
+    assert (state.refs, state.fsck, state.lfs) == (upstream.refs("app"), "clean", LFS_NOT_USED)
+
+    upstream.commit("app", "main", "README.md", "hello\n", tmp_path)
+    assert update_mirror(path, url, LOCAL).action == "fetched"
+    assert inspect_mirror(path, LOCAL).refs == upstream.refs("app")
+
+
+def test_a_failed_first_clone_leaves_no_mirror_behind(tmp_path: Path) -> None:
+    path = mirror_path(tmp_path / "cache", "org", "missing")
+    with pytest.raises(GitError):
+        update_mirror(path, str(tmp_path / "no-such-repo.git"), LOCAL)
+    assert not path.exists()
+    assert list(path.parent.iterdir()) == []  # no partial clone left either
+
+
+def test_an_interrupted_fetch_leaves_the_mirror_intact_and_the_rerun_completes(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    url = str(upstream.bare("app"))
+    update_mirror(path, url, LOCAL)
+    before = inspect_mirror(path, LOCAL).refs
+    upstream.commit("app", "main", "data.bin", os.urandom(400_000).hex(), tmp_path)
+
+    cutter = tmp_path / "cut-upload-pack"
+    cutter.write_text(CUT_UPLOAD_PACK)
+    cutter.chmod(cutter.stat().st_mode | stat.S_IEXEC)
+    git("--git-dir", str(path), "config", "remote.origin.uploadpack", str(cutter))
+    with pytest.raises(GitError, match="fetch failed"):
+        update_mirror(path, url, LOCAL)
+    after = inspect_mirror(path, LOCAL)  # git fsck --strict: raises if anything is broken
+    assert (after.refs, after.fsck) == (before, "clean")
+
+    git("--git-dir", str(path), "config", "--unset", "remote.origin.uploadpack")
+    assert update_mirror(path, url, LOCAL).action == "fetched"
+    assert inspect_mirror(path, LOCAL).refs == upstream.refs("app")
+
+
+def test_a_changed_remote_url_is_followed_without_recloning(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    moved = tmp_path / "moved.git"
+    upstream.bare("app").rename(moved)
+    assert update_mirror(path, str(moved), LOCAL).action == "fetched"
+    assert git("--git-dir", str(path), "config", "remote.origin.url").strip() == str(moved)
