@@ -4,7 +4,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m include.dr.local_stack
 UV := $(shell command -v uv || echo .local/tools/bin/uv)
 
-.PHONY: setup demo test check bench-rds bench-s3 stack-up down status lock
+.PHONY: setup demo test check bench-rds bench-s3 bench-s3-memory bench-git stack-up down status lock
 
 ## setup: system packages, uv and the locked Python environment (idempotent)
 setup: .venv/.synced
@@ -20,6 +20,7 @@ demo: setup
 	@echo "The demo runs outside the policy's backup window, so it asks for the override (recorded as evidence)."
 	$(STACK) run rds_backup --conf '{"override_window": true}'
 	$(STACK) run s3_backup --conf '{"override_window": true}'
+	$(STACK) run git_backup --conf '{"override_window": true}'
 	@$(STACK) airflow
 	@echo "Evidence records: .local/evidence/   Stop everything: make down"
 
@@ -40,6 +41,14 @@ bench-rds: setup
 ## bench-s3: the S3 copy engine against aws s3 sync, s5cmd and boto3 (needs make stack-up)
 bench-s3: setup
 	$(PY) -m bench.s3_copy
+
+## bench-s3-memory: the S3 engine's peak memory at 10k and 100k objects (its own moto server)
+bench-s3-memory: setup
+	$(PY) -m bench.s3_listing_memory
+
+## bench-git: git mirroring against a parallel git clone/remote update loop (needs make stack-up)
+bench-git: setup
+	$(PY) -m bench.git_mirror
 
 stack-up: setup
 	$(STACK) up
