@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
 from pathlib import Path
 
 import pytest
 
-from include.dr.git.mirror import LFS_NOT_USED, inspect_mirror, mirror_path, update_mirror
+from include.dr.git.mirror import (
+    LFS_NOT_USED,
+    LFS_UNAVAILABLE,
+    inspect_mirror,
+    mirror_path,
+    update_mirror,
+)
 from include.dr.git.remote import GitError, GitRemote
 from tests.gitrepos import Upstream, git
 
@@ -92,3 +99,17 @@ def test_a_changed_remote_url_is_followed_without_recloning(
     upstream.bare("app").rename(moved)
     assert update_mirror(path, str(moved), LOCAL).action == "fetched"
     assert git("--git-dir", str(path), "config", "remote.origin.url").strip() == str(moved)
+
+
+def test_lfs_use_without_git_lfs_on_the_worker_is_said_in_the_state(
+    upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upstream.commit("app", "main", ".gitattributes", "*.psd filter=lfs diff=lfs -text\n", tmp_path)
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    real_which = shutil.which
+    monkeypatch.setattr(
+        "include.dr.git.mirror.shutil.which",
+        lambda name: None if name == "git-lfs" else real_which(name),
+    )
+    assert inspect_mirror(path, LOCAL).lfs == LFS_UNAVAILABLE
