@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from include.dr.evidence import evidence_store
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.tags import COMPLETED_KEY, OWNER_KEY, OWNER_VALUE, VERIFIED_KEY
+from tests.alerts_queue import AlertsQueue
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
@@ -57,13 +57,7 @@ def test_gate_fails_after_the_window_and_nothing_runs(
 def test_override_runs_late_work_keeps_it_and_alerts_once(
     dag_bag: Any, use_window: Callable[[str, str], None], settings: LocalSettings
 ) -> None:
-    sns, sqs = aws_client(settings, "sns", "eu-west-2"), aws_client(settings, "sqs", "eu-west-2")
-    queue = sqs.create_queue(QueueName=f"alerts-{datetime.now(UTC):%H%M%S%f}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    topic = sns.create_topic(Name="backup-alerts")["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    queue = AlertsQueue(settings)
     use_window("09:00", "11:00")
 
     run = run_probe(dag_bag, "window_probe", override_window=True)
@@ -71,9 +65,9 @@ def test_override_runs_late_work_keeps_it_and_alerts_once(
     record = window_record(run)
     assert record.details["override"] is True and record.details["breached"] is True
     assert record.outcome == "warn"
-    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-    assert len(messages) == 1
-    assert "Backup window breached: window_probe" in json.loads(messages[0]["Body"])["Subject"]
+    alerts = queue.received()
+    assert len(alerts) == 1
+    assert "Backup window breached: window_probe" in alerts[0]["Subject"]
 
 
 def test_gate_defers_until_the_window_opens(

@@ -1,0 +1,226 @@
+"""Restoring a repository: push one of its dated bundles to a remote.
+
+Branches and tags are pushed; nothing at the target is deleted unless the request
+sets ``delete_other_refs``, and a ref that would move backwards (a rewritten
+branch) is overwritten only with ``overwrite_refs``. Pushing to the original
+GitHub repository needs its full name repeated in ``confirm_original``. The
+bundle is decrypted into a private temporary folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.dr.git import crypto
+from include.dr.git.bundle import BundleRecord, bundle_path, sidecar_path
+from include.dr.git.remote import GitError, GitRemote, run_git
+from include.dr.restores import refuse
+
+_REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_SCHEMES = {"https", "ssh", "git", "http"}
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+PUSHED = ("refs/heads/", "refs/tags/")
+
+
+class RestoreIncomplete(AirflowFailException):
+    """The target does not hold the backup's refs after the push (retrying will not help)."""
+
+
+def backed_up_days(bundles: Path, organisation: str, repository: str) -> list[str]:
+    """Days with a verified bundle (a sidecar), oldest first."""
+    folder = bundles / organisation / repository
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
+
+
+def validate_request(
+    params: Mapping[str, Any], organisation: str, bundles: Path, remote: GitRemote
+) -> dict[str, Any]:
+    """The request, normalised; refuses by field before anything is read or pushed."""
+    repository = str(params.get("repository") or "")
+    if not _REPOSITORY.fullmatch(repository) or repository in {".", ".."}:
+        refuse(
+            "repository",
+            f"{repository!r} is not a repository name",
+            "Give the name alone (letters, digits, '.', '-', '_'), e.g. 'webapp'.",
+        )
+    days = backed_up_days(bundles, organisation, repository)
+    if not days:
+        refuse(
+            "repository",
+            f"no backup of {organisation}/{repository} exists in the backup store",
+            f"Choose a backed-up repository: {', '.join(_known(bundles, organisation)) or 'none'}.",
+        )
+    wanted = str(params.get("backup_date") or "latest")
+    if wanted == "latest":
+        day = days[-1]
+    else:
+        try:
+            day = date.fromisoformat(wanted).isoformat()
+        except ValueError:
+            refuse("backup_date", f"{wanted!r} is not a date", "Use YYYY-MM-DD or 'latest'.")
+        if day not in days:
+            refuse(
+                "backup_date",
+                f"{organisation}/{repository} has no backup from {day}",
+                f"Choose one of: {', '.join(days[-14:])}.",
+            )
+    target = validate_target_url(str(params.get("target_url") or ""))
+    original = remote.url(organisation, repository)
+    if _same_repository(target, original):
+        confirmation = str(params.get("confirm_original") or "")
+        if confirmation != f"{organisation}/{repository}":
+            refuse(
+                "confirm_original",
+                f"the target is the original repository {original}",
+                f"To push the backup back into it, type '{organisation}/{repository}' here.",
+            )
+    return {
+        "organisation": organisation,
+        "repository": repository,
+        "day": day,
+        "target_url": target,
+        "is_original": _same_repository(target, original),
+        "overwrite_refs": params.get("overwrite_refs") is True,
+        "delete_other_refs": params.get("delete_other_refs") is True,
+        "dry_run": params.get("dry_run") is not False,
+    }
+
+
+def validate_target_url(url: str) -> str:
+    parts = urlsplit(url)
+    if not url or len(url) > 500 or any(c.isspace() or ord(c) < 32 for c in url):
+        refuse(
+            "target_url",
+            f"{url[:80]!r} is not a URL",
+            "Give a git URL, e.g. https://github.com/org/repo.git.",
+        )
+    if parts.scheme not in _SCHEMES or url.startswith("-"):
+        refuse(
+            "target_url",
+            f"the scheme {parts.scheme!r} is not one git pushes to safely",
+            "Use https://, ssh:// or git:// (http:// only to this machine).",
+        )
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        refuse("target_url", "plain http would send the token unencrypted", "Use https://.")
+    if parts.username or parts.password:
+        refuse(
+            "target_url",
+            "the URL carries credentials, which would end up in logs",
+            "Remove them; the token comes from the github_default connection.",
+        )
+    if ".." in parts.path.split("/"):
+        refuse("target_url", "the path has '..' segments", "Give the repository's own path.")
+    return url
+
+
+def describe_bundle(bundles: Path, request: Mapping[str, Any]) -> BundleRecord:
+    target = bundle_path(bundles, request["organisation"], request["repository"], request["day"])
+    return BundleRecord.read(sidecar_path(target))
+
+
+def plan_push(record: BundleRecord, target_refs: Mapping[str, str]) -> dict[str, list[str]]:
+    """What the push would do to each ref at the target."""
+    wanted = {ref: sha for ref, sha in record.refs.items() if ref.startswith(PUSHED)}
+    return {
+        "create": sorted(ref for ref in wanted if ref not in target_refs),
+        "update": sorted(r for r in wanted if r in target_refs and target_refs[r] != wanted[r]),
+        "unchanged": sorted(r for r in wanted if target_refs.get(r) == wanted[r]),
+        "only_at_target": sorted(
+            ref for ref in target_refs if ref.startswith(PUSHED) and ref not in wanted
+        ),
+    }
+
+
+def remote_refs(url: str, remote: GitRemote) -> dict[str, str]:
+    """The target's branches and tags; an unreachable target is refused by field."""
+    try:
+        listing = run_git(["ls-remote", "--heads", "--tags", url], remote=remote, timeout=120)
+    except GitError as exc:
+        refuse(
+            "target_url",
+            f"cannot reach {url} ({exc})",
+            "Create the repository first, or check the URL.",
+        )
+    refs = {}
+    for line in listing.splitlines():
+        sha, ref = line.split("\t", 1)
+        if not ref.endswith("^{}"):
+            refs[ref] = sha
+    return refs
+
+
+def push_bundle(
+    bundles: Path, request: Mapping[str, Any], key: bytes, remote: GitRemote
+) -> dict[str, Any]:
+    """Decrypt the bundle, clone it, push its branches and tags; the refs now at the target."""
+    source = bundle_path(bundles, request["organisation"], request["repository"], request["day"])
+    label = f"{request['organisation']}/{request['repository']}@{request['day']}"
+    force = "+" if request["overwrite_refs"] else ""
+    with tempfile.TemporaryDirectory(prefix="git-restore-") as work:
+        plain = Path(work) / "backup.bundle"
+        with source.open("rb") as sealed, plain.open("wb") as out:
+            found, chunks = crypto.decrypt(sealed, key)
+            if found != label:
+                raise crypto.BundleDecryptError(
+                    f"{source.name} is sealed as {found!r}, not {label!r}"
+                )
+            for chunk in chunks:
+                out.write(chunk)
+        clone = Path(work) / "clone.git"
+        run_git(["clone", "--quiet", "--mirror", str(plain), str(clone)])
+        run_git(["--git-dir", str(clone), "fsck", "--no-progress", "--no-dangling"])
+        push = ["--git-dir", str(clone), "push", "--porcelain"]
+        if request["delete_other_refs"]:
+            push.append("--prune")
+        push += [
+            request["target_url"],
+            f"{force}refs/heads/*:refs/heads/*",
+            f"{force}refs/tags/*:refs/tags/*",
+        ]
+        output = run_git(push, remote=remote)
+    return {"push_output": output.strip().splitlines()[-20:]}
+
+
+def _same_repository(first: str, second: str) -> bool:
+    def key(url: str) -> tuple[str, str]:
+        parts = urlsplit(url)
+        return (parts.hostname or "").lower(), parts.path.rstrip("/").removesuffix(".git").lower()
+
+    return key(first) == key(second)
+
+
+def _known(bundles: Path, organisation: str) -> list[str]:
+    folder = bundles / organisation
+    return (
+        sorted(p.name for p in folder.iterdir() if any(p.glob("*.json"))) if folder.exists() else []
+    )
+
+
+def push_and_check(
+    bundles: Path, plan: Mapping[str, Any], key: bytes, remote: GitRemote
+) -> dict[str, Any]:
+    """Push, then compare the target's branches and tags with the backup's."""
+    try:
+        result, error = push_bundle(bundles, plan, key, remote), None
+    except GitError as exc:
+        result, error = {}, str(exc)
+    after = remote_refs(plan["target_url"], remote)
+    record = describe_bundle(bundles, plan)
+    expected = {ref: sha for ref, sha in record.refs.items() if ref.startswith(PUSHED)}
+    differing = sorted(ref for ref, sha in expected.items() if after.get(ref) != sha)
+    return {
+        **result,
+        "push_error": error,
+        "target_refs_after": after,
+        "refs_pushed": len(expected),
+        "differing_refs": differing,
+        "refs_equal_backup": not differing and error is None,
+    }

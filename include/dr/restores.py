@@ -1,0 +1,71 @@
+"""What every restore DAG shares: refusing a bad request by field before anything changes,
+and recording who restored what, from which backup, to where, with what outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.dr.evidence import Outcome
+from include.dr.evidence import record as record_evidence
+
+EVIDENCE_KIND = "restore"
+
+
+class RestoreRefused(AirflowFailException):
+    """The request is unsafe or cannot be met; the message names the field and the fix."""
+
+    def __init__(self, field: str, problem: str, fix: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {problem}. {fix} Nothing was changed.")
+
+
+def refuse(field: str, problem: str, fix: str) -> NoReturn:
+    raise RestoreRefused(field, problem, fix)
+
+
+def record_restore(
+    context: Mapping[str, Any], asset: str, outcome: Outcome, details: Mapping[str, Any]
+) -> None:
+    """One evidence record per restore step that decides something (refusal, plan, result)."""
+    from include.dr.operators.run_context import triggered_by
+
+    dag_run = context["dag_run"]
+    record_evidence(
+        kind=EVIDENCE_KIND,
+        asset=asset,
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        outcome=outcome,
+        details={"triggered_by": triggered_by(context), **details},
+    )
+
+
+def on_restore_success(context: Any) -> None:
+    """DAG-level success callback: one message through the policy's notifier."""
+    _notify(context, "finished", "see its evidence for what was restored")
+
+
+def on_restore_failure(context: Any) -> None:
+    """DAG-level failure callback: one message through the policy's notifier."""
+    _notify(context, "failed", "the failed task's log says why; a refusal names the field")
+
+
+def _notify(context: Any, outcome: str, hint: str) -> None:
+    from include.dr.alerts import send
+    from include.dr.policy.loader import load_policy
+
+    dag_run = context["dag_run"]
+    send(
+        load_policy(),
+        f"Restore {outcome}: {dag_run.dag_id}",
+        f"{dag_run.dag_id} run {dag_run.run_id} {outcome}; {hint}.",
+    )
+
+
+RESTORE_CALLBACKS: dict[str, Any] = {
+    "on_success_callback": on_restore_success,
+    "on_failure_callback": on_restore_failure,
+}

@@ -1,0 +1,107 @@
+"""The git restore's request checks, fed what a hand-written run configuration could hold
+(the form's schema is bypassed here on purpose)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from include.dr.git.bundle import BundleRecord
+from include.dr.git.remote import GitRemote
+from include.dr.git.restore import plan_push, validate_request
+from include.dr.restores import RestoreRefused
+
+REMOTE = GitRemote("https://github.com")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    for day in ("2026-11-25", "2026-11-26"):
+        folder = tmp_path / "org" / "app"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{day}.json").write_text("{}")
+    return tmp_path
+
+
+def request(**changes: Any) -> dict[str, Any]:
+    return {"repository": "app", "target_url": "https://github.com/org/app-restored.git"} | changes
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"repository": "../../etc"}, "repository"),
+        ({"repository": "app; rm -rf /"}, "repository"),
+        ({"repository": ""}, "repository"),
+        ({"repository": "x" * 101}, "repository"),
+        ({"repository": "other"}, "repository"),
+        ({"repository": 42}, "repository"),
+        ({"backup_date": "2026-11-24"}, "backup_date"),
+        ({"backup_date": "2026-13-01"}, "backup_date"),
+        ({"backup_date": "'; DROP TABLE x"}, "backup_date"),
+        ({"target_url": ""}, "target_url"),
+        ({"target_url": "https://github.com/org/x.git\nrm -rf /"}, "target_url"),
+        ({"target_url": "-oProxyCommand=touch /tmp/x"}, "target_url"),
+        ({"target_url": "file:///var/backups/store"}, "target_url"),
+        ({"target_url": "http://example.com/org/x.git"}, "target_url"),
+        ({"target_url": "https://me:tok@github.com/org/x.git"}, "target_url"),
+        ({"target_url": "https://github.com/org/../x.git"}, "target_url"),
+        ({"target_url": "https://github.com/" + "a" * 600}, "target_url"),
+        ({"target_url": "https://github.com/org/app.git"}, "confirm_original"),
+        (
+            {"target_url": "https://GitHub.com/org/app/", "confirm_original": "app"},
+            "confirm_original",
+        ),
+    ],
+)
+def test_hostile_and_wrong_values_are_refused_by_field(
+    store: Path, changes: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(RestoreRefused) as refused:
+        validate_request(request(**changes), "org", store, REMOTE)
+    assert refused.value.field == field
+    assert str(refused.value).startswith(f"{field}: ") and "Nothing was changed" in str(
+        refused.value
+    )
+
+
+def test_a_good_request_is_normalised_with_safe_defaults(store: Path) -> None:
+    checked = validate_request(request(), "org", store, REMOTE)
+    assert checked["day"] == "2026-11-26"  # 'latest'
+    assert (checked["dry_run"], checked["overwrite_refs"], checked["delete_other_refs"]) == (
+        True,
+        False,
+        False,
+    )
+    confirmed = validate_request(
+        request(target_url="https://github.com/org/app.git", confirm_original="org/app"),
+        "org",
+        store,
+        REMOTE,
+    )
+    assert confirmed["is_original"] is True
+
+
+def test_the_plan_names_what_the_push_would_change_and_what_it_leaves() -> None:
+    record = BundleRecord(
+        repository="org/app",
+        day="2026-11-26",
+        file="",
+        size=0,
+        sha256="",
+        plaintext_sha256="",
+        refs={"HEAD": "a", "refs/heads/main": "a", "refs/heads/dev": "b", "refs/tags/v1": "c"},
+        key_fingerprint="",
+        completed_at="",
+        verified=True,
+        seconds=0,
+    )
+    target = {"refs/heads/main": "z", "refs/tags/v1": "c", "refs/heads/other": "d"}
+    assert plan_push(record, target) == {
+        "create": ["refs/heads/dev"],
+        "update": ["refs/heads/main"],
+        "unchanged": ["refs/tags/v1"],
+        "only_at_target": ["refs/heads/other"],
+    }
