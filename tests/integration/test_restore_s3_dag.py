@@ -1,0 +1,157 @@
+"""The manual S3 restore DAG on moto: after a ransomware-style overwrite and delete, a
+restore "as of" before it is byte-identical to the original; dry run; every refusal."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from include.dr.evidence import evidence_store
+from include.dr.local_stack.seed_aws import demo_objects
+from tests.integration.s3_runs import a_day, run_backup
+
+pytestmark = pytest.mark.usefixtures("local_stack")
+
+
+@pytest.fixture
+def attacked(dag_bag: Any, fresh_buckets: dict[str, Any]) -> dict[str, Any]:
+    """Backed up; then one object overwritten with garbage and one deleted, and backed up
+    again: ``as_of`` is a moment between the two backups."""
+    source, src = fresh_buckets["source"], fresh_buckets["src"]
+    day = a_day()
+    assert run_backup(dag_bag, day).state == "success"
+    time.sleep(1.1)  # S3 times have one-second resolution
+    as_of = datetime.now(UTC)
+    time.sleep(1.1)
+    originals = dict(demo_objects(source)[:60])
+    victim, gone = list(originals)[:2]
+    src.put_object(Bucket=source, Key=victim, Body=b"\x00encrypted by ransomware")
+    src.delete_object(Bucket=source, Key=gone)
+    src.put_object(Bucket=source, Key="later/new.txt", Body=b"made after the backup")
+    assert run_backup(dag_bag, day + timedelta(days=1)).state == "success"
+    return {**fresh_buckets, "as_of": as_of, "originals": originals, "victim": victim, "gone": gone}
+
+
+def restore(dag_bag: Any, attacked: dict[str, Any], **conf: Any) -> Any:
+    request = {
+        "source_bucket": attacked["source"],
+        "as_of": attacked["as_of"].isoformat(),
+        "dry_run": False,
+        **conf,
+    }
+    return dag_bag.get_dag("restore_s3").test(run_conf=request)
+
+
+def target_bucket(attacked: dict[str, Any], versioned: bool = True) -> str:
+    name = f"restore-{uuid.uuid4().hex[:8]}"
+    dst = attacked["src"]
+    dst.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    if versioned:
+        dst.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
+def keys(s3: Any, bucket: str) -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def evidence(run: Any, source: str) -> Any:
+    return evidence_store().get("restore", f"s3/{source}", "restore_s3", run.run_id)
+
+
+def test_restore_as_of_before_the_attack_is_byte_identical(
+    dag_bag: Any, attacked: dict[str, Any]
+) -> None:
+    src, target = attacked["src"], target_bucket(attacked)
+    run = restore(dag_bag, attacked, target_bucket=target, target_prefix="restored/")
+    assert run.state == "success"
+    assert keys(src, target) == sorted(f"restored/{key}" for key in attacked["originals"])
+    for key, body in attacked["originals"].items():
+        restored = src.get_object(Bucket=target, Key=f"restored/{key}")
+        assert restored["Body"].read() == body, key
+        assert restored["ServerSideEncryption"] == "aws:kms"
+    record = evidence(run, attacked["source"])
+    assert record.outcome == "pass"
+    assert (record.details["copied"], record.details["planned"]) == (60, 60)
+    assert record.details["backup_finished_at"] <= attacked["as_of"].isoformat()
+
+
+def test_dry_run_reports_counts_bytes_and_a_sample_and_writes_nothing(
+    dag_bag: Any, attacked: dict[str, Any]
+) -> None:
+    target = target_bucket(attacked)
+    run = restore(dag_bag, attacked, target_bucket=target, dry_run=True)
+    assert run.state == "success"
+    details = evidence(run, attacked["source"]).details
+    assert details["planned"] == 60
+    assert details["bytes_planned"] == sum(len(b) for b in attacked["originals"].values())
+    assert len(details["sample"]) == 20 and details["copied"] == 0
+    assert keys(attacked["src"], target) == []
+
+
+def test_in_place_restore_into_production_needs_confirmation_and_deletes_nothing(
+    dag_bag: Any, attacked: dict[str, Any]
+) -> None:
+    source, src = attacked["source"], attacked["src"]
+    # Replacing objects needs a versioned bucket, where the replaced ones stay as versions.
+    src.put_bucket_versioning(Bucket=source, VersioningConfiguration={"Status": "Enabled"})
+    conf = {"target_bucket": source, "target_prefix": ""}
+    refused = restore(dag_bag, attacked, **conf)
+    assert refused.state == "failed"
+    assert evidence(refused, source).details["refused"] == "confirm_production_bucket"
+    assert src.get_object(Bucket=source, Key=attacked["victim"])["Body"].read().startswith(b"\x00")
+
+    run = restore(dag_bag, attacked, **conf, confirm_production_bucket=source)
+    assert run.state == "success"
+    for key in (attacked["victim"], attacked["gone"]):
+        assert src.get_object(Bucket=source, Key=key)["Body"].read() == attacked["originals"][key]
+    assert "later/new.txt" in keys(src, source)  # made after the backup, and kept
+    versions = src.list_object_versions(Bucket=source, Prefix=attacked["victim"])["Versions"]
+    assert len(versions) == 2  # the garbage is a noncurrent version, not deleted
+
+
+def test_an_unversioned_target_keeps_its_existing_objects(
+    dag_bag: Any, attacked: dict[str, Any]
+) -> None:
+    src, target = attacked["src"], target_bucket(attacked, versioned=False)
+    kept = f"restored/{attacked['victim']}"
+    src.put_object(Bucket=target, Key=kept, Body=b"someone's newer work")
+    run = restore(dag_bag, attacked, target_bucket=target)
+    assert run.state == "success"
+    assert src.get_object(Bucket=target, Key=kept)["Body"].read() == b"someone's newer work"
+    details = evidence(run, attacked["source"]).details
+    assert details["kept_existing"] == [attacked["victim"]] and details["copied"] == 59
+
+
+REFUSALS = [
+    ({"as_of": "2020-01-01T00:00:00+00:00"}, "as_of"),
+    ({"as_of": "2999-01-01T00:00:00+00:00"}, "as_of"),
+    ({"target_bucket": "no-such-bucket-here"}, "target_bucket"),
+    ({"target_bucket": "DR"}, "target_bucket"),
+    ({"prefix": "../etc/"}, "prefix"),
+    ({"target_prefix": "/abs/"}, "target_prefix"),
+    ({"target_prefix": ".backup/manifests/"}, "target_prefix"),
+]
+
+
+def test_a_bad_request_is_refused_by_field_and_nothing_is_written(
+    dag_bag: Any, attacked: dict[str, Any]
+) -> None:
+    target = target_bucket(attacked)
+    dr_before = keys(attacked["dst"], attacked["dr"])
+    for conf, field in REFUSALS:  # one attacked estate for every case: each takes two backups
+        request = {"target_bucket": target, **conf}
+        if request["target_bucket"] == "DR":
+            request["target_bucket"] = attacked["dr"]
+        run = restore(dag_bag, attacked, **request)
+        assert run.state == "failed", conf
+        record = evidence(run, attacked["source"])
+        assert record.details["refused"] == field, conf
+        assert "Nothing was changed" in record.details["reason"]
+        assert keys(attacked["src"], target) == [], conf
+        assert keys(attacked["dst"], attacked["dr"]) == dr_before, conf
