@@ -4,6 +4,7 @@ and recording who restored what, from which backup, to where, with what outcome.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -24,6 +25,22 @@ class RestoreRefused(AirflowFailException):
 
 def refuse(field: str, problem: str, fix: str) -> NoReturn:
     raise RestoreRefused(field, problem, fix)
+
+
+def parse_instant(field: str, value: Any, now: datetime) -> datetime:
+    """An ISO date and time from a form (UTC when it has no zone), not in the future."""
+    text = "" if value is None else str(value).strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        refuse(
+            field, f"{text[:40]!r} is not a date and time", "Use e.g. 2026-11-26T18:00:00+00:00."
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the form's picker sends UTC without a zone
+    if moment > now:
+        refuse(field, f"{moment.isoformat()} is in the future", "Choose a time in the past.")
+    return moment
 
 
 def record_restore(

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from include.dr.checks import error_code
 from include.dr.policy.model import BackupPolicy
-from include.dr.restores import refuse
+from include.dr.restores import parse_instant, refuse
 from include.dr.s3.backup import manifest_prefix
 
 MANIFESTS = ".backup/manifests/"
@@ -80,7 +80,7 @@ def validate_request(
     asset = sources[source]
     prefix = _key_prefix("prefix", params.get("prefix"))
     target_prefix = _key_prefix("target_prefix", params.get("target_prefix"))
-    as_of = _instant(params.get("as_of"), now)
+    as_of = parse_instant("as_of", params.get("as_of"), now)
     target = str(params.get("target_bucket") or "")
     if not _BUCKET.fullmatch(target) or ".." in target:
         refuse(
@@ -285,21 +285,6 @@ def _key_prefix(name: str, value: Any) -> str:
             "e.g. 'invoices/2026/'.",
         )
     return prefix
-
-
-def _instant(value: Any, now: datetime) -> datetime:
-    text = "" if value is None else str(value).strip()
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        refuse(
-            "as_of", f"{text[:40]!r} is not a date and time", "Use e.g. 2026-11-26T18:00:00+00:00."
-        )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # the form's picker sends UTC without a zone
-    if moment > now:
-        refuse("as_of", f"{moment.isoformat()} is in the future", "Choose a time in the past.")
-    return moment
 
 
 def target_encryption(policy: BackupPolicy, region: str, kms: Any) -> dict[str, str]:

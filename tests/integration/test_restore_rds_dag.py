@@ -1,0 +1,172 @@
+"""The manual RDS restore DAG on the local stack: a logical dump loaded into a scratch
+MariaDB database and compared with the original; new instances from the latest snapshot,
+a snapshot id and a point in time (moto), waited for in the trigger; dry run; refusals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pymysql
+import pytest
+
+from include.dr.evidence import evidence_store
+from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.settings import LocalSettings
+from include.dr.rds.manifest import take_manifest
+from include.dr.tags import OWNER_KEY, as_mapping
+from tests.conftest import deferred_tasks
+
+pytestmark = pytest.mark.usefixtures("local_stack")
+INSTANCE = "swl-customers-prod"
+
+
+def connect(settings: LocalSettings, database: str | None = None) -> Any:
+    conn = settings.connection("mysql_restore")
+    return pymysql.connect(
+        host=conn["host"],
+        port=int(conn["port"]),
+        user=conn["login"],
+        password=conn["password"],
+        database=database,
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def backup_day(dag_bag: Any) -> str:
+    """One rds_backup run (snapshot, DR copy, dump and manifest) for a fresh past day."""
+    day = datetime(2026, 1, 2, 12, tzinfo=UTC) + timedelta(days=int(uuid.uuid4().int % 300))
+    dag = dag_bag.get_dag("rds_backup")
+    dag.deadline = None
+    assert dag.test(logical_date=day, run_conf={"override_window": True}).state == "success"
+    return day.date().isoformat()
+
+
+def restore(dag_bag: Any, **conf: Any) -> Any:
+    return dag_bag.get_dag("restore_rds").test(
+        run_conf={"instance": INSTANCE, "dry_run": False, **conf}
+    )
+
+
+def evidence(run: Any) -> Any:
+    return evidence_store().get("restore", f"rds/{INSTANCE}", "restore_rds", run.run_id)
+
+
+def test_a_logical_dump_restored_into_a_scratch_database_equals_the_original(
+    dag_bag: Any, backup_day: str, settings: LocalSettings
+) -> None:
+    database = f"restore_{uuid.uuid4().hex[:8]}"
+    run = restore(dag_bag, source="logical_dump", dump_date=backup_day, target_database=database)
+    assert run.state == "success"
+    result = evidence(run).details["load_result"]
+    assert result["equal_to_manifest"] is True
+    assert all(t["rows"] == t["expected_rows"] > 0 for t in result["tables"].values())
+    # And against the production database itself (unchanged since the backup).
+    restored, original = connect(settings, database), connect(settings, "customers")
+    assert (
+        take_manifest(restored, database)["tables"]
+        == take_manifest(original, "customers")["tables"]
+    )
+
+
+def test_a_new_instance_from_the_latest_dr_snapshot_is_private_encrypted_and_ours(
+    dag_bag: Any, backup_day: str, settings: LocalSettings
+) -> None:
+    target = f"restored-{uuid.uuid4().hex[:8]}"
+    run = restore(dag_bag, source="latest", target_instance=target)
+    assert run.state == "success"
+    assert "restore_instance" in deferred_tasks("restore_rds", run.run_id)  # waited in a trigger
+    rds = aws_client(settings, "rds", "eu-west-1")
+    [instance] = rds.describe_db_instances(DBInstanceIdentifier=target)["DBInstances"]
+    assert instance["PubliclyAccessible"] is False and instance["StorageEncrypted"] is True
+    assert OWNER_KEY in as_mapping(instance["TagList"])
+    result = evidence(run).details["instance_result"]
+    assert result["endpoint"].startswith(instance["Endpoint"]["Address"])
+
+
+def test_a_snapshot_by_id_and_a_point_in_time_restore(
+    dag_bag: Any, backup_day: str, settings: LocalSettings
+) -> None:
+    snapshot = f"{INSTANCE}-{backup_day}"
+    by_id = f"restored-{uuid.uuid4().hex[:8]}"
+    assert (
+        restore(dag_bag, source="snapshot", snapshot_id=snapshot, target_instance=by_id).state
+        == "success"
+    )
+    at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    in_time = f"restored-{uuid.uuid4().hex[:8]}"
+    run = restore(dag_bag, source="point_in_time", restore_time=at, target_instance=in_time)
+    assert run.state == "success"
+    assert aws_client(settings, "rds", "eu-west-2").describe_db_instances(
+        DBInstanceIdentifier=in_time
+    )["DBInstances"]
+
+
+def test_dry_run_names_the_backup_and_creates_nothing(
+    dag_bag: Any, backup_day: str, settings: LocalSettings
+) -> None:
+    target = f"restored-{uuid.uuid4().hex[:8]}"
+    run = restore(dag_bag, source="latest", target_instance=target, dry_run=True)
+    assert run.state == "success"
+    details = evidence(run).details
+    assert details["step"] == "dry run" and details["snapshot_id"].startswith(INSTANCE)
+    rds = aws_client(settings, "rds", "eu-west-1")
+    assert not [
+        i for i in rds.describe_db_instances()["DBInstances"] if i["DBInstanceIdentifier"] == target
+    ]
+
+
+def test_bad_requests_are_refused_by_field_and_create_nothing(
+    dag_bag: Any, backup_day: str, settings: LocalSettings
+) -> None:
+    busy = f"restore_{uuid.uuid4().hex[:8]}"
+    with connect(settings) as db, db.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {busy}")
+        cursor.execute(f"CREATE TABLE {busy}.keep (id INT PRIMARY KEY)")
+    existing = f"restored-{uuid.uuid4().hex[:8]}"
+    assert restore(dag_bag, source="latest", target_instance=existing).state == "success"
+    rds = aws_client(settings, "rds", "eu-west-1")
+    before = {i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]}
+    logical = {"source": "logical_dump", "dump_date": backup_day}
+    cases = [
+        ({"source": "latest", "target_instance": INSTANCE}, "target_instance"),
+        ({"source": "latest", "target_instance": existing}, "target_instance"),
+        ({"source": "latest", "target_instance": "bad_name; drop"}, "target_instance"),
+        (
+            {"source": "snapshot", "snapshot_id": "no-such-snapshot", "target_instance": "r-x1"},
+            "snapshot_id",
+        ),
+        (
+            {"source": "latest", "target_instance": "r-x2", "instance_class": "huge"},
+            "instance_class",
+        ),
+        (
+            {"source": "latest", "target_instance": "r-x3", "security_group_ids": ["x"]},
+            "security_group_ids",
+        ),
+        (
+            {
+                "source": "point_in_time",
+                "restore_time": "2999-01-01T00:00:00Z",
+                "target_instance": "r-x4",
+            },
+            "restore_time",
+        ),
+        ({**logical, "dump_date": "2020-01-01"}, "dump_date"),
+        ({**logical, "target_database": "customers"}, "target_database"),
+        ({**logical, "target_database": busy}, "target_database"),
+        ({**logical, "target_database": "x`; DROP DATABASE customers; --"}, "target_database"),
+    ]
+    for conf, field in cases:
+        run = restore(dag_bag, **conf)
+        assert run.state == "failed", conf
+        record = evidence(run)
+        assert record.details["refused"] == field, conf
+        assert "Nothing was changed" in record.details["reason"]
+    after = {i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]}
+    assert after == before
+    with connect(settings, busy) as db, db.cursor() as cursor:
+        cursor.execute("SHOW TABLES")
+        assert cursor.fetchall() == (("keep",),)
