@@ -78,8 +78,8 @@ REPOSITORY: dict[str, Any] = (
             maxLength=500,
         ),
         "confirm_original": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             title="Confirm pushing into the original repository",
             description="Only when the target is the original repository: type its full "
             f"name ({ORGANISATION}/<repository>).",

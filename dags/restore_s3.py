@@ -61,8 +61,8 @@ PRODUCTION, DR = "aws_default", "aws_dr"
             description="The production bucket whose backup to restore.",
         ),
         "prefix": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             title="Prefix",
             description="Only keys under this prefix (e.g. invoices/2026/); empty for all.",
             maxLength=512,
@@ -85,14 +85,14 @@ PRODUCTION, DR = "aws_default", "aws_dr"
         ),
         "target_prefix": Param(
             "restored/",
-            type="string",
+            type=["null", "string"],
             title="Target prefix",
             description="Prepended to every restored key. Empty restores to the original keys.",
             maxLength=512,
         ),
         "confirm_production_bucket": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             title="Confirm restoring into a production bucket",
             description="Only when the target is a production bucket: type its name.",
         ),

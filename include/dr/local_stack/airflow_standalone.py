@@ -124,18 +124,23 @@ class Standalone:
                 time.sleep(1 + attempt)
         raise AssertionError("unreachable")
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 300) -> str:
-        """Unpause ``dag_id`` (once the DAG processor has parsed it) and start a run."""
-        token = self.token()
+    def wait_for_dag(self, dag_id: str, token: str, timeout: float = 300) -> None:
+        """Return once the DAG processor has parsed ``dag_id``."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self.call("PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
-                break
+                self.call("GET", f"/api/v2/dags/{dag_id}", token)
+                return
             except urllib.error.HTTPError as exc:
                 if exc.code != 404 or time.monotonic() > deadline:
                     raise StackError(f"DAG {dag_id} is not known to Airflow: {exc}") from None
                 time.sleep(2)
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 300) -> str:
+        """Unpause ``dag_id`` (once the DAG processor has parsed it) and start a run."""
+        token = self.token()
+        self.wait_for_dag(dag_id, token, timeout)
+        self.call("PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
         body = {"logical_date": None, "conf": conf or {}}
         run = self.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", token, body)
         return str(run["dag_run_id"])
