@@ -21,6 +21,8 @@ demo: setup
 	$(STACK) run rds_backup --conf '{"override_window": true}'
 	$(STACK) run s3_backup --conf '{"override_window": true}'
 	$(STACK) run git_backup --conf '{"override_window": true}'
+	$(STACK) run restore_test
+	@$(STACK) report
 	@$(STACK) airflow
 	@echo "Evidence records: .local/evidence/   Stop everything: make down"
 

@@ -70,3 +70,21 @@ def daily_backup_dag_args(policy: BackupPolicy) -> dict[str, Any]:
         "deadline": window_deadline(policy),
         "on_failure_callback": on_run_failure,
     }
+
+
+def restore_test_schedule(policy: BackupPolicy) -> CronTriggerTimetable:
+    """The restore test's schedule, from the policy's interval, inside the backup window.
+
+    Yearly (the policy's ceiling) runs on 15 January, a quiet day; shorter intervals run
+    monthly, weekly or daily. It starts half-way through the window, after the daily
+    backups it restores have had time to finish.
+    """
+    window = policy.schedule.window
+    days = policy.restore_test.interval_days
+    minute, hour, _, _, _ = window_cron(window, int(window.length.total_seconds() // 120)).split()
+    calendar = (
+        "15 1 *" if days >= 365 else "15 * *" if days >= 28 else "* * 1" if days >= 7 else "* * *"
+    )
+    return CronTriggerTimetable(
+        f"{minute} {hour} {calendar}", timezone=window.timezone, run_immediately=False
+    )

@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="trigger a DAG in the running Airflow and wait")
     run.add_argument("dag_id")
     run.add_argument("--conf", default="{}", help="the run's configuration, as JSON")
+    commands.add_parser("report", help="print where the newest restore-test report is")
     args = parser.parse_args(argv)
     folder = state_dir()
     try:
@@ -46,6 +47,17 @@ def main(argv: list[str] | None = None) -> int:
             state = Standalone(folder).run_dag(args.dag_id, json.loads(args.conf))
             print(f"{args.dag_id}: {state}")
             return 0 if state == "success" else 1
+        elif args.command == "report":
+            from include.dr.evidence import evidence_store
+
+            found = evidence_store().latest("restore_test", "all")
+            if found is None:
+                print("no restore test has run yet")
+                return 1
+            where = found.details["report"]
+            print(
+                f"restore test {found.outcome}: {where['html']}\nencrypted copy: {where['dr_copy']}"
+            )
     except (StackError, PolicyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

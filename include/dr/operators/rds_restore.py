@@ -9,6 +9,7 @@ instance of the same name that is not this run's is never touched.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -58,7 +59,7 @@ class RdsRestoreInstanceOperator(BaseOperator):
         from airflow.providers.amazon.aws.triggers.rds import RdsDbAvailableTrigger
 
         if self.plan.get("dry_run", True):
-            self.log.info("Dry run: would restore %s", self.plan["target_instance"])
+            self.log.info("Dry run: no instance restored (%s)", self.plan.get("target_instance"))
             return None
         rds, target = self.rds(), self.plan["target_instance"]
         existing = self._ours(rds, target, context["run_id"])
@@ -87,6 +88,7 @@ class RdsRestoreInstanceOperator(BaseOperator):
             DBInstanceIdentifier=self.plan["target_instance"]
         )["DBInstances"][0]
         endpoint = instance.get("Endpoint") or {}
+        created = instance.get("InstanceCreateTime")
         return {
             "instance": instance["DBInstanceIdentifier"],
             "status": instance.get("DBInstanceStatus"),
@@ -96,6 +98,8 @@ class RdsRestoreInstanceOperator(BaseOperator):
             "kms_key_id": instance.get("KmsKeyId"),
             "instance_class": instance.get("DBInstanceClass"),
             "region": self.plan["region"],
+            # From creation to usable: the restore time on this data.
+            "seconds": round((datetime.now(UTC) - created).total_seconds(), 2) if created else None,
         }
 
     def _ours(self, rds: Any, target: str, run_id: str) -> dict[str, Any] | None:

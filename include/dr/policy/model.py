@@ -136,6 +136,31 @@ class RestoreTest(StrictModel):
         le=POLICY_MAXIMUM_RESTORE_TEST_INTERVAL_DAYS,
         description="Days between restore tests; the policy asks for at least once a year.",
     )
+    row_count_tolerance: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per table, the fraction by which a restored row count may differ from "
+        "the backup's manifest (a table not listed must match exactly).",
+    )
+    checksum_tables: tuple[str, ...] | None = Field(
+        default=None,
+        description="Tables whose content checksum must equal the manifest's; absent means all.",
+    )
+    s3_sample_percent: float = Field(
+        default=1.0, gt=0, le=100, description="Percentage of each bucket's objects restored."
+    )
+    s3_minimum_objects: int = Field(
+        default=20, ge=1, description="At least this many objects per bucket (or all of them)."
+    )
+
+    @field_validator("row_count_tolerance")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        for table, fraction in value.items():
+            if not 0 <= fraction < 1:
+                raise ValueError(
+                    f"tolerance for {table!r} is {fraction}; give a fraction from 0 to under 1"
+                )
+        return value
 
 
 class ResidencyException(StrictModel):

@@ -1,0 +1,56 @@
+"""The git part of the restore test: decrypt each repository's latest bundle, clone from it,
+``git fsck`` the clone, and compare every ref with the one the backup's evidence recorded."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from include.dr.git import crypto
+from include.dr.git.bundle import bundle_path
+from include.dr.git.remote import GitError, run_git
+
+
+def check_repository(
+    bundles: Path, repo: Mapping[str, Any], key: bytes, recorded_refs: Mapping[str, str] | None
+) -> dict[str, Any]:
+    organisation, name, day = repo["organisation"], repo["repository"], repo["day"]
+    source = bundle_path(bundles, organisation, name, day)
+    result: dict[str, Any] = {"repository": f"{organisation}/{name}", "day": day}
+    try:
+        with tempfile.TemporaryDirectory(prefix="restore-test-git-") as work:
+            plain = Path(work) / "backup.bundle"
+            with source.open("rb") as sealed, plain.open("wb") as out:
+                label, chunks = crypto.decrypt(sealed, key)
+                if label != f"{organisation}/{name}@{day}":
+                    raise crypto.BundleDecryptError(f"sealed as {label!r}")
+                for chunk in chunks:
+                    out.write(chunk)
+            clone = Path(work) / "clone.git"
+            run_git(["clone", "--quiet", "--mirror", str(plain), str(clone)])
+            run_git(["--git-dir", str(clone), "fsck", "--no-progress", "--strict"])
+            listing = run_git(
+                ["--git-dir", str(clone), "for-each-ref", "--format=%(objectname) %(refname)"]
+            )
+    except (OSError, GitError, crypto.BundleDecryptError) as exc:
+        return {**result, "success": False, "problem": f"{type(exc).__name__}: {exc}"}
+    refs = {ref: sha for sha, ref in (line.split(" ", 1) for line in listing.splitlines() if line)}
+    expected = {r: s for r, s in (recorded_refs or {}).items() if r != "HEAD"}
+    differing = sorted(
+        set(expected) ^ set(refs) | {r for r in expected if refs.get(r) != expected[r]}
+    )
+    problem = None
+    if recorded_refs is None:
+        problem = "no backup evidence records this bundle's refs"
+    elif differing:
+        problem = f"refs differ from the backup's evidence: {', '.join(differing[:10])}"
+    return {
+        **result,
+        "refs": len(refs),
+        "fsck": "clean",
+        "differing_refs": differing,
+        "problem": problem,
+        "success": problem is None,
+    }

@@ -1,0 +1,106 @@
+"""What the restore test restores: each asset's latest backup, and the scratch names for it.
+
+Scratch resources are named from the run, so teardown removes exactly what this run
+made and a kept-for-inspection run never collides with the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.dr.git.restore import backed_up_days
+from include.dr.policy.model import BackupPolicy
+from include.dr.rds.naming import dump_key, manifest_key
+from include.dr.rds.restore import dump_days, latest_snapshot
+from include.dr.s3.restore import finished_days
+
+ASSETS = ("rds", "s3", "git")
+
+
+class NothingToTest(AirflowFailException):
+    """An asset has no backup yet, so it cannot be restored."""
+
+
+class RestoreTestFailed(AirflowFailException):
+    """A check failed; the report says which and why."""
+
+
+def scratch_token(run_id: str) -> str:
+    return hashlib.sha256(run_id.encode()).hexdigest()[:10]
+
+
+def plan_test(
+    policy: BackupPolicy,
+    run_id: str,
+    assets: list[str],
+    keep_scratch: bool,
+    dr_s3: Any,
+    dr_rds: Any,
+    bundles: Path,
+    started: datetime,
+) -> dict[str, Any]:
+    token = scratch_token(run_id)
+    missing: list[str] = []
+    plan: dict[str, Any] = {
+        "scratch_id": token,
+        "started_at": started.isoformat(),
+        "keep_scratch": keep_scratch,
+        "dr_region": policy.regions.dr,
+        "scratch_bucket": f"restore-test-{token}",
+        "scratch_database": f"restore_test_{token}",
+        "rds": [],
+        "s3": [],
+        "git": [],
+    }
+    for asset in policy.assets.rds if "rds" in assets else ():
+        days = dump_days(dr_s3, asset.dr_bucket, asset.instance)
+        snapshot = latest_snapshot(dr_rds, asset.instance)
+        if not days:
+            missing.append(f"rds/{asset.instance}: no logical dump in s3://{asset.dr_bucket}")
+            continue
+        day = datetime.fromisoformat(days[-1]).date()
+        plan["rds"].append(
+            {
+                "instance": asset.instance,
+                "database": asset.database,
+                "dr_bucket": asset.dr_bucket,
+                "dump_date": day.isoformat(),
+                "dump_key": dump_key(asset.instance, day, asset.database),
+                "manifest_key": manifest_key(asset.instance, day),
+                "snapshot_id": snapshot["DBSnapshotIdentifier"] if snapshot else None,
+                "scratch_instance": f"restore-test-{token}",
+            }
+        )
+    for bucket in policy.assets.s3 if "s3" in assets else ():
+        finished = finished_days(dr_s3, bucket.dr_bucket, bucket.source)
+        if not finished:
+            missing.append(f"s3/{bucket.source}: no finished backup in s3://{bucket.dr_bucket}")
+            continue
+        plan["s3"].append(
+            {
+                "source_bucket": bucket.source,
+                "dr_bucket": bucket.dr_bucket,
+                "backup_day": finished[-1][0],
+                "earlier_day": finished[0][0] if len(finished) > 1 else None,
+            }
+        )
+    github = policy.assets.github
+    if github and "git" in assets:
+        folder = bundles / github.organisation
+        names = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+        for name in names:
+            days = backed_up_days(bundles, github.organisation, name)
+            if days:
+                plan["git"].append(
+                    {"organisation": github.organisation, "repository": name, "day": days[-1]}
+                )
+        if not plan["git"]:
+            missing.append(f"git/{github.organisation}: no bundle in the backup store")
+    if missing:
+        raise NothingToTest("; ".join(missing) + ". Run the daily backups first.")
+    return plan

@@ -1,0 +1,145 @@
+"""The restore test's steps, one function each, called by the DAG's tasks."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from include.dr.evidence import evidence_store, record
+from include.dr.policy.model import BackupPolicy
+from include.dr.rds import restore as rds_restore
+from include.dr.restore_test.git_check import check_repository
+from include.dr.restore_test.plan import RestoreTestFailed
+from include.dr.restore_test.report import build_report, store_report
+from include.dr.restore_test.s3_sample import check_bucket
+from include.dr.restore_test.validation import validate_database
+
+NATIVE_DATA_LOCAL = "validated through the logical path (the local stack's instances hold no data)"
+
+
+def check_rds(
+    test: Mapping[str, Any],
+    policy: BackupPolicy,
+    dr_s3: Any,
+    connect: Callable[[], Any],
+    connection: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Each latest dump loaded into the scratch database and validated with GX."""
+    results: dict[str, Any] = {}
+    for asset in test["rds"]:
+        started = time.monotonic()
+        db = connect()
+        try:
+            cursor = db.cursor()
+            plan = {**asset, "target_database": test["scratch_database"]}
+            rds_restore.load_dump(plan, dr_s3, connection, cursor)
+            body = dr_s3.get_object(Bucket=asset["dr_bucket"], Key=asset["manifest_key"])["Body"]
+            validation = validate_database(
+                cursor,
+                test["scratch_database"],
+                json.loads(body.read()),
+                policy.restore_test.row_count_tolerance,
+                policy.restore_test.checksum_tables,
+            )
+        finally:
+            db.close()
+        seconds = round(time.monotonic() - started, 2)
+        results[f"rds/{asset['instance']}"] = {
+            "logical": {**validation, "dump_date": asset["dump_date"], "seconds": seconds}
+        }
+    return results
+
+
+def check_instance(
+    test: Mapping[str, Any], instance: Mapping[str, Any] | None, local: bool
+) -> dict[str, Any]:
+    """The temporary instance restored from the latest DR snapshot: private, encrypted."""
+    asset = next((a for a in test["rds"] if a["snapshot_id"]), None)
+    if asset is None or instance is None:
+        return {}
+    return {
+        f"rds/{asset['instance']}": {
+            "native": {
+                **instance,
+                "snapshot_id": asset["snapshot_id"],
+                "success": not instance["publicly_accessible"] and instance["encrypted"],
+                "data": NATIVE_DATA_LOCAL if local else "settings checked",
+            }
+        }
+    }
+
+
+def check_s3(test: Mapping[str, Any], policy: BackupPolicy, dr_s3: Any) -> dict[str, Any]:
+    results = {}
+    for bucket in test["s3"]:
+        started = time.monotonic()
+        checked = check_bucket(
+            dr_s3,
+            bucket,
+            test["scratch_bucket"],
+            policy.restore_test.s3_sample_percent,
+            policy.restore_test.s3_minimum_objects,
+        )
+        seconds = round(time.monotonic() - started, 2)
+        results[f"s3/{bucket['source_bucket']}"] = {"sample": {**checked, "seconds": seconds}}
+    return results
+
+
+def check_git(test: Mapping[str, Any], bundles: Path, key: bytes) -> dict[str, Any]:
+    results = {}
+    for repo in test["git"]:
+        asset = f"git/{repo['organisation']}/{repo['repository']}"
+        recorded = next(
+            (
+                r.details.get("refs")
+                for r in reversed(evidence_store().read("git_backup", asset))
+                if r.outcome == "pass" and r.details.get("day") == repo["day"]
+            ),
+            None,
+        )
+        started = time.monotonic()
+        checked = check_repository(bundles, repo, key, recorded)
+        results[asset] = {"bundle": {**checked, "seconds": round(time.monotonic() - started, 2)}}
+    return results
+
+
+def finish(
+    test: Mapping[str, Any],
+    groups: Mapping[str, tuple[Mapping[str, Any] | None, bool]],
+    finished_at: str,
+    folder: Path,
+    dr_s3: Any,
+    bucket: str,
+    key_arn: str,
+    dag_id: str,
+    run_id: str,
+) -> dict[str, Any]:
+    """The report, stored and recorded as evidence; fails the run unless every check passed.
+    ``groups`` maps each check to its result and whether it was due: a due check whose
+    task did not finish counts as failed."""
+    results: dict[str, Any] = {}
+    for name, (group, due) in groups.items():
+        if group is None and due:
+            problem = f"the {name} check did not finish; see its task log"
+            results[name] = {"restore": {"success": False, "problem": problem}}
+        for asset, checks in (group or {}).items():
+            results.setdefault(asset, {}).update(checks)
+    report = build_report(test, results, finished_at)
+    where = store_report(report, folder, dr_s3, bucket, key_arn)
+    record(
+        kind="restore_test",
+        asset="all",
+        dag_id=dag_id,
+        run_id=run_id,
+        outcome="pass" if report["verdict"] == "pass" else "fail",
+        details={**report, "report": where},
+    )
+    if report["verdict"] != "pass":
+        failing = [f"{c['asset']} {c['check']}" for c in report["checks"] if not c["success"]]
+        raise RestoreTestFailed(
+            f"restore test failed: {', '.join(failing)}; report: {where['html']}"
+        )
+    return {"verdict": "pass", "report": where}

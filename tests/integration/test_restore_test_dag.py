@@ -1,0 +1,193 @@
+"""The annual restore test, end to end on the local stack: after the three daily backups it
+passes with a report; then a corrupted dump, a deleted object backup and a truncated bundle
+each fail it by name, and every time the scratch resources are gone afterwards."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pytest
+import yaml
+
+from include.dr.evidence import evidence_store
+from include.dr.git.backup import bundles_dir
+from include.dr.local_stack.seed_aws import aws_client, demo_objects
+from include.dr.local_stack.settings import LocalSettings
+from include.dr.policy.loader import DEFAULT_POLICY_FILE, load_policy
+from include.dr.rds.naming import dump_key
+from include.dr.rds.restore import dump_days
+from include.dr.restore_test.plan import scratch_token
+from include.dr.s3.restore import finished_days, objects_as_of
+
+pytestmark = pytest.mark.usefixtures("local_stack")
+
+
+@pytest.fixture(scope="module")
+def backed_up(
+    dag_bag: Any, tmp_path_factory: pytest.TempPathFactory, settings: LocalSettings
+) -> Iterator[datetime]:
+    """The three daily backups, once, into a fresh backup store. The S3 asset is a fresh
+    bucket (each S3 DAG version declares its buckets as assets; a fresh name keeps them
+    active in Airflow's database whatever other tests ran before)."""
+    source = f"rtest-{uuid.uuid4().hex[:8]}"
+    src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+    src.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    dst.create_bucket(
+        Bucket=f"{source}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    for key, body in demo_objects(source)[:60]:
+        src.put_object(Bucket=source, Key=key, Body=body)
+    policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
+    policy["assets"]["s3"] = [{"source": source, "dr_bucket": f"{source}-dr", "fix_settings": True}]
+    # Bundles stay in this module's fresh store: another store's upload of the same day
+    # is (rightly) never overwritten in the shared DR bucket.
+    policy["assets"]["github"].pop("dr_bucket")
+    policy_file = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(policy))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BACKUP_STORE_DIR", str(tmp_path_factory.mktemp("store")))
+        patch.setenv("BACKUP_POLICY_FILE", str(policy_file))
+        day = datetime(2026, 11, 20, 12, tzinfo=UTC) - timedelta(days=uuid.uuid4().int % 30)
+        for dag_id in ("rds_backup", "s3_backup", "git_backup"):
+            dag = dag_bag.get_dag(dag_id)
+            dag.deadline = None
+            assert dag.test(logical_date=day, run_conf={"override_window": True}).state == "success"
+        yield day
+
+
+def run_test(dag_bag: Any, assets: list[str]) -> Any:
+    return dag_bag.get_dag("restore_test").test(run_conf={"assets": assets, "keep_scratch": False})
+
+
+def report_of(run: Any) -> Any:
+    return evidence_store().get("restore_test", "all", "restore_test", run.run_id)
+
+
+def assert_scratch_removed(run: Any, settings: LocalSettings) -> None:
+    token = scratch_token(run.run_id)
+    s3 = aws_client(settings, "s3", "eu-west-1")
+    assert f"restore-test-{token}" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    conn = settings.connection("mysql_restore")
+    with (
+        pymysql.connect(
+            host=conn["host"], port=int(conn["port"]), user=conn["login"], password=conn["password"]
+        ) as db,
+        db.cursor() as cursor,
+    ):
+        cursor.execute("SHOW DATABASES LIKE %s", (f"restore_test_{token}",))
+        assert cursor.fetchall() == ()
+    rds = aws_client(settings, "rds", "eu-west-1")
+    live = [
+        i
+        for i in rds.describe_db_instances()["DBInstances"]
+        if i["DBInstanceIdentifier"] == f"restore-test-{token}"
+        and i["DBInstanceStatus"] not in {"deleting", "deleted"}
+    ]
+    assert live == []
+
+
+def test_after_the_daily_backups_the_restore_test_passes_with_a_report(
+    dag_bag: Any, backed_up: datetime, settings: LocalSettings
+) -> None:
+    run = run_test(dag_bag, ["rds", "s3", "git"])
+    assert run.state == "success"
+    record = report_of(run)
+    assert record.outcome == "pass"
+    checks = {(c["asset"], c["check"]): c for c in record.details["checks"]}
+    logical = checks[("rds/swl-customers-prod", "logical")]["details"]
+    assert logical["engine"].startswith("great_expectations")
+    assert all(t["expectations"] >= 3 and t["checksum_checked"] for t in logical["tables"].values())
+    assert checks[("rds/swl-customers-prod", "native")]["details"]["encrypted"] is True
+    sample = checks[(f"s3/{load_policy().assets.s3[0].source}", "sample")]["details"]
+    assert sample["sampled"] >= 20 and sample["largest"] is not None
+    assert {a for a, _ in checks if a.startswith("git/")} == {
+        "git/social-workshop/webapp",
+        "git/social-workshop/infrastructure",
+        "git/social-workshop/mobile-app",
+    }
+    page = Path(record.details["report"]["html"]).read_text()
+    assert "Restore test: PASS" in page and "swl-customers-prod" in page
+    assert all(seconds is not None for seconds in record.details["restore_seconds"].values())
+    assert_scratch_removed(run, settings)
+
+
+def test_a_corrupted_row_fails_validation_naming_the_table(
+    dag_bag: Any, backed_up: datetime, settings: LocalSettings
+) -> None:
+    policy, s3 = load_policy(), aws_client(settings, "s3", "eu-west-1")
+    asset = policy.assets.rds[0]
+    day = datetime.fromisoformat(dump_days(s3, asset.dr_bucket, asset.instance)[-1]).date()
+    key = dump_key(asset.instance, day, asset.database)
+    head = s3.head_object(Bucket=asset.dr_bucket, Key=key)
+    dump = gzip.decompress(s3.get_object(Bucket=asset.dr_bucket, Key=key)["Body"].read())
+    marker = b"INSERT INTO `customers` VALUES\n(1,'"
+    at = dump.index(marker) + len(marker)
+    corrupted = dump[:at] + b"X" + dump[at + 1 :]  # the first customer's name changed
+    s3.put_object(
+        Bucket=asset.dr_bucket,
+        Key=key,
+        Body=gzip.compress(corrupted),
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=head["SSEKMSKeyId"],
+    )
+    try:
+        run = run_test(dag_bag, ["rds"])
+        assert run.state == "failed"
+        logical = next(c for c in report_of(run).details["checks"] if c["check"] == "logical")
+        assert logical["details"]["failing_tables"] == ["customers"]
+        assert_scratch_removed(run, settings)
+    finally:
+        s3.put_object(
+            Bucket=asset.dr_bucket,
+            Key=key,
+            Body=gzip.compress(dump),
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=head["SSEKMSKeyId"],
+        )
+
+
+def test_a_deleted_object_backup_fails_the_s3_check_naming_the_key(
+    dag_bag: Any, backed_up: datetime, settings: LocalSettings
+) -> None:
+    bucket = load_policy().assets.s3[0]
+    s3 = aws_client(settings, "s3", "eu-west-1")
+    day = finished_days(s3, bucket.dr_bucket, bucket.source)[-1][0]
+    plan = {
+        "dr_bucket": bucket.dr_bucket,
+        "source_bucket": bucket.source,
+        "backup_day": day,
+        "prefix": "",
+    }
+    largest = max(objects_as_of(s3, plan), key=lambda o: o.size)  # always in the sample
+    s3.delete_object(Bucket=bucket.dr_bucket, Key=largest.key, VersionId=largest.version_id)
+    run = run_test(dag_bag, ["s3"])
+    assert run.state == "failed"
+    sample = next(
+        c for c in report_of(run).details["checks"] if c["asset"] == f"s3/{bucket.source}"
+    )
+    assert list(sample["details"]["failures"]) == [largest.key]
+    assert_scratch_removed(run, settings)
+
+
+def test_a_truncated_bundle_fails_the_git_check(
+    dag_bag: Any, backed_up: datetime, settings: LocalSettings
+) -> None:
+    [bundle] = sorted((bundles_dir() / "social-workshop" / "webapp").glob("*.bundle.enc"))[-1:]
+    whole = bundle.read_bytes()
+    bundle.write_bytes(whole[: len(whole) // 2])
+    try:
+        run = run_test(dag_bag, ["git"])
+        assert run.state == "failed"
+        checks = {c["asset"]: c for c in report_of(run).details["checks"]}
+        assert checks["git/social-workshop/webapp"]["success"] is False
+        assert "cut short" in checks["git/social-workshop/webapp"]["details"]["problem"]
+        assert checks["git/social-workshop/infrastructure"]["success"] is True
+        assert_scratch_removed(run, settings)
+    finally:
+        bundle.write_bytes(whole)
