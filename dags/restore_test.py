@@ -24,8 +24,8 @@ data against what was recorded at backup time:
 Scratch resources are removed by **teardown tasks that run whatever happened**
 (unless *keep scratch* is set for inspection). The **report** (HTML and JSON:
 backups restored, every check, restore seconds per asset, the verdict) is kept
-in the backup store and, encrypted, in the DR bucket; its paths are in the
-evidence and in the `write_report` task's return value.
+in the backup store and, encrypted, in the DR bucket; the `write_report` task
+links it ("Restore test report") and its evidence names both copies.
 
 Scheduled from the policy's restore-test interval (yearly, on 15 January, half
 way through the backup window); trigger it by hand to test now.
@@ -40,6 +40,7 @@ from airflow.sdk import Param, chain, dag, task
 
 from include.dr.dag_defaults import DEFAULT_ARGS, restore_test_schedule
 from include.dr.operators.rds_restore import RdsRestoreInstanceOperator
+from include.dr.operators.restore_report import RestoreTestReportOperator
 from include.dr.policy.loader import load_policy
 
 POLICY = load_policy()
@@ -129,10 +130,13 @@ def restore_test() -> None:
     def check_instance(test: dict[str, Any], instance: dict[str, Any] | None) -> dict[str, Any]:
         """The temporary instance: not public, encrypted with the DR key."""
         from include.dr.aws_clients import hook_clients
+        from include.dr.kms import resolve_key
         from include.dr.restore_test import steps
 
-        s3 = hook_clients(DR)("s3", test["dr_region"])
-        return steps.check_instance(test, instance, s3.meta.endpoint_url.startswith("http://"))
+        region, dr = test["dr_region"], hook_clients(DR)
+        key_arn = resolve_key(dr("kms", region), load_policy().kms_key(region), region)
+        local = dr("s3", region).meta.endpoint_url.startswith("http://")
+        return steps.check_instance(test, instance, local, key_arn)
 
     @task
     def check_rds(test: dict[str, Any]) -> dict[str, Any]:
@@ -174,36 +178,6 @@ def restore_test() -> None:
         from include.dr.restore_test import steps
 
         return steps.check_git(test, bundles_dir(), bundle_key())
-
-    @task(trigger_rule="all_done")
-    def write_report(
-        test: dict[str, Any], rds: Any, native: Any, s3: Any, git: Any, **context: Any
-    ) -> dict[str, Any]:
-        """The report (HTML and JSON) locally and in the DR bucket; evidence; the verdict."""
-        from include.dr.aws_clients import hook_clients
-        from include.dr.git.backup import store_root
-        from include.dr.kms import resolve_key
-        from include.dr.restore_test import steps
-
-        policy, region = load_policy(), load_policy().regions.dr
-        dr = hook_clients(DR)
-        key_arn = resolve_key(dr("kms", region), policy.kms_key(region), region)
-        return steps.finish(
-            test,
-            {
-                "rds": (rds, bool(test["rds"])),
-                "rds_native": (native, any(r["snapshot_id"] for r in test["rds"])),
-                "s3": (s3, bool(test["s3"])),
-                "git": (git, bool(test["git"])),
-            },
-            datetime.now(UTC).isoformat(),
-            store_root() / "reports" / "restore-test",
-            dr("s3", region),
-            policy.assets.dr_buckets[0],
-            key_arn,
-            context["dag"].dag_id,
-            context["run_id"],
-        )
 
     @task
     def remove_scratch(test: dict[str, Any], **context: Any) -> dict[str, str]:
@@ -248,7 +222,18 @@ def restore_test() -> None:
     s3 = check_s3(test, scratch)
     git = check_git(test)
     chain(scratch, [instance, rds])
-    report = write_report(test, rds, native, s3, git)
+    report = RestoreTestReportOperator(
+        task_id="write_report",
+        plan_task="plan",
+        checks={
+            "rds": "check_rds",
+            "rds_native": "check_instance",
+            "s3": "check_s3",
+            "git": "check_git",
+        },
+        trigger_rule="all_done",
+    )
+    chain([rds, native, s3, git], report)
     # Both teardowns hang on the scratch setup, so they run whatever the checks did,
     # including a restore_instance that failed part-way.
     scratch_gone = remove_scratch(test).as_teardown(setups=scratch)

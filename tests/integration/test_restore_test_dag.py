@@ -5,6 +5,8 @@ each fail it by name, and every time the scratch resources are gone afterwards."
 from __future__ import annotations
 
 import gzip
+import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -69,6 +71,28 @@ def report_of(run: Any) -> Any:
     return evidence_store().get("restore_test", "all", "restore_test", run.run_id)
 
 
+def report_link(run: Any) -> str:
+    """The write_report task's extra link, as the UI shows it."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        value = (
+            session.query(XComModel.value)
+            .filter_by(
+                dag_id="restore_test",
+                run_id=run.run_id,
+                task_id="write_report",
+                key="_link_RestoreTestReportLink",
+            )
+            .scalar()
+        )
+    try:
+        return str(json.loads(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def assert_scratch_removed(run: Any, settings: LocalSettings) -> None:
     token = scratch_token(run.run_id)
     s3 = aws_client(settings, "s3", "eu-west-1")
@@ -114,6 +138,8 @@ def test_after_the_daily_backups_the_restore_test_passes_with_a_report(
     page = Path(record.details["report"]["html"]).read_text()
     assert "Restore test: PASS" in page and "swl-customers-prod" in page
     assert all(seconds is not None for seconds in record.details["restore_seconds"].values())
+    with urllib.request.urlopen(report_link(run)) as linked:  # noqa: S310 - a local file here
+        assert "Restore test: PASS" in linked.read().decode()
     assert_scratch_removed(run, settings)
 
 
@@ -139,6 +165,7 @@ def test_a_corrupted_row_fails_validation_naming_the_table(
     try:
         run = run_test(dag_bag, ["rds"])
         assert run.state == "failed"
+        assert report_link(run).endswith(".html")  # linked when it failed, too
         logical = next(c for c in report_of(run).details["checks"] if c["check"] == "logical")
         assert logical["details"]["failing_tables"] == ["customers"]
         assert_scratch_removed(run, settings)
