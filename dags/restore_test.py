@@ -44,7 +44,7 @@ from include.dr.operators.restore_report import RestoreTestReportOperator
 from include.dr.policy.loader import load_policy
 
 POLICY = load_policy()
-DR, MYSQL_RESTORE = "aws_dr", "mysql_restore"
+DR, MYSQL_RESTORE, MYSQL_PRODUCTION = "aws_dr", "mysql_restore", "mysql_default"
 
 
 @dag(
@@ -128,15 +128,23 @@ def restore_test() -> None:
 
     @task
     def check_instance(test: dict[str, Any], instance: dict[str, Any] | None) -> dict[str, Any]:
-        """The temporary instance: not public, encrypted with the DR key."""
+        """The temporary instance: not public, DR key; on AWS, its data validated with GX."""
+        from airflow.providers.mysql.hooks.mysql import MySqlHook
+
         from include.dr.aws_clients import hook_clients
         from include.dr.kms import resolve_key
         from include.dr.restore_test import steps
 
-        region, dr = test["dr_region"], hook_clients(DR)
-        key_arn = resolve_key(dr("kms", region), load_policy().kms_key(region), region)
-        local = dr("s3", region).meta.endpoint_url.startswith("http://")
-        return steps.check_instance(test, instance, local, key_arn)
+        policy, region, dr = load_policy(), test["dr_region"], hook_clients(DR)
+        key_arn = resolve_key(dr("kms", region), policy.kms_key(region), region)
+        dr_s3 = dr("s3", region)
+
+        conn = MySqlHook.get_connection(MYSQL_PRODUCTION)  # its users came with the snapshot
+        connection = {"login": conn.login, "password": conn.password, "extra": conn.extra_dejson}
+        validate = steps.instance_validator(dr_s3, connection, policy)
+        # moto's restored instances hold no data: the logical path proves it on the local stack.
+        local = dr_s3.meta.endpoint_url.startswith("http://")
+        return steps.check_instance(test, instance, key_arn, None if local else validate)
 
     @task
     def check_rds(test: dict[str, Any]) -> dict[str, Any]:

@@ -53,26 +53,83 @@ def check_rds(
 
 
 def check_instance(
-    test: Mapping[str, Any], instance: Mapping[str, Any] | None, local: bool, dr_key_arn: str
+    test: Mapping[str, Any],
+    instance: Mapping[str, Any] | None,
+    dr_key_arn: str,
+    validate_data: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] | None,
 ) -> dict[str, Any]:
-    """The temporary instance restored from the latest DR snapshot: private, and encrypted
-    with the DR key."""
+    """The temporary instance restored from the latest DR snapshot: private, encrypted with
+    the DR key, and (where ``validate_data`` is given: on AWS) holding the backed-up data."""
     asset = next((a for a in test["rds"] if a["snapshot_id"]), None)
     if asset is None or instance is None:
         return {}
+    settings_ok = (
+        not instance["publicly_accessible"]
+        and instance["encrypted"]
+        and instance["kms_key_id"] == dr_key_arn
+    )
+    data = validate_data(asset, instance) if validate_data else None
     return {
         f"rds/{asset['instance']}": {
             "native": {
                 **instance,
                 "snapshot_id": asset["snapshot_id"],
                 "expected_kms_key_id": dr_key_arn,
-                "success": not instance["publicly_accessible"]
-                and instance["encrypted"]
-                and instance["kms_key_id"] == dr_key_arn,
-                "data": NATIVE_DATA_LOCAL if local else "settings checked",
+                "data": data or NATIVE_DATA_LOCAL,
+                "success": settings_ok and (data is None or bool(data["success"])),
             }
         }
     }
+
+
+def instance_validator(
+    dr_s3: Any, connection: Mapping[str, Any], policy: BackupPolicy
+) -> Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]:
+    """Validates a restored instance against the manifest of its snapshot's day."""
+
+    def validate(asset: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, Any]:
+        day = str(asset["snapshot_id"]).removeprefix(f"{asset['instance']}-")
+        key = f"rds/{asset['instance']}/{day}/manifest.json"
+        body = dr_s3.get_object(Bucket=asset["dr_bucket"], Key=key)["Body"].read()
+        return validate_instance_data(
+            instance, connection, asset["database"], json.loads(body), policy
+        )
+
+    return validate
+
+
+def validate_instance_data(
+    instance: Mapping[str, Any],
+    connection: Mapping[str, Any],
+    database: str,
+    manifest: Mapping[str, Any],
+    policy: BackupPolicy,
+) -> dict[str, Any]:
+    """GX validation of the database on a restored instance, reached at its endpoint with
+    the backup user's credentials (restored from the snapshot with everything else)."""
+    import pymysql
+
+    host, _, port = str(instance["endpoint"]).rpartition(":")
+    ssl = (connection.get("extra") or {}).get("ssl") or None
+    db = pymysql.connect(
+        host=host,
+        port=int(port),
+        user=connection["login"],
+        password=connection.get("password") or "",
+        database=database,
+        ssl=ssl,
+        connect_timeout=30,
+    )
+    try:
+        return validate_database(
+            db.cursor(),
+            database,
+            manifest,
+            policy.restore_test.row_count_tolerance,
+            policy.restore_test.checksum_tables,
+        )
+    finally:
+        db.close()
 
 
 def check_s3(test: Mapping[str, Any], policy: BackupPolicy, dr_s3: Any) -> dict[str, Any]:

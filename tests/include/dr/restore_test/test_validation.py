@@ -3,41 +3,13 @@ passes; one corrupted row, a lost row or a duplicated key fails and names the ta
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pymysql
 import pytest
 
-from include.dr.local_stack.settings import LocalSettings
-from include.dr.rds.manifest import take_manifest
 from include.dr.restore_test.validation import validate_database
 
 pytestmark = pytest.mark.usefixtures("local_stack")
-
-
-@pytest.fixture
-def restored(settings: LocalSettings) -> Iterator[tuple[Any, str, dict[str, Any]]]:
-    """A scratch copy of the customer database, and the production manifest."""
-    conn = settings.connection("mysql_restore")
-    db = pymysql.connect(
-        host=conn["host"],
-        port=int(conn["port"]),
-        user=conn["login"],
-        password=conn["password"],
-        autocommit=True,
-    )
-    manifest = take_manifest(db, "customers")
-    name = f"restore_{uuid.uuid4().hex[:8]}"
-    cursor = db.cursor()
-    cursor.execute(f"CREATE DATABASE {name}")
-    for table in manifest["tables"]:
-        cursor.execute(f"CREATE TABLE {name}.{table} LIKE customers.{table}")
-        cursor.execute(f"INSERT INTO {name}.{table} SELECT * FROM customers.{table}")
-    yield cursor, name, manifest
-    cursor.execute(f"DROP DATABASE {name}")
-    db.close()
 
 
 def test_a_faithful_restore_passes_every_expectation(restored: Any) -> None:

@@ -1,0 +1,47 @@
+"""The restore test's check of a restored instance: its settings, and on AWS its data, read
+at its endpoint (here a scratch MariaDB database stands in for the instance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from include.dr.local_stack.settings import LocalSettings
+from include.dr.policy.loader import load_policy
+from include.dr.restore_test.steps import check_instance, validate_instance_data
+
+pytestmark = pytest.mark.usefixtures("local_stack")
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/dr"
+
+
+def test_the_instance_passes_only_private_with_the_dr_key_and_the_backed_up_data(
+    restored: Any, settings: LocalSettings
+) -> None:
+    cursor, name, manifest = restored
+    conn = settings.connection("mysql_restore")
+    instance = {
+        "endpoint": f"{conn['host']}:{conn['port']}",
+        "publicly_accessible": False,
+        "encrypted": True,
+        "kms_key_id": KEY,
+    }
+    test = {"rds": [{"instance": "db1", "snapshot_id": "db1-2026-11-26", "database": name}]}
+
+    def validate(asset: Any, restored_instance: Any) -> dict[str, Any]:
+        return validate_instance_data(
+            restored_instance, conn, asset["database"], manifest, load_policy()
+        )
+
+    good = check_instance(test, instance, KEY, validate)["rds/db1"]["native"]
+    assert good["success"] is True and good["data"]["success"] is True
+
+    cursor.execute(f"UPDATE {name}.customers SET email = 'x@example.com' ORDER BY id LIMIT 1")
+    bad = check_instance(test, instance, KEY, validate)["rds/db1"]["native"]
+    assert bad["success"] is False and bad["data"]["failing_tables"] == ["customers"]
+
+    for change in ({"publicly_accessible": True}, {"kms_key_id": "arn:other"}):
+        assert (
+            check_instance(test, instance | change, KEY, None)["rds/db1"]["native"]["success"]
+            is False
+        )
