@@ -113,19 +113,11 @@ def rds_backup() -> None:
     @task(max_active_tis_per_dag=PARALLEL_INSTANCES)
     def dump_database(plan: dict[str, Any]) -> dict[str, Any]:
         """Stream a consistent mysqldump, compressed and encrypted, into the DR bucket."""
-        from airflow.providers.mysql.hooks.mysql import MySqlHook
-
         from include.dr.aws_clients import hook_clients
         from include.dr.rds import backup
+        from include.dr.rds.dump import connection_settings
 
-        conn = MySqlHook.get_connection(MYSQL)
-        connection = {
-            "host": conn.host,
-            "port": conn.port,
-            "login": conn.login,
-            "password": conn.password,
-            "extra": conn.extra_dejson,
-        }
+        connection = connection_settings(MYSQL)
         dr = hook_clients(DR)
         return backup.store_dump(
             plan, connection, dr("s3", plan["dr_region"]), dr("kms", plan["dr_region"])

@@ -174,15 +174,9 @@ def restore_rds() -> None:
 
         from include.dr.aws_clients import hook_clients
         from include.dr.rds import restore
+        from include.dr.rds.dump import connection_settings
 
-        conn = MySqlHook.get_connection(MYSQL_RESTORE)
-        connection = {
-            "host": conn.host,
-            "port": conn.port,
-            "login": conn.login,
-            "password": conn.password,
-            "extra": conn.extra_dejson,
-        }
+        connection = connection_settings(MYSQL_RESTORE)
         db = MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn()
         try:
             dr_s3 = hook_clients(DR)("s3", plan["dr_region"])

@@ -129,18 +129,17 @@ def restore_test() -> None:
     @task
     def check_instance(test: dict[str, Any], instance: dict[str, Any] | None) -> dict[str, Any]:
         """The temporary instance: not public, DR key; on AWS, its data validated with GX."""
-        from airflow.providers.mysql.hooks.mysql import MySqlHook
-
         from include.dr.aws_clients import hook_clients
         from include.dr.kms import resolve_key
+        from include.dr.rds.dump import connection_settings
         from include.dr.restore_test import steps
 
         policy, region, dr = load_policy(), test["dr_region"], hook_clients(DR)
         key_arn = resolve_key(dr("kms", region), policy.kms_key(region), region)
         dr_s3 = dr("s3", region)
 
-        conn = MySqlHook.get_connection(MYSQL_PRODUCTION)  # its users came with the snapshot
-        connection = {"login": conn.login, "password": conn.password, "extra": conn.extra_dejson}
+        # The backup user's credentials came with the snapshot.
+        connection = connection_settings(MYSQL_PRODUCTION)
         validate = steps.instance_validator(dr_s3, connection, policy)
         # moto's restored instances hold no data: the logical path proves it on the local stack.
         local = dr_s3.meta.endpoint_url.startswith("http://")
@@ -152,16 +151,10 @@ def restore_test() -> None:
         from airflow.providers.mysql.hooks.mysql import MySqlHook
 
         from include.dr.aws_clients import hook_clients
+        from include.dr.rds.dump import connection_settings
         from include.dr.restore_test import steps
 
-        conn = MySqlHook.get_connection(MYSQL_RESTORE)
-        connection = {
-            "host": conn.host,
-            "port": conn.port,
-            "login": conn.login,
-            "password": conn.password,
-            "extra": conn.extra_dejson,
-        }
+        connection = connection_settings(MYSQL_RESTORE)
         return steps.check_rds(
             test,
             load_policy(),

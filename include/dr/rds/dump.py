@@ -64,6 +64,20 @@ def dump_binary() -> str:
     )
 
 
+def connection_settings(conn_id: str) -> dict[str, Any]:
+    """An Airflow MySQL connection, as :func:`options_file` and the clients need it."""
+    from airflow.providers.mysql.hooks.mysql import MySqlHook
+
+    conn = MySqlHook.get_connection(conn_id)
+    return {
+        "host": conn.host,
+        "port": conn.port,
+        "login": conn.login,
+        "password": conn.password,
+        "extra": conn.extra_dejson,
+    }
+
+
 def options_file(folder: Path, connection: Mapping[str, Any]) -> Path:
     """A ``[client]`` options file readable only by us, with the TLS settings the
     connection asks for (extra ``ssl``: ``ca``, ``cert``, ``key``)."""
