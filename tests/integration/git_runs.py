@@ -3,15 +3,15 @@ fresh backup store, and a git_backup run for a chosen day."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.gitrepos import Upstream
+from tests.integration.dag_runs import run_daily
 
 DR_BUCKET = "swl-source-code-dr"
 
@@ -40,11 +40,4 @@ def upstream(
 
 
 def run_backup(dag_bag: Any, day: datetime) -> Any:
-    dag = dag_bag.get_dag("git_backup")
-    dag.deadline = None  # see test_rds_backup_dag.run_backup
-    return dag.test(logical_date=day, run_conf={"override_window": True})
-
-
-def a_day() -> datetime:
-    first = datetime(2026, 1, 2, 12, tzinfo=UTC)
-    return first + timedelta(days=random.randrange((datetime.now(UTC) - first).days - 3))
+    return run_daily(dag_bag, "git_backup", day)

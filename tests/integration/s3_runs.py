@@ -3,27 +3,20 @@ the policy's only S3 asset, and an s3_backup run for a chosen day."""
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from include.dr.local_stack.seed_aws import aws_client, demo_objects
 from include.dr.local_stack.settings import LocalSettings
+from tests.integration.dag_runs import run_daily
 
 
 def run_backup(dag_bag: Any, day: datetime) -> Any:
-    dag = dag_bag.get_dag("s3_backup")
-    dag.deadline = None  # see test_rds_backup_dag.run_backup
-    return dag.test(logical_date=day, run_conf={"override_window": True})
-
-
-def a_day() -> datetime:
-    first = datetime(2026, 1, 2, 12, tzinfo=UTC)
-    return first + timedelta(days=random.randrange((datetime.now(UTC) - first).days - 2))
+    return run_daily(dag_bag, "s3_backup", day)
 
 
 @pytest.fixture

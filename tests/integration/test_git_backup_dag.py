@@ -19,7 +19,8 @@ from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings, load_settings
 from tests.git_http import git_http
 from tests.gitrepos import Upstream, git
-from tests.integration.git_runs import DR_BUCKET, a_day, run_backup
+from tests.integration.dag_runs import a_day
+from tests.integration.git_runs import DR_BUCKET, run_backup
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 

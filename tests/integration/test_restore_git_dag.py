@@ -11,7 +11,8 @@ from include.dr.evidence import evidence_store
 from include.dr.local_stack.settings import LocalSettings
 from tests.alerts_queue import AlertsQueue
 from tests.gitrepos import Upstream, git
-from tests.integration.git_runs import a_day, run_backup
+from tests.integration.dag_runs import a_day
+from tests.integration.git_runs import run_backup
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 DAEMON = "git://127.0.0.1:9418"

@@ -12,7 +12,8 @@ import pytest
 
 from include.dr.evidence import evidence_store
 from include.dr.local_stack.seed_aws import demo_objects
-from tests.integration.s3_runs import a_day, run_backup
+from tests.integration.dag_runs import a_day
+from tests.integration.s3_runs import run_backup
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 

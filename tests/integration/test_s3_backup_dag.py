@@ -14,7 +14,8 @@ import pytest
 from include.dr.evidence import evidence_store
 from include.dr.local_stack.seed_aws import aws_client, demo_objects
 from include.dr.local_stack.settings import LocalSettings
-from tests.integration.s3_runs import a_day, run_backup
+from tests.integration.dag_runs import a_day
+from tests.integration.s3_runs import run_backup
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
