@@ -1,0 +1,1 @@
+"""The compliance evaluation: each clause of the policy judged from the recorded evidence."""

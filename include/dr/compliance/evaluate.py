@@ -1,0 +1,248 @@
+"""Gathering the facts each clause needs, from the evidence store and (read-only) from AWS,
+and judging them. The result is itself recorded as evidence, so the history is a trend."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from include.dr.compliance import clauses
+from include.dr.compliance.clauses import EvidenceRef, Verdict
+from include.dr.evidence import EvidenceRecord, LocalEvidenceStore
+from include.dr.git.bundle import bundle_path
+from include.dr.policy.model import BackupPolicy
+
+BACKUP_KINDS = ("rds_backup", "s3_backup", "git_backup")
+BACKUP_DAGS = ("rds_backup", "s3_backup", "git_backup")
+
+
+def ref(record: EvidenceRecord) -> EvidenceRef:
+    return EvidenceRef(
+        record.kind, record.asset, record.dag_id, record.run_id, record.recorded_at.isoformat()
+    )
+
+
+def assets_of(policy: BackupPolicy, store: LocalEvidenceStore) -> list[tuple[str, str]]:
+    """(evidence kind, asset) for every asset the policy backs up."""
+    found = [("rds_backup", f"rds/{a.instance}") for a in policy.assets.rds]
+    found += [("s3_backup", f"s3/{a.source}") for a in policy.assets.s3]
+    github = policy.assets.github
+    if github:
+        names = github.repositories or sorted(
+            {r.asset.rsplit("/", 1)[-1] for r in store.read("git_backup")}
+        )
+        found += [("git_backup", f"git/{github.organisation}/{name}") for name in names]
+    return found
+
+
+def evaluate(
+    policy: BackupPolicy,
+    store: LocalEvidenceStore,
+    now: datetime,
+    aws: dict[str, Any],
+    bundles: Path,
+) -> list[Verdict]:
+    """Every clause's verdict. ``aws`` holds read-only clients: rds_dr, cloudtrail, kms_dr."""
+    minimum = policy.retention.minimum_days
+    good: dict[str, list[EvidenceRecord]] = {}
+    for kind, asset in assets_of(policy, store):
+        good[asset] = [r for r in store.read(kind, asset) if r.outcome == "pass"]
+    last = {
+        asset: ((records[-1].recorded_at, ref(records[-1])) if records else None)
+        for asset, records in good.items()
+    }
+    days = {
+        asset: {date.fromisoformat(str(r.details["day"])) for r in records if r.details.get("day")}
+        for asset, records in good.items()
+    }
+    verdicts = [
+        clauses.freshness(last, now),
+        clauses.window(_window_runs(store)),
+        clauses.coverage(days, now.date(), minimum),
+        clauses.early_deletions(_deletions(store), minimum),
+        _encryption(policy, good, aws),
+        _region(policy, good),
+        _cloudtrail(aws["cloudtrail"]),
+        clauses.restore_test(_last_restore_test(store), now, policy.restore_test.interval_days),
+        clauses.sla_register(
+            [(s.name, s.sla_reviewed_on) for s in policy.cloud_services], now.date()
+        ),
+        _tamper(policy, store, aws["rds_dr"], bundles),
+    ]
+    return verdicts
+
+
+def _window_runs(store: LocalEvidenceStore) -> dict[str, list[tuple[bool, bool, EvidenceRef]]]:
+    runs: dict[str, list[tuple[bool, bool, EvidenceRef]]] = {}
+    for dag_id in BACKUP_DAGS:
+        records = store.read("window", dag_id)
+        runs[dag_id] = [
+            (bool(r.details.get("breached")), bool(r.details.get("override")), ref(r))
+            for r in records
+        ]
+    return {dag_id: found for dag_id, found in runs.items() if found}
+
+
+def _deletions(store: LocalEvidenceStore) -> list[tuple[str, datetime, datetime, EvidenceRef]]:
+    found = []
+    for record in store.read("retention"):
+        if record.details.get("dry_run") or record.details.get("status") == "planned":
+            continue
+        measured = datetime.fromisoformat(str(record.details["measured_from"]))
+        for decision in record.details.get("plan", []):
+            if decision["action"] == "delete":
+                completed = datetime.fromisoformat(decision["completed_at"])
+                found.append((decision["backup_id"], completed, measured, ref(record)))
+    return found
+
+
+def _encryption(
+    policy: BackupPolicy, good: dict[str, list[EvidenceRecord]], aws: dict[str, Any]
+) -> Verdict:
+    from include.dr.kms import resolve_key
+
+    region = policy.regions.dr
+    dr_key = resolve_key(aws["kms_dr"], policy.kms_key(region), region)
+    checks: list[tuple[str, bool, str]] = []
+    for asset, records in good.items():
+        if not records:
+            continue
+        details = records[-1].details
+        if asset.startswith("rds/"):
+            copy_key = (details.get("copy") or {}).get("kms_key_id")
+            dump_key = (details.get("dump") or {}).get("kms_key_arn")
+            checks.append((f"{asset} snapshot copy", copy_key == dr_key, f"key {copy_key}"))
+            checks.append((f"{asset} dump", dump_key == dr_key, f"key {dump_key}"))
+        elif asset.startswith("s3/"):
+            for check in details.get("guardrails", []):
+                if check["name"] in {"dr_bucket_encryption", "dr_bucket_tls_only"}:
+                    checks.append(
+                        (f"{asset} {check['name']}", bool(check["passed"]), str(check["found"]))
+                    )
+        else:
+            bundle = details.get("bundle") or {}
+            checks.append(
+                (f"{asset} bundle", bool(bundle.get("key_fingerprint")), "AES-256-GCM at rest")
+            )
+    return clauses.checks_held(
+        "encryption", "Backups encrypted with the expected keys; TLS only", checks
+    )
+
+
+def _region(policy: BackupPolicy, good: dict[str, list[EvidenceRecord]]) -> Verdict:
+    dr = policy.regions.dr
+    checks: list[tuple[str, bool, str]] = []
+    for asset, records in good.items():
+        if not records:
+            continue
+        details = records[-1].details
+        if asset.startswith("rds/"):
+            arn = str((details.get("copy") or {}).get("arn", ""))
+            checks.append((f"{asset} snapshot copy", f":{dr}:" in arn, arn))
+        elif asset.startswith("s3/"):
+            for check in details.get("guardrails", []):
+                if check["name"] == "dr_bucket":
+                    checks.append(
+                        (f"{asset} DR bucket", bool(check["passed"]), str(check["found"]))
+                    )
+    verdict = clauses.checks_held("region", "DR copies in the DR region; residency", checks)
+    return Verdict(
+        verdict.clause,
+        verdict.title,
+        verdict.status,
+        f"{verdict.text}. {policy.regions.residency.statement}",
+        verdict.evidence,
+    )
+
+
+def _cloudtrail(cloudtrail: Any) -> Verdict:
+    checks: list[tuple[str, bool, str]] = []
+    for trail in cloudtrail.describe_trails().get("trailList", []):
+        if trail.get("IsMultiRegionTrail"):
+            logging = cloudtrail.get_trail_status(Name=trail["TrailARN"]).get("IsLogging", False)
+            checks.append((trail["Name"], bool(logging), "logging" if logging else "not logging"))
+    if not checks:
+        checks.append(("trail", False, "no multi-region trail exists"))
+    if any(ok for _, ok, _ in checks):
+        checks = [c for c in checks if c[1]]
+    return clauses.checks_held("cloudtrail", "A multi-region CloudTrail trail is logging", checks)
+
+
+def _last_restore_test(store: LocalEvidenceStore) -> tuple[datetime, EvidenceRef] | None:
+    passed = [r for r in store.read("restore_test", "all") if r.outcome == "pass"]
+    return (passed[-1].recorded_at, ref(passed[-1])) if passed else None
+
+
+def _tamper(policy: BackupPolicy, store: LocalEvidenceStore, rds_dr: Any, bundles: Path) -> Verdict:
+    """Snapshot copies and git bundles recorded as made are present, or retention deleted them."""
+    deleted = {backup for backup, *_ in _deletions(store)}
+    recorded: list[tuple[str, EvidenceRef]] = []
+    present: set[str] = set()
+    by_instance: dict[str, set[str]] = defaultdict(set)
+    for asset in policy.assets.rds:
+        try:
+            snapshots = rds_dr.describe_db_snapshots(DBInstanceIdentifier=asset.instance)
+        except ClientError:
+            snapshots = {"DBSnapshots": []}
+        by_instance[asset.instance] = {
+            s["DBSnapshotIdentifier"] for s in snapshots.get("DBSnapshots", [])
+        }
+        present |= by_instance[asset.instance]
+        for record in store.read("rds_backup", f"rds/{asset.instance}"):
+            copy = record.details.get("copy") or {}
+            if record.outcome == "pass" and copy.get("id"):
+                recorded.append((str(copy["id"]), ref(record)))
+    for record in store.read("git_backup"):
+        bundle = record.details.get("bundle") or {}
+        if record.outcome == "pass" and bundle.get("day"):
+            organisation, name = record.asset.split("/")[1:3]
+            path = bundle_path(bundles, organisation, name, str(bundle["day"]))
+            recorded.append((str(path), ref(record)))
+            if path.exists():
+                present.add(str(path))
+    deleted |= {
+        str(bundles / r.split("/")[1] / r.split("/")[2] / f"{d}.bundle.enc")
+        for r, d in _bundle_deletions(store)
+    }
+    return clauses.tamper(_unique(recorded), present, deleted)
+
+
+def _bundle_deletions(store: LocalEvidenceStore) -> list[tuple[str, str]]:
+    found = []
+    for record in store.read("retention"):
+        if record.details.get("inventory") != "git_bundles" or record.details.get("dry_run"):
+            continue
+        for decision in record.details.get("plan", []):
+            if decision["action"] == "delete":
+                found.append((record.asset.removesuffix("/local"), decision["backup_id"]))
+    return found
+
+
+def _unique(recorded: list[tuple[str, EvidenceRef]]) -> list[tuple[str, EvidenceRef]]:
+    seen: dict[str, EvidenceRef] = {}
+    for backup, where in recorded:
+        seen.setdefault(backup, where)
+    return sorted(seen.items())
+
+
+def record_evaluation(
+    verdicts: list[Verdict], store: LocalEvidenceStore, dag_id: str, run_id: str
+) -> dict[str, Any]:
+    """The evaluation as evidence (its history is the trend); the summary for the alert."""
+    from include.dr.evidence import record
+
+    status = clauses.worst(v.status for v in verdicts)
+    failing = [f"{v.title}: {v.text}" for v in verdicts if v.status == "fail"]
+    record(
+        kind="compliance",
+        asset="policy",
+        dag_id=dag_id,
+        run_id=run_id,
+        outcome=status,
+        details={"status": status, "clauses": [v.as_dict() for v in verdicts]},
+    )
+    return {"status": status, "failing": failing}

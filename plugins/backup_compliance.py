@@ -1,0 +1,53 @@
+"""The "Backup compliance" page in the Airflow UI navigation, and its JSON endpoint.
+
+A FastAPI app mounted by Airflow at ``/backup-compliance``, shown inside the UI as an
+external view. Plugin apps are not behind Airflow's login by default, so every route
+depends on Airflow's own ``get_user``: a request without a valid Airflow token (the
+UI's session cookie, or a bearer token) is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.api_fastapi.core_api.security import get_user
+from airflow.plugins_manager import AirflowPlugin
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
+
+PREFIX = "/backup-compliance"
+app = FastAPI(title="Backup compliance", dependencies=[Depends(get_user)])
+
+
+def _data() -> dict[str, Any]:
+    from include.dr.compliance.view import now, page_data
+    from include.dr.evidence import evidence_store
+    from include.dr.policy.loader import load_policy
+
+    return page_data(load_policy(), evidence_store(), now())
+
+
+@app.get("/api/status")
+def status() -> dict[str, Any]:
+    """Every clause's verdict with its evidence, per-asset facts, restore test, SLAs."""
+    return _data()
+
+
+@app.get("/", response_class=HTMLResponse)
+def page() -> str:
+    from include.dr.compliance.view import render
+
+    return render(_data(), "/dags/{dag_id}/runs/{run_id}")
+
+
+class BackupCompliancePlugin(AirflowPlugin):
+    name = "backup_compliance"
+    fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "Backup compliance"}]
+    external_views = [
+        {
+            "name": "Backup compliance",
+            "href": f"{PREFIX}/",
+            "destination": "nav",
+            "url_route": "backup-compliance",
+        }
+    ]
