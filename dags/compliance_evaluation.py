@@ -58,6 +58,7 @@ def compliance_evaluation() -> None:
         aws = {
             "rds_dr": dr("rds", policy.regions.dr),
             "kms_dr": dr("kms", policy.regions.dr),
+            "s3_dr": dr("s3", policy.regions.dr),
             "cloudtrail": production("cloudtrail", policy.regions.production),
         }
         store = evidence_store()

@@ -7,25 +7,24 @@ from __future__ import annotations
 import gzip
 import json
 import urllib.request
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pymysql
 import pytest
-import yaml
 
 from include.dr.evidence import evidence_store
 from include.dr.git.backup import bundles_dir
-from include.dr.local_stack.seed_aws import aws_client, demo_objects
+from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
-from include.dr.policy.loader import DEFAULT_POLICY_FILE, load_policy
+from include.dr.policy.loader import load_policy
 from include.dr.rds.naming import dump_key
 from include.dr.rds.restore import dump_days
 from include.dr.restore_test.plan import scratch_token
 from include.dr.s3.restore import finished_days, objects_as_of
+from tests.integration.estate import backed_up_estate
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
@@ -34,32 +33,7 @@ pytestmark = pytest.mark.usefixtures("local_stack")
 def backed_up(
     dag_bag: Any, tmp_path_factory: pytest.TempPathFactory, settings: LocalSettings
 ) -> Iterator[datetime]:
-    """The three daily backups, once, into a fresh backup store. The S3 asset is a fresh
-    bucket (each S3 DAG version declares its buckets as assets; a fresh name keeps them
-    active in Airflow's database whatever other tests ran before)."""
-    source = f"rtest-{uuid.uuid4().hex[:8]}"
-    src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
-    src.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    dst.create_bucket(
-        Bucket=f"{source}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
-    for key, body in demo_objects(source)[:60]:
-        src.put_object(Bucket=source, Key=key, Body=body)
-    policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
-    policy["assets"]["s3"] = [{"source": source, "dr_bucket": f"{source}-dr", "fix_settings": True}]
-    # Bundles stay in this module's fresh store: another store's upload of the same day
-    # is (rightly) never overwritten in the shared DR bucket.
-    policy["assets"]["github"].pop("dr_bucket")
-    policy_file = tmp_path_factory.mktemp("policy") / "policy.yaml"
-    policy_file.write_text(yaml.safe_dump(policy))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BACKUP_STORE_DIR", str(tmp_path_factory.mktemp("store")))
-        patch.setenv("BACKUP_POLICY_FILE", str(policy_file))
-        day = datetime(2026, 11, 20, 12, tzinfo=UTC) - timedelta(days=uuid.uuid4().int % 30)
-        for dag_id in ("rds_backup", "s3_backup", "git_backup"):
-            dag = dag_bag.get_dag(dag_id)
-            dag.deadline = None
-            assert dag.test(logical_date=day, run_conf={"override_window": True}).state == "success"
+    with backed_up_estate(dag_bag, tmp_path_factory, settings) as day:
         yield day
 
 

@@ -59,13 +59,19 @@ def evaluate(
         asset: {date.fromisoformat(str(r.details["day"])) for r in records if r.details.get("day")}
         for asset, records in good.items()
     }
+    live = _dr_bucket_checks(policy, aws)
     verdicts = [
         clauses.freshness(last, now),
         clauses.window(_window_runs(store)),
         clauses.coverage(days, now.date(), minimum),
         clauses.early_deletions(_deletions(store), minimum),
-        _encryption(policy, good, aws),
-        _region(policy, good),
+        clauses.checks_held(
+            "dr_lifecycle",
+            f"DR buckets keep old versions at least {minimum} days",
+            [c for c in live if c[0].endswith("dr_bucket_lifecycle")],
+        ),
+        _encryption(policy, good, aws, live),
+        _region(policy, good, live),
         _cloudtrail(aws["cloudtrail"]),
         clauses.restore_test(_last_restore_test(store), now, policy.restore_test.interval_days),
         clauses.sla_register(
@@ -100,8 +106,28 @@ def _deletions(store: LocalEvidenceStore) -> list[tuple[str, datetime, datetime,
     return found
 
 
+def _dr_bucket_checks(policy: BackupPolicy, aws: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """The DR buckets' guardrails as they are now (region, versioning, key, lifecycle, TLS)."""
+    from include.dr.kms import resolve_key
+    from include.dr.s3.guardrails import check_dr_bucket
+
+    region, s3, kms = policy.regions.dr, aws["s3_dr"], aws["kms_dr"]
+    key = resolve_key(kms, policy.kms_key(region), region)
+    local = s3.meta.endpoint_url.startswith("http://")
+    found = []
+    for bucket in policy.assets.dr_buckets:
+        for check in check_dr_bucket(
+            s3, kms, bucket, region, key, policy.retention.minimum_days, local
+        ):
+            found.append((f"s3://{bucket} {check.name}", check.passed, check.found))
+    return found
+
+
 def _encryption(
-    policy: BackupPolicy, good: dict[str, list[EvidenceRecord]], aws: dict[str, Any]
+    policy: BackupPolicy,
+    good: dict[str, list[EvidenceRecord]],
+    aws: dict[str, Any],
+    live: list[tuple[str, bool, str]],
 ) -> Verdict:
     from include.dr.kms import resolve_key
 
@@ -117,23 +143,20 @@ def _encryption(
             dump_key = (details.get("dump") or {}).get("kms_key_arn")
             checks.append((f"{asset} snapshot copy", copy_key == dr_key, f"key {copy_key}"))
             checks.append((f"{asset} dump", dump_key == dr_key, f"key {dump_key}"))
-        elif asset.startswith("s3/"):
-            for check in details.get("guardrails", []):
-                if check["name"] in {"dr_bucket_encryption", "dr_bucket_tls_only"}:
-                    checks.append(
-                        (f"{asset} {check['name']}", bool(check["passed"]), str(check["found"]))
-                    )
-        else:
+        elif asset.startswith("git/"):
             bundle = details.get("bundle") or {}
             checks.append(
                 (f"{asset} bundle", bool(bundle.get("key_fingerprint")), "AES-256-GCM at rest")
             )
+    checks += [c for c in live if c[0].endswith(("dr_bucket_encryption", "dr_bucket_tls_only"))]
     return clauses.checks_held(
         "encryption", "Backups encrypted with the expected keys; TLS only", checks
     )
 
 
-def _region(policy: BackupPolicy, good: dict[str, list[EvidenceRecord]]) -> Verdict:
+def _region(
+    policy: BackupPolicy, good: dict[str, list[EvidenceRecord]], live: list[tuple[str, bool, str]]
+) -> Verdict:
     dr = policy.regions.dr
     checks: list[tuple[str, bool, str]] = []
     for asset, records in good.items():
@@ -143,12 +166,7 @@ def _region(policy: BackupPolicy, good: dict[str, list[EvidenceRecord]]) -> Verd
         if asset.startswith("rds/"):
             arn = str((details.get("copy") or {}).get("arn", ""))
             checks.append((f"{asset} snapshot copy", f":{dr}:" in arn, arn))
-        elif asset.startswith("s3/"):
-            for check in details.get("guardrails", []):
-                if check["name"] == "dr_bucket":
-                    checks.append(
-                        (f"{asset} DR bucket", bool(check["passed"]), str(check["found"]))
-                    )
+    checks += [c for c in live if c[0].endswith(" dr_bucket")]
     verdict = clauses.checks_held("region", "DR copies in the DR region; residency", checks)
     return Verdict(
         verdict.clause,

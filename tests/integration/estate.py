@@ -1,0 +1,56 @@
+"""A backed-up estate for end-to-end tests: the three daily backups of the shipped policy,
+once, with a fresh S3 bucket, a fresh backup store and (optionally) a fresh evidence store."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import yaml
+
+from include.dr.local_stack.seed_aws import aws_client, demo_objects
+from include.dr.local_stack.settings import LocalSettings
+from include.dr.policy.loader import DEFAULT_POLICY_FILE
+
+
+@contextmanager
+def backed_up_estate(
+    dag_bag: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    settings: LocalSettings,
+    fresh_evidence: bool = False,
+    day: datetime | None = None,
+) -> Iterator[datetime]:
+    """The S3 asset is a fresh bucket (each S3 DAG version declares its buckets as assets;
+    a fresh name keeps them active in Airflow's database whatever other tests ran)."""
+    source = f"rtest-{uuid.uuid4().hex[:8]}"
+    src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+    src.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    dst.create_bucket(
+        Bucket=f"{source}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    for key, body in demo_objects(source)[:60]:
+        src.put_object(Bucket=source, Key=key, Body=body)
+    policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
+    policy["assets"]["s3"] = [{"source": source, "dr_bucket": f"{source}-dr", "fix_settings": True}]
+    # Bundles stay in this fresh store: another store's upload of the same day is (rightly)
+    # never overwritten in the shared DR bucket.
+    policy["assets"]["github"].pop("dr_bucket")
+    policy_file = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(policy))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BACKUP_STORE_DIR", str(tmp_path_factory.mktemp("store")))
+        patch.setenv("BACKUP_POLICY_FILE", str(policy_file))
+        if fresh_evidence:
+            patch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path_factory.mktemp("evidence")))
+        if day is None:
+            day = datetime(2026, 11, 20, 12, tzinfo=UTC) - timedelta(days=uuid.uuid4().int % 30)
+        for dag_id in ("rds_backup", "s3_backup", "git_backup"):
+            dag = dag_bag.get_dag(dag_id)
+            dag.deadline = None
+            assert dag.test(logical_date=day, run_conf={"override_window": True}).state == "success"
+        yield day
