@@ -23,6 +23,8 @@ demo: setup
 	$(STACK) run git_backup --conf '{"override_window": true}'
 	$(STACK) run restore_test
 	@$(STACK) report
+	$(STACK) run compliance_evaluation
+	@echo "Backup compliance page: http://127.0.0.1:8080/backup-compliance/ (also under the UI's navigation)"
 	@$(STACK) airflow
 	@echo "Evidence records: .local/evidence/   Stop everything: make down"
 
