@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow.api_fastapi.core_api.security import get_user
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import HTMLResponse
 
 PREFIX = "/backup-compliance"
@@ -38,6 +38,17 @@ def page() -> str:
     from include.dr.compliance.view import render
 
     return render(_data(), "/dags/{dag_id}/runs/{run_id}")
+
+
+@app.get("/reports/{name}", response_class=HTMLResponse)
+def report(name: str) -> str:
+    """A restore test's HTML report from the backup store (linked from the page)."""
+    from include.dr.compliance.view import read_report
+
+    found = read_report(name)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no restore test report {name!r}")
+    return found
 
 
 class BackupCompliancePlugin(AirflowPlugin):

@@ -5,14 +5,17 @@ test, the SLA register and the residency statement. The JSON endpoint serves the
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from include.dr.compliance.evaluate import assets_of
 from include.dr.evidence import LocalEvidenceStore
 from include.dr.policy.model import BackupPolicy
 
+REPORT_NAME = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{10}\.html")
 COLOURS = {"pass": "#1e8449", "warn": "#b9770e", "fail": "#c0392b"}
 OUT_OF_SCOPE = (
     "Workstations are out of scope: the policy forbids keeping the only copy of "
@@ -142,9 +145,10 @@ def render(data: dict[str, Any], run_link: str) -> str:
         [[e(s["name"]), e(s["reviewed_on"]), e(s["reviewed_by"])] for s in data["sla_register"]],
     )
     test = data["restore_test"]
+    report = Path(str((test or {}).get("report", {}).get("html", "")) if test else "").name
     test_line = (
         f"{status(test['outcome'])} on {e(test['at'][:19])}; "
-        f"report: {e((test['report'] or {}).get('html'))}"
+        f'<a href="reports/{e(report)}">report</a>'
         if test
         else "no restore test has run yet"
     )
@@ -167,6 +171,16 @@ def render(data: dict[str, Any], run_link: str) -> str:
             '<p><a href="api/status">JSON</a></p></body></html>',
         ]
     )
+
+
+def read_report(name: str) -> str | None:
+    """A stored restore test report by file name; anything but a report name is refused."""
+    from include.dr.git.backup import store_root
+
+    if not REPORT_NAME.fullmatch(name):
+        return None
+    path = store_root() / "reports" / "restore-test" / name
+    return path.read_text() if path.is_file() else None
 
 
 def now() -> datetime:
