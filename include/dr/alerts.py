@@ -15,9 +15,23 @@ ALERTS_CONN_ID = "aws_default"
 
 
 def notifier(policy: BackupPolicy, subject: str, message: str) -> Any:
-    """A ready-to-call notifier for one alert."""
+    """A ready-to-call notifier for one alert: the policy's own, or SNS."""
     from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 
+    spec = policy.alerts.notifier
+    if spec is not None:
+        import importlib
+
+        from airflow.sdk import BaseNotifier
+
+        module, _, name = spec.class_path.rpartition(".")
+        chosen = getattr(importlib.import_module(module), name)
+        if not (isinstance(chosen, type) and issubclass(chosen, BaseNotifier)):
+            raise TypeError(f"alerts.notifier.class_path {spec.class_path} is not a notifier")
+        arguments = {**spec.arguments, spec.message_argument: message}
+        if spec.subject_argument:
+            arguments[spec.subject_argument] = subject
+        return chosen(**arguments)
     return SnsNotifier(
         aws_conn_id=ALERTS_CONN_ID,
         region_name=policy.alerts.region,

@@ -398,10 +398,42 @@ class CloudService(StrictModel):
         return value
 
 
+class NotifierSpec(StrictModel):
+    """Any Airflow notifier (Slack, e-mail...) in place of SNS, by configuration."""
+
+    class_path: str = Field(
+        description="Dotted path of a notifier class, e.g. "
+        "airflow.providers.slack.notifications.slack.SlackNotifier."
+    )
+    arguments: dict[str, Any] = Field(
+        default_factory=dict, description="Its arguments, e.g. slack_conn_id and channel."
+    )
+    message_argument: str = Field(
+        default="message", description="The argument that takes the alert's text (Slack: text)."
+    )
+    subject_argument: str | None = Field(
+        default="subject", description="The argument that takes its subject, if it has one."
+    )
+
+    @field_validator("class_path")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", value):
+            raise ValueError(
+                f"must be a dotted class path such as a.b.SlackNotifier; found {value!r}"
+            )
+        return value
+
+
 class Alerts(StrictModel):
     """Where failure, missed-window and tamper alerts go."""
 
     sns_topic_arn: str = Field(description="SNS topic that receives backup alerts.")
+    notifier: NotifierSpec | None = Field(
+        default=None,
+        description="Send alerts through this notifier instead of the SNS topic (the window "
+        "deadline alert stays on SNS).",
+    )
 
     @field_validator("sns_topic_arn")
     @classmethod
