@@ -92,16 +92,16 @@ def test_aged_evidence_fails_freshness(dag_bag: Any, estate: datetime) -> None:
     assert f"{asset}: 27." in clauses["freshness"]["text"]
 
 
-def test_a_trail_that_stopped_logging_and_a_stripped_dr_bucket_key_fail(
+def test_a_removed_trail_and_a_stripped_dr_bucket_key_fail_their_clauses(
     dag_bag: Any, estate: datetime, settings: LocalSettings
 ) -> None:
     trail = aws_client(settings, "cloudtrail", "eu-west-2")
-    names = [t["Name"] for t in trail.describe_trails()["trailList"]]
+    trails = trail.describe_trails()["trailList"]
     bucket = load_policy().assets.s3[0].dr_bucket
     s3 = aws_client(settings, "s3", "eu-west-1")
     encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
-    for name in names:
-        trail.stop_logging(Name=name)
+    for found in trails:
+        trail.delete_trail(Name=found["Name"])
     s3.delete_bucket_encryption(Bucket=bucket)
     try:
         _, clauses = evaluate(dag_bag)
@@ -109,6 +109,11 @@ def test_a_trail_that_stopped_logging_and_a_stripped_dr_bucket_key_fail(
         assert clauses["encryption"]["status"] == "fail"
         assert f"s3://{bucket} dr_bucket_encryption" in clauses["encryption"]["text"]
     finally:
-        for name in names:
-            trail.start_logging(Name=name)
+        for found in trails:
+            trail.create_trail(
+                Name=found["Name"],
+                S3BucketName=found["S3BucketName"],
+                IsMultiRegionTrail=True,
+            )
+            trail.start_logging(Name=found["Name"])
         s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=encryption)

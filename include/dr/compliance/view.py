@@ -16,6 +16,7 @@ from include.dr.evidence import LocalEvidenceStore
 from include.dr.policy.model import BackupPolicy
 
 REPORT_NAME = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{10}\.html")
+HISTORY = 14  # evaluations shown as the trend
 COLOURS = {"pass": "#1e8449", "warn": "#b9770e", "fail": "#c0392b"}
 OUT_OF_SCOPE = (
     "Workstations are out of scope: the policy forbids keeping the only copy of "
@@ -66,6 +67,10 @@ def page_data(policy: BackupPolicy, store: LocalEvidenceStore, now: datetime) ->
                 "reviewed_by": s.reviewed_by,
             }
             for s in policy.cloud_services
+        ],
+        "history": [
+            {"at": r.recorded_at.isoformat(), "status": r.outcome}
+            for r in store.read("compliance", "policy")[-HISTORY:]
         ],
         "residency": policy.regions.residency.statement,
         "out_of_scope": OUT_OF_SCOPE,
@@ -167,6 +172,12 @@ def render(data: dict[str, Any], run_link: str) -> str:
             f"<h2>Assets</h2>{assets}",
             f'<h2>Last restore test</h2><p id="restore-test">{test_line}</p>',
             f"<h2>SLA register</h2>{sla}",
+            '<h2>Trend</h2><p id="trend">'
+            + " ".join(
+                f'<span title="{e(h["at"])}">{status(h["status"])}</span>'
+                for h in data.get("history", [])
+            )
+            + "</p>",
             f"<h2>Residency</h2><p>{e(data['residency'])}</p><p>{e(data['out_of_scope'])}</p>",
             '<p><a href="api/status">JSON</a></p></body></html>',
         ]
