@@ -108,3 +108,31 @@ def test_a_full_disk_during_a_bundle_write_leaves_no_half_bundle(tmp_path: Path)
     assert [p.name for p in target.parent.iterdir()] == []  # no partial file either
     record, made = write_bundle(mirror, target, bytes(range(32)), "org/app", "2026-11-27")
     assert made and record.verified
+
+
+def test_mariadb_down_fails_the_rds_backup_before_a_snapshot_and_the_rerun_completes(
+    dag_bag: Any, local_stack: Path, settings: LocalSettings
+) -> None:
+    from include.dr.local_stack.mariadb import mariadb_process, start_mariadb
+    from tests.integration.dag_runs import run_daily
+
+    instance = load_policy().assets.rds[0].instance
+    day = a_day()
+    server = mariadb_process(local_stack, settings.mysql_port)
+    server.stop()
+    try:
+        down = run_daily(dag_bag, "rds_backup", day)
+    finally:
+        start_mariadb(local_stack, settings.mysql_port)
+    assert down.state == "failed"
+    snapshot = f"{instance}-{day.date().isoformat()}"
+    rds = aws_client(settings, "rds", "eu-west-2")
+    made = [
+        s["DBSnapshotIdentifier"]
+        for s in rds.describe_db_snapshots(DBInstanceIdentifier=instance)["DBSnapshots"]
+    ]
+    assert snapshot not in made  # the manifest comes first: no snapshot without one
+    again = run_daily(dag_bag, "rds_backup", day)
+    assert again.state == "success"
+    record = evidence_store().get("rds_backup", f"rds/{instance}", "rds_backup", again.run_id)
+    assert record.outcome == "pass" and record.details["manifest"]["tables"]
