@@ -121,6 +121,9 @@ class Schedule(StrictModel):
 class Retention(StrictModel):
     minimum_days: int = Field(
         ge=POLICY_MINIMUM_RETENTION_DAYS,
+        # A century: beyond it the dates retention computes overflow, and S3 lifecycle
+        # rules cannot say it either.
+        le=36_500,
         description="No backup younger than this is ever deleted; the policy asks for 7 or more.",
     )
     keep_verified: int = Field(
