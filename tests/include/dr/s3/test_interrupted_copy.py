@@ -125,3 +125,71 @@ def test_a_cut_off_copy_is_completed_by_the_rerun_without_duplicates(
     assert sorted(o["Key"] for o in current if not o["Key"].startswith(".backup/")) == sorted(keys)
     for key in keys[::10]:  # and every copy holds the right bytes
         assert dst.get_object(Bucket=target.dr_bucket, Key=key)["Body"].read() == key.encode()
+
+
+def test_a_moto_server_paused_mid_copy_loses_nothing_and_the_rerun_completes(
+    settings: LocalSettings, local_stack: Any
+) -> None:
+    """The server itself stops (SIGSTOP) with copies in flight, keeping its state, and comes
+    back (SIGCONT): requests time out and are retried or reported; the re-run finishes."""
+    import os
+    import signal
+
+    from include.dr.local_stack.moto_server import moto_process
+
+    src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+    name = f"pause-{uuid.uuid4().hex[:8]}"
+    src.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    dst.create_bucket(
+        Bucket=f"{name}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    dst.put_bucket_versioning(Bucket=f"{name}-dr", VersioningConfiguration={"Status": "Enabled"})
+    keys = [f"{'xyz'[i % 3]}/object-{i:04d}" for i in range(150)]
+    for key in keys:
+        src.put_object(Bucket=name, Key=key, Body=key.encode())
+    kms = aws_client(settings, "kms", "eu-west-1")
+    arn = kms.describe_key(KeyId="alias/swl-backup-dr")["KeyMetadata"]["Arn"]
+    target = CopyTarget(name, f"{name}-dr", arn, threads=16)
+    conn = settings.connection("aws_default")
+    impatient = boto3.client(
+        "s3",
+        region_name="eu-west-1",
+        endpoint_url=conn["extra"]["endpoint_url"],
+        aws_access_key_id=conn["login"],
+        aws_secret_access_key=conn["password"],
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1),
+    )
+    [part] = split("", folders(src, name, ""), 1)
+    pid = moto_process(local_stack, settings.moto_port).pid()
+    assert pid is not None
+    outcome: dict[str, Any] = {}
+
+    def first_run() -> None:
+        try:
+            outcome["result"] = back_up_partition(
+                src, impatient, target, part, ".backup/manifests/pause/1.jsonl.gz"
+            )
+        except Exception as exc:  # noqa: BLE001 - the pause may surface as an exception
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=first_run)
+    worker.start()
+    while dst.list_objects_v2(Bucket=target.dr_bucket).get("KeyCount", 0) < 20:
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(4)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    worker.join(timeout=300)
+    assert not worker.is_alive()
+    assert "error" in outcome or outcome["result"].failures or outcome["result"].copied == 150
+
+    rerun = back_up_partition(src, dst, target, part, ".backup/manifests/pause/2.jsonl.gz")
+    assert rerun.failures == []
+    current = dst.list_objects_v2(Bucket=target.dr_bucket)["Contents"]
+    assert sorted(o["Key"] for o in current if not o["Key"].startswith(".backup/")) == sorted(keys)
+    for key in keys:
+        assert dst.get_object(Bucket=target.dr_bucket, Key=key)["Body"].read() == key.encode()
+    settled = back_up_partition(src, dst, target, part, ".backup/manifests/pause/3.jsonl.gz")
+    assert (settled.copied, settled.unchanged) == (0, len(keys))
