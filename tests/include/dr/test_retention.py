@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,3 +121,19 @@ def test_unverified_asset_keeps_its_newest_copies() -> None:
         "delete",
     ]
     assert "only 0 verified" in plan["old-0"].reason
+
+
+@MANY
+@given(inventories(), clocks, minimums, keeps, st.timezones(), st.timezones())
+def test_time_zones_of_the_inventory_and_the_clock_change_nothing(
+    backups: list[Backup], now: datetime, minimum: int, keep: int, theirs: Any, ours: Any
+) -> None:
+    """An inventory stamped in one zone and a run clock in another (a DST zone included)
+    decide exactly as in UTC: ages are real elapsed time, never wall-clock differences."""
+    zoned = [replace(b, completed_at=b.completed_at.astimezone(theirs)) for b in backups]
+    assert deleted(zoned, now.astimezone(ours), minimum, keep) == deleted(
+        backups, now, minimum, keep
+    )
+    for backup in zoned:
+        if backup.backup_id in deleted(zoned, now.astimezone(ours), minimum, keep):
+            assert now - backup.completed_at > timedelta(days=minimum)
