@@ -150,7 +150,7 @@ def restore_git() -> None:
         from include.dr.git import restore
         from include.dr.git.backup import bundles_dir
         from include.dr.git.connections import bundle_key, git_remote
-        from include.dr.restores import record_restore
+        from include.dr.restores import RestoreIncomplete, record_restore
 
         if plan["dry_run"]:
             record_restore(context, _asset(plan), "pass", {"step": "dry run", **plan})
@@ -161,7 +161,7 @@ def restore_git() -> None:
             context, _asset(plan), "pass" if ok else "fail", {"step": "restored", **plan, **checked}
         )
         if not ok:
-            raise restore.RestoreIncomplete(
+            raise RestoreIncomplete(
                 f"the target does not hold the backup's refs {checked['differing_refs']} "
                 f"({checked['push_error'] or 'rejected'}); set overwrite_refs to replace "
                 "branches whose history differs"

@@ -187,8 +187,7 @@ def restore_rds() -> None:
     @task(trigger_rule="none_failed_min_one_success")
     def report(plan: dict[str, Any], **context: Any) -> dict[str, Any]:
         """Evidence of what was restored (or would be); fails if the data does not match."""
-        from include.dr.rds.restore import RestoreFailed
-        from include.dr.restores import record_restore
+        from include.dr.restores import RestoreIncomplete, record_restore
 
         ti = context["ti"]
         instance = ti.xcom_pull(task_ids="restore_instance")
@@ -198,7 +197,7 @@ def restore_rds() -> None:
         ok = loaded is None or loaded["equal_to_manifest"]
         record_restore(context, f"rds/{plan['instance']}", "pass" if ok else "fail", details)
         if not ok:
-            raise RestoreFailed(f"the restored database differs from the manifest: {loaded}")
+            raise RestoreIncomplete(f"the restored database differs from the manifest: {loaded}")
         return {"step": step, "instance": instance, "equal_to_manifest": ok}
 
     plan = validate_request()

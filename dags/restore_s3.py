@@ -134,7 +134,7 @@ def restore_s3() -> None:
         from dataclasses import asdict
 
         from include.dr.aws_clients import hook_clients
-        from include.dr.restores import record_restore
+        from include.dr.restores import RestoreIncomplete, record_restore
         from include.dr.s3 import restore
 
         policy, region = load_policy(), plan["target_region"]
@@ -146,7 +146,7 @@ def restore_s3() -> None:
         outcome = "fail" if result.failures else "pass"
         record_restore(context, f"s3/{plan['source_bucket']}", outcome, details)
         if result.failures:
-            raise restore.RestoreIncomplete(
+            raise RestoreIncomplete(
                 f"{len(result.failures)} object(s) were not restored: "
                 + "; ".join(f"{f['key']} ({f['error']})" for f in result.failures[:10])
             )

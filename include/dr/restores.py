@@ -23,6 +23,10 @@ class RestoreRefused(AirflowFailException):
         super().__init__(f"{field}: {problem}. {fix} Nothing was changed.")
 
 
+class RestoreIncomplete(AirflowFailException):
+    """The restore ran but its result does not match the backup (retrying will not help)."""
+
+
 def refuse(field: str, problem: str, fix: str) -> NoReturn:
     raise RestoreRefused(field, problem, fix)
 

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from include.dr.git import crypto
 from include.dr.git.bundle import BundleRecord, bundle_path, sidecar_path
 from include.dr.git.remote import GitError, GitRemote, run_git
@@ -28,10 +26,6 @@ _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _SCHEMES = {"https", "ssh", "git", "http"}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PUSHED = ("refs/heads/", "refs/tags/")
-
-
-class RestoreIncomplete(AirflowFailException):
-    """The target does not hold the backup's refs after the push (retrying will not help)."""
 
 
 def backed_up_days(bundles: Path, organisation: str, repository: str) -> list[str]:

@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
 from include.dr.checks import error_code
@@ -29,7 +28,7 @@ from include.dr.policy.model import BackupPolicy
 from include.dr.rds.dump import options_file
 from include.dr.rds.manifest import checksum_sql, quote
 from include.dr.rds.naming import backup_prefix, dump_key, manifest_key
-from include.dr.restores import parse_instant, refuse
+from include.dr.restores import RestoreIncomplete, parse_instant, refuse
 
 SOURCES = ("latest", "snapshot", "point_in_time", "logical_dump")
 _INSTANCE = re.compile(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*")
@@ -37,10 +36,6 @@ _DATABASE = re.compile(r"[A-Za-z0-9_]{1,64}")
 _CLASS = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
 _SUBNET_GROUP = re.compile(r"[a-zA-Z0-9 ._-]{1,255}")
 _SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
-
-
-class RestoreFailed(AirflowFailException):
-    """The restore ran but its result does not match the backup."""
 
 
 def validate_request(
@@ -343,7 +338,7 @@ def _stream_into_mysql(body: Any, options: Path, database: str) -> None:
         if code != 0 or failed:
             errors.seek(0)
             detail = errors.read().decode(errors="replace").strip()[-500:] or repr(failed[:1])
-            raise RestoreFailed(f"loading the dump into {database} failed: {detail}")
+            raise RestoreIncomplete(f"loading the dump into {database} failed: {detail}")
 
 
 def _gunzip(body: Any) -> Iterator[bytes]:
@@ -358,7 +353,7 @@ def _client_binary() -> str:
     for name in ("mariadb", "mysql"):
         if found := shutil.which(name):
             return found
-    raise RestoreFailed("no mysql client on the worker; install mariadb-client (packages.txt)")
+    raise RestoreIncomplete("no mysql client on the worker; install mariadb-client (packages.txt)")
 
 
 def compare_with_manifest(

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
 from include.dr.checks import error_code
@@ -40,10 +39,6 @@ _BUCKET = re.compile(r"(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 SAMPLE = 20
 THREADS = 16
 ATTEMPTS = 3
-
-
-class RestoreIncomplete(AirflowFailException):
-    """Some objects were not restored after retries; each is named."""
 
 
 @dataclass(frozen=True)
