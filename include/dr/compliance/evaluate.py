@@ -59,7 +59,11 @@ def evaluate(
         asset: {date.fromisoformat(str(r.details["day"])) for r in records if r.details.get("day")}
         for asset, records in good.items()
     }
-    live = _dr_bucket_checks(policy, aws)
+    from include.dr.kms import resolve_key
+
+    region = policy.regions.dr
+    dr_key = resolve_key(aws["kms_dr"], policy.kms_key(region), region)
+    live = _dr_bucket_checks(policy, aws, dr_key)
     verdicts = [
         clauses.freshness(last, now),
         clauses.window(_window_runs(store)),
@@ -70,7 +74,7 @@ def evaluate(
             f"DR buckets keep old versions at least {minimum} days",
             [c for c in live if c[0].endswith("dr_bucket_lifecycle")],
         ),
-        _encryption(policy, good, aws, live),
+        _encryption(good, dr_key, live),
         _region(policy, good, live),
         _cloudtrail(aws["cloudtrail"]),
         clauses.restore_test(_last_restore_test(store), now, policy.restore_test.interval_days),
@@ -106,13 +110,13 @@ def _deletions(store: LocalEvidenceStore) -> list[tuple[str, datetime, datetime,
     return found
 
 
-def _dr_bucket_checks(policy: BackupPolicy, aws: dict[str, Any]) -> list[tuple[str, bool, str]]:
+def _dr_bucket_checks(
+    policy: BackupPolicy, aws: dict[str, Any], key: str
+) -> list[tuple[str, bool, str]]:
     """The DR buckets' guardrails as they are now (region, versioning, key, lifecycle, TLS)."""
-    from include.dr.kms import resolve_key
     from include.dr.s3.guardrails import check_dr_bucket
 
     region, s3, kms = policy.regions.dr, aws["s3_dr"], aws["kms_dr"]
-    key = resolve_key(kms, policy.kms_key(region), region)
     local = s3.meta.endpoint_url.startswith("http://")
     found = []
     for bucket in policy.assets.dr_buckets:
@@ -124,15 +128,8 @@ def _dr_bucket_checks(policy: BackupPolicy, aws: dict[str, Any]) -> list[tuple[s
 
 
 def _encryption(
-    policy: BackupPolicy,
-    good: dict[str, list[EvidenceRecord]],
-    aws: dict[str, Any],
-    live: list[tuple[str, bool, str]],
+    good: dict[str, list[EvidenceRecord]], dr_key: str, live: list[tuple[str, bool, str]]
 ) -> Verdict:
-    from include.dr.kms import resolve_key
-
-    region = policy.regions.dr
-    dr_key = resolve_key(aws["kms_dr"], policy.kms_key(region), region)
     checks: list[tuple[str, bool, str]] = []
     for asset, records in good.items():
         if not records:
