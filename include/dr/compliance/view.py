@@ -150,7 +150,7 @@ def render(data: dict[str, Any], run_link: str) -> str:
         [[e(s["name"]), e(s["reviewed_on"]), e(s["reviewed_by"])] for s in data["sla_register"]],
     )
     test = data["restore_test"]
-    report = Path(str((test or {}).get("report", {}).get("html", "")) if test else "").name
+    report = Path(str((test["report"] or {}).get("html", ""))).name if test else ""
     test_line = (
         f"{status(test['outcome'])} on {e(test['at'][:19])}; "
         f'<a href="reports/{e(report)}">report</a>'

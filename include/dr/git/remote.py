@@ -62,21 +62,20 @@ class GitRemote:
         """Variables for git: never prompt; send the token as a header to this host only."""
         env = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "GIT_ASKPASS": "echo"}
         if self.sends_token:
-            assert self.token is not None
-            basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
             env |= {
                 "GIT_CONFIG_COUNT": "1",
                 "GIT_CONFIG_KEY_0": f"http.{self.base_url}/.extraHeader",
-                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {self._basic()}",
             }
         return env
 
     def secrets(self) -> list[str]:
         """Every form of the token that could leak, for masking and scrubbing."""
-        if not self.token:
-            return []
-        basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
-        return [self.token, basic]
+        return [self.token, self._basic()] if self.token else []
+
+    def _basic(self) -> str:
+        """The token as HTTP basic credentials, the form git hosts accept it in."""
+        return base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
 
 
 def git_binary() -> str:
