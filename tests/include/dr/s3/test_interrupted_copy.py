@@ -65,11 +65,10 @@ class CuttableProxy:
             sock.close()
 
 
-def test_a_cut_off_copy_is_completed_by_the_rerun_without_duplicates(
-    settings: LocalSettings,
-) -> None:
+def seeded_buckets(settings: LocalSettings, tag: str) -> tuple[Any, Any, CopyTarget, list[str]]:
+    """A fresh source bucket of 150 small objects, an empty versioned DR bucket, the target."""
     src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
-    name = f"cut-{uuid.uuid4().hex[:8]}"
+    name = f"{tag}-{uuid.uuid4().hex[:8]}"
     src.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
     dst.create_bucket(
         Bucket=f"{name}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
@@ -79,12 +78,14 @@ def test_a_cut_off_copy_is_completed_by_the_rerun_without_duplicates(
     for key in keys:
         src.put_object(Bucket=name, Key=key, Body=key.encode())
     kms = aws_client(settings, "kms", "eu-west-1")
-    target = CopyTarget(
-        name,
-        f"{name}-dr",
-        kms.describe_key(KeyId="alias/swl-backup-dr")["KeyMetadata"]["Arn"],
-        threads=16,
-    )
+    arn = kms.describe_key(KeyId="alias/swl-backup-dr")["KeyMetadata"]["Arn"]
+    return src, dst, CopyTarget(name, f"{name}-dr", arn, threads=16), keys
+
+
+def test_a_cut_off_copy_is_completed_by_the_rerun_without_duplicates(
+    settings: LocalSettings,
+) -> None:
+    src, dst, target, keys = seeded_buckets(settings, "cut")
     conn = settings.connection("aws_default")
     proxy = CuttableProxy(settings.moto_port)
     flaky_dst = boto3.client(
@@ -95,7 +96,7 @@ def test_a_cut_off_copy_is_completed_by_the_rerun_without_duplicates(
         aws_secret_access_key=conn["password"],
         config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5),
     )
-    [part] = split("", folders(src, name, ""), 1)
+    [part] = split("", folders(src, target.source_bucket, ""), 1)
     outcome: dict[str, Any] = {}
 
     def first_run() -> None:
@@ -137,19 +138,7 @@ def test_a_moto_server_paused_mid_copy_loses_nothing_and_the_rerun_completes(
 
     from include.dr.local_stack.moto_server import moto_process
 
-    src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
-    name = f"pause-{uuid.uuid4().hex[:8]}"
-    src.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    dst.create_bucket(
-        Bucket=f"{name}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
-    dst.put_bucket_versioning(Bucket=f"{name}-dr", VersioningConfiguration={"Status": "Enabled"})
-    keys = [f"{'xyz'[i % 3]}/object-{i:04d}" for i in range(150)]
-    for key in keys:
-        src.put_object(Bucket=name, Key=key, Body=key.encode())
-    kms = aws_client(settings, "kms", "eu-west-1")
-    arn = kms.describe_key(KeyId="alias/swl-backup-dr")["KeyMetadata"]["Arn"]
-    target = CopyTarget(name, f"{name}-dr", arn, threads=16)
+    src, dst, target, keys = seeded_buckets(settings, "pause")
     conn = settings.connection("aws_default")
     impatient = boto3.client(
         "s3",
@@ -159,7 +148,7 @@ def test_a_moto_server_paused_mid_copy_loses_nothing_and_the_rerun_completes(
         aws_secret_access_key=conn["password"],
         config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1),
     )
-    [part] = split("", folders(src, name, ""), 1)
+    [part] = split("", folders(src, target.source_bucket, ""), 1)
     pid = moto_process(local_stack, settings.moto_port).pid()
     assert pid is not None
     outcome: dict[str, Any] = {}
