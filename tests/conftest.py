@@ -47,6 +47,12 @@ os.environ.update(airflow_env(TEST_HOME, parallelism=4))
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(TEST_DAGS)
 os.environ["BACKUP_EVIDENCE_DIR"] = str(STATE / "evidence-test")
 os.environ["BACKUP_RETRY_DELAY_SECONDS"] = "0.5"  # retries still happen, just quickly
+# Every dag.test() re-serializes the whole DAGs folder under the test's own policy file, and
+# Airflow rewrites a DAG version that has no task instances in place (same version id). Its
+# DAG cache trusts an entry for min_serialized_dag_update_interval (30 s), so a run could be
+# checked against a minute-old policy's assets ("inactive assets in its outlets"). At 0 the
+# cache compares the stored hash on every read.
+os.environ["AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL"] = "0"
 shutil.rmtree(STATE / "evidence-test", ignore_errors=True)
 
 

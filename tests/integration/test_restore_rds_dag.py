@@ -95,13 +95,15 @@ def test_a_snapshot_by_id_and_a_point_in_time_restore(
         restore(dag_bag, source="snapshot", snapshot_id=snapshot, target_instance=by_id).state
         == "success"
     )
-    at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    production = aws_client(settings, "rds", "eu-west-2")
+    created = production.describe_db_instances(DBInstanceIdentifier=INSTANCE)["DBInstances"][0][
+        "InstanceCreateTime"
+    ]
+    at = (created + (datetime.now(UTC) - created) / 2).isoformat()  # inside the restorable window
     in_time = f"restored-{uuid.uuid4().hex[:8]}"
     run = restore(dag_bag, source="point_in_time", restore_time=at, target_instance=in_time)
     assert run.state == "success"
-    assert aws_client(settings, "rds", "eu-west-2").describe_db_instances(
-        DBInstanceIdentifier=in_time
-    )["DBInstances"]
+    assert production.describe_db_instances(DBInstanceIdentifier=in_time)["DBInstances"]
 
 
 def test_dry_run_names_the_backup_and_creates_nothing(
