@@ -1,6 +1,6 @@
 """The compliance evaluation end to end: after the daily backups and a restore test every
-clause passes; then a DR snapshot deleted by hand, aged evidence, a removed trail and a
-stripped DR bucket encryption each fail their clause, with one alert per run."""
+clause passes; then a DR snapshot or DR objects deleted by hand, aged evidence, a removed
+trail and a stripped DR bucket encryption each fail their clause, with one alert per run."""
 
 from __future__ import annotations
 
@@ -76,6 +76,30 @@ def test_a_snapshot_deleted_by_hand_fails_tamper_and_alerts_once(
     assert clauses["tamper"]["status"] == "fail" and snapshot in clauses["tamper"]["text"]
     [alert] = alerts.received()
     assert "1 clause(s) failed" in alert["Subject"] and snapshot in alert["Message"]
+
+
+def test_dr_objects_deleted_by_hand_fail_tamper_until_their_delete_markers_go(
+    dag_bag: Any, estate: datetime, settings: LocalSettings
+) -> None:
+    """A dump and an S3 run summary deleted in the (versioned) DR buckets vanish from the
+    current listing: tamper names both; removing the delete markers brings them back."""
+    policy, day = load_policy(), estate.date().isoformat()
+    rds, source = policy.assets.rds[0], policy.assets.s3[0]
+    s3 = aws_client(settings, "s3", "eu-west-1")
+    folder = s3.list_objects_v2(Bucket=rds.dr_bucket, Prefix=f"rds/{rds.instance}/{day}/")
+    dump = next(o["Key"] for o in folder["Contents"] if o["Key"].endswith(".sql.gz"))
+    gone = [
+        (rds.dr_bucket, dump),
+        (source.dr_bucket, f".backup/manifests/{source.source}/{day}/run.json"),
+    ]
+    markers = [(b, k, s3.delete_object(Bucket=b, Key=k)["VersionId"]) for b, k in gone]
+    _, clauses = evaluate(dag_bag)
+    assert clauses["tamper"]["status"] == "fail"
+    assert all(f"s3://{b}/{k}" in clauses["tamper"]["text"] for b, k in gone)
+    for bucket, key, marker in markers:
+        s3.delete_object(Bucket=bucket, Key=key, VersionId=marker)
+    _, clauses = evaluate(dag_bag)
+    assert not any(f"s3://{b}/{k}" in clauses["tamper"]["text"] for b, k in gone)
 
 
 def test_aged_evidence_fails_freshness(dag_bag: Any, estate: datetime) -> None:

@@ -3,7 +3,6 @@ and judging them. The result is itself recorded as evidence, so the history is a
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ def evaluate(
     aws: dict[str, Any],
     bundles: Path,
 ) -> list[Verdict]:
-    """Every clause's verdict. ``aws`` holds read-only clients: rds_dr, cloudtrail, kms_dr."""
+    """Every clause's verdict. ``aws``: read-only clients rds_dr, s3_dr, cloudtrail, kms_dr."""
     minimum = policy.retention.minimum_days
     good: dict[str, list[EvidenceRecord]] = {}
     for kind, asset in assets_of(policy, store):
@@ -81,7 +80,7 @@ def evaluate(
         clauses.sla_register(
             [(s.name, s.sla_reviewed_on) for s in policy.cloud_services], now.date()
         ),
-        _tamper(policy, store, aws["rds_dr"], bundles),
+        _tamper(policy, store, aws, bundles),
     ]
     return verdicts
 
@@ -192,21 +191,22 @@ def _last_restore_test(store: LocalEvidenceStore) -> tuple[datetime, EvidenceRef
     return (passed[-1].recorded_at, ref(passed[-1])) if passed else None
 
 
-def _tamper(policy: BackupPolicy, store: LocalEvidenceStore, rds_dr: Any, bundles: Path) -> Verdict:
-    """Snapshot copies and git bundles recorded as made are present, or retention deleted them."""
+def _tamper(
+    policy: BackupPolicy, store: LocalEvidenceStore, aws: dict[str, Any], bundles: Path
+) -> Verdict:
+    """Every backup the evidence records as made is present, or retention deleted it: DR
+    snapshot copies, RDS dumps and their manifests, S3 run manifests, git bundles (local
+    and DR copies). An object counts as present while it is the current version, so a
+    delete marker written by hand is a vanished backup."""
     deleted = {backup for backup, *_ in _deletions(store)}
     recorded: list[tuple[str, EvidenceRef]] = []
     present: set[str] = set()
-    by_instance: dict[str, set[str]] = defaultdict(set)
     for asset in policy.assets.rds:
         try:
-            snapshots = rds_dr.describe_db_snapshots(DBInstanceIdentifier=asset.instance)
+            snapshots = aws["rds_dr"].describe_db_snapshots(DBInstanceIdentifier=asset.instance)
         except ClientError:
             snapshots = {"DBSnapshots": []}
-        by_instance[asset.instance] = {
-            s["DBSnapshotIdentifier"] for s in snapshots.get("DBSnapshots", [])
-        }
-        present |= by_instance[asset.instance]
+        present |= {s["DBSnapshotIdentifier"] for s in snapshots.get("DBSnapshots", [])}
         for record in store.read("rds_backup", f"rds/{asset.instance}"):
             copy = record.details.get("copy") or {}
             if record.outcome == "pass" and copy.get("id"):
@@ -223,7 +223,59 @@ def _tamper(policy: BackupPolicy, store: LocalEvidenceStore, rds_dr: Any, bundle
         str(bundles / r.split("/")[1] / r.split("/")[2] / f"{d}.bundle.enc")
         for r, d in _bundle_deletions(store)
     }
+    listing = _DrListing(aws["s3_dr"])
+    for bucket, key, where in _dr_objects(store):
+        backup = f"s3://{bucket}/{key}"
+        recorded.append((backup, where))
+        if key in listing.keys(bucket, key.rsplit("/", 2)[0] + "/"):
+            present.add(backup)
+        if key.rsplit("/", 1)[0] + "/" in deleted:  # retention deletes a whole day's folder
+            deleted.add(backup)
     return clauses.tamper(_unique(recorded), present, deleted)
+
+
+def _dr_objects(store: LocalEvidenceStore) -> list[tuple[str, str, EvidenceRef]]:
+    """(DR bucket, key, evidence) of every object a passed backup run recorded writing."""
+    from include.dr.s3.backup import manifest_prefix
+
+    found = []
+    for record in store.read("rds_backup"):
+        details = record.details
+        if record.outcome == "pass" and details.get("dr_bucket"):
+            for part in ("dump", "manifest"):
+                if key := (details.get(part) or {}).get("key"):
+                    found.append((str(details["dr_bucket"]), str(key), ref(record)))
+    for record in store.read("s3_backup"):
+        details = record.details
+        if record.outcome == "pass" and details.get("dr_bucket"):
+            summary = f"{manifest_prefix(str(details['source']), str(details['day']))}run.json"
+            for key in [*details.get("manifests", []), summary]:
+                found.append((str(details["dr_bucket"]), str(key), ref(record)))
+    for record in store.read("git_backup"):
+        upload = record.details.get("dr_copy") or {}
+        if record.outcome == "pass" and upload.get("key"):
+            found.append((str(upload["bucket"]), str(upload["key"]), ref(record)))
+    return found
+
+
+class _DrListing:
+    """The current keys under a DR bucket's prefix, listed once per prefix and evaluation."""
+
+    def __init__(self, s3: Any) -> None:
+        self.s3 = s3
+        self._listed: dict[tuple[str, str], set[str]] = {}
+
+    def keys(self, bucket: str, prefix: str) -> set[str]:
+        if (bucket, prefix) not in self._listed:
+            try:
+                pages = self.s3.get_paginator("list_objects_v2").paginate(
+                    Bucket=bucket, Prefix=prefix
+                )
+                found = {item["Key"] for page in pages for item in page.get("Contents", [])}
+            except ClientError:  # a DR bucket gone or closed to us: nothing in it is present
+                found = set()
+            self._listed[bucket, prefix] = found
+        return self._listed[bucket, prefix]
 
 
 def _bundle_deletions(store: LocalEvidenceStore) -> list[tuple[str, str]]:

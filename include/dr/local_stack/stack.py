@@ -48,6 +48,8 @@ def up(state_dir: Path) -> StackReport:
         )
     report = StackReport()
     report.note("moto", start_moto(state_dir, settings.moto_port))
+    if "moto" in report.started and (moved := archive_stale_evidence()):
+        report.details["evidence_archived_to"] = str(moved)
     report.details["aws"] = seed_aws(settings, policy)
     report.note("mariadb", start_mariadb(state_dir, settings.mysql_port))
     report.details["mysql_rows"] = seed_customers(state_dir, settings.connection("mysql_default"))
@@ -58,6 +60,26 @@ def up(state_dir: Path) -> StackReport:
         f"{github.organisation}/{name}" for name in github.repositories
     ]
     return report
+
+
+def archive_stale_evidence() -> Path | None:
+    """Move the evidence of an earlier moto aside (never delete it).
+
+    moto keeps "AWS" in memory, so a freshly started one holds none of the snapshots and
+    objects that earlier evidence records; the compliance view would rightly report them
+    as vanished. Real AWS never forgets, so this exists on the local stack only.
+    """
+    from datetime import UTC, datetime
+
+    from include.dr.evidence import evidence_store
+
+    root = evidence_store().root
+    if not root.is_dir() or not any(root.rglob("*.json")):
+        return None
+    archive = root.with_name(f"{root.name}-archive") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    root.rename(archive)
+    return archive
 
 
 def processes(state_dir: Path) -> list[ManagedProcess]:

@@ -136,3 +136,18 @@ def test_git_daemon_serves_the_organisation_with_branches_and_tags(
         check=True,
     ).stdout.strip()
     assert refs["refs/heads/main"] == rebuilt
+
+
+def test_evidence_of_an_earlier_moto_is_moved_aside_never_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from include.dr.evidence import record
+
+    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    assert stack.archive_stale_evidence() is None  # nothing recorded yet: nothing to move
+    written = record("rds_backup", "rds/db", "rds_backup", "run-1", "pass", {"day": "2026-11-26"})
+    body = written.read_text()
+    moved = stack.archive_stale_evidence()
+    assert moved is not None and moved.parent == tmp_path / "evidence-archive"
+    assert not written.exists()
+    assert (moved / written.relative_to(tmp_path / "evidence")).read_text() == body
