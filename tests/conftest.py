@@ -74,7 +74,13 @@ def local_stack() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def running_airflow(local_stack: Path) -> Iterator[Standalone]:
     """A real ``airflow standalone`` (scheduler, triggerer, API) over the test DAGs, on :8081."""
-    airflow = Standalone(STATE, name=TEST_AIRFLOW, port=8081, dags_folder=TEST_DAGS)
+    airflow = Standalone(
+        STATE,
+        name=TEST_AIRFLOW,
+        port=8081,
+        dags_folder=TEST_DAGS,
+        evidence_dir=STATE / "evidence-test-ui",  # never the demo's evidence
+    )
     started = airflow.start()
     yield airflow
     if started:

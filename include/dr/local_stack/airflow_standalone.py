@@ -32,12 +32,14 @@ TEST_AIRFLOW = "airflow-test-ui"  # the tests' instance, which ``down`` stops to
 
 @dataclass(frozen=True)
 class Standalone:
-    """One ``airflow standalone``: its name (pid file), home, API port and DAGs folder."""
+    """One ``airflow standalone``: its name (pid file), home, API port and DAGs folder, and
+    where its runs record evidence (the demo's store unless told otherwise)."""
 
     state_dir: Path
     name: str = "airflow"
     port: int = 8080
     dags_folder: Path = PROJECT_ROOT / "dags"
+    evidence_dir: Path | None = None
 
     @property
     def home(self) -> Path:
@@ -58,6 +60,8 @@ class Standalone:
         env["AIRFLOW__CORE__DAGS_FOLDER"] = str(self.dags_folder)
         env["AIRFLOW__API__PORT"] = str(self.port)
         env["AIRFLOW__API__BASE_URL"] = self.url
+        if self.evidence_dir is not None:
+            env["BACKUP_EVIDENCE_DIR"] = str(self.evidence_dir)
         return env
 
     def healthy(self) -> bool:
