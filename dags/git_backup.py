@@ -90,14 +90,17 @@ def git_backup() -> None:
 
     @task(max_active_tis_per_dag=4)
     def back_up_batch(batch: dict[str, Any], **context: Any) -> dict[str, Any]:
-        """Mirror, fsck, bundle and upload each repository of the batch (a thread pool)."""
+        """Mirror, fsck, bundle and upload each repository of the batch (a thread pool);
+        retried with backoff for the repositories that failed, while tries remain."""
         from include.dr.aws_clients import hook_clients
         from include.dr.git import backup
         from include.dr.git.connections import bundle_key, git_remote
 
         dr_s3 = hook_clients(DR)("s3", batch["dr_region"]) if batch["dr_bucket"] else None
-        dag_id, run_id = context["dag"].dag_id, context["run_id"]
-        return backup.back_up_batch(batch, git_remote(), bundle_key(), dr_s3, dag_id, run_id)
+        dag_id, run_id, ti = context["dag"].dag_id, context["run_id"], context["ti"]
+        return backup.back_up_batch(
+            batch, git_remote(), bundle_key(), dr_s3, dag_id, run_id, ti.try_number, ti.max_tries
+        )
 
     @task
     def summarise(plan: dict[str, Any], results: list[dict[str, Any]], **context: Any) -> Any:

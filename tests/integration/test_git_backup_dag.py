@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,40 @@ def test_repository_deleted_upstream_fails_the_run_by_name_and_keeps_its_backups
     run = evidence_store().get("git_backup_run", f"git/{org}", "git_backup", after.run_id)
     assert [f["name"] for f in run.details["failed"]] == ["beta"]
     assert run.outcome == "fail"
+
+
+def test_a_retry_of_the_batch_redoes_only_the_repositories_that_failed(
+    upstream: Upstream,
+) -> None:
+    """A repository the server cannot give on the first try (a passing outage) is retried
+    by Airflow; the retry leaves what the first try backed up as it is."""
+    from include.dr.git import backup
+    from include.dr.git.connections import bundle_key, git_remote
+    from include.dr.policy.loader import load_policy
+
+    plan = backup.plan_repositories(load_policy(), a_day(), git_remote(), None, None)
+    batch = {
+        **plan["batches"][0],
+        "repositories": [r for b in plan["batches"] for r in b["repositories"]],
+    }
+    run_id, org = f"retry-{uuid.uuid4().hex[:8]}", upstream.organisation
+    away = upstream.bare("beta").rename(upstream.root / "beta.away")
+    try:
+        with pytest.raises(backup.RepositoriesToRetry, match="try 1 of 2: beta;"):
+            backup.back_up_batch(
+                batch, git_remote(), bundle_key(), None, "git_backup", run_id, 1, 1
+            )
+    finally:
+        away.rename(upstream.bare("beta"))
+    first = evidence_store().get("git_backup", f"git/{org}/alpha", "git_backup", run_id)
+    result = backup.back_up_batch(
+        batch, git_remote(), bundle_key(), None, "git_backup", run_id, 2, 1
+    )
+    assert result["backed_up"] == ["alpha", "beta"] and result["failed"] == []
+    again = evidence_store().get("git_backup", f"git/{org}/alpha", "git_backup", run_id)
+    assert again.recorded_at == first.recorded_at  # alpha was not done twice
+    beta = evidence_store().get("git_backup", f"git/{org}/beta", "git_backup", run_id)
+    assert beta.outcome == "pass" and beta.details["bundle_made"] is True
 
 
 def test_the_token_reaches_the_git_server_but_never_logs_evidence_or_the_mirror(

@@ -3,8 +3,11 @@
 Per repository: update the mirror, ``git fsck`` it, write the day's encrypted
 bundle to the local backup store and, where the policy names a DR bucket, upload
 it with SSE-KMS. A repository that fails is recorded and named, and the others
-carry on; the run fails at the end. Nothing here deletes a mirror or a bundle:
-a repository gone upstream keeps both and is reported.
+carry on. While the batch task has tries left, it then raises so that Airflow
+retries it with backoff (a hosting service's passing 502 is not a lost day), and
+a retry redoes only the repositories that failed; after the last try the run
+fails, naming them. Nothing here deletes a mirror or a bundle: a repository gone
+upstream keeps both and is reported.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
-from include.dr.evidence import Outcome
+from include.dr.evidence import Outcome, evidence_store
 from include.dr.evidence import record as record_evidence
 from include.dr.git.bundle import BundleRecord, bundle_path, sidecar_path, write_bundle
 from include.dr.git.discovery import Repository, discover, pinned
@@ -41,6 +44,11 @@ THREADS = int(os.environ.get("BACKUP_GIT_THREADS", "4"))
 
 class GitBackupFailed(AirflowFailException):
     """Some repositories were not backed up; each is named in the evidence."""
+
+
+class RepositoriesToRetry(Exception):  # noqa: N818 - it reads as what happens next
+    """Some repositories of a batch failed and the task has tries left: Airflow retries it
+    (with backoff, holding no worker slot while it waits)."""
 
 
 def store_root() -> Path:
@@ -157,23 +165,53 @@ def back_up_batch(
     dr_s3: Any | None,
     dag_id: str,
     run_id: str,
+    try_number: int = 1,
+    max_tries: int = 0,
 ) -> dict[str, Any]:
-    """Back up each repository of the batch with a small thread pool; never raises for one."""
+    """Back up each repository of the batch with a small thread pool.
+
+    On a retry, repositories that an earlier try of this run backed up are taken from
+    its evidence, not done again. Raises :class:`RepositoriesToRetry` while tries remain
+    and any repository failed; the last try returns the failures for :func:`summarise`.
+    """
     repositories = [Repository(**repo) for repo in batch["repositories"]]
+    earlier = {
+        repo.name: _earlier_pass(batch["organisation"], repo.name, dag_id, run_id)
+        for repo in repositories
+        if try_number > 1
+    }
+    todo = [repo for repo in repositories if earlier.get(repo.name) is None]
     with ThreadPoolExecutor(THREADS, thread_name_prefix="git-backup") as pool:
         outcomes = list(
             pool.map(
                 lambda repo: back_up_repository(batch, repo, remote, key, dr_s3, dag_id, run_id),
-                repositories,
+                todo,
             )
         )
-    return {
+    outcomes += [done for done in earlier.values() if done is not None]
+    result: dict[str, Any] = {
         "repositories": len(outcomes),
         "backed_up": sorted(o["name"] for o in outcomes if o["outcome"] == "pass"),
         "skipped": sorted(o["name"] for o in outcomes if o["outcome"] == "skipped"),
         "failed": [{"name": o["name"], "error": o["error"]} for o in outcomes if o["error"]],
         "bundles_made": sum(1 for o in outcomes if o.get("bundle_made")),
     }
+    if result["failed"] and try_number <= max_tries:
+        names = ", ".join(f["name"] for f in result["failed"])
+        raise RepositoriesToRetry(
+            f"not backed up on try {try_number} of {max_tries + 1}: {names}; "
+            "the retry redoes only these"
+        )
+    return result
+
+
+def _earlier_pass(organisation: str, name: str, dag_id: str, run_id: str) -> dict[str, Any] | None:
+    """The outcome of this run's earlier try for a repository, if that try backed it up."""
+    found = evidence_store().get(EVIDENCE_KIND, asset_name(organisation, name), dag_id, run_id)
+    if found is None or found.outcome != "pass":
+        return None
+    made = bool(found.details.get("bundle_made"))
+    return {"name": name, "outcome": "pass", "error": None, "bundle_made": made}
 
 
 def back_up_repository(
