@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 
@@ -16,7 +16,15 @@ def run_daily(dag_bag: Any, dag_id: str, day: datetime) -> Any:
     return dag.test(logical_date=day, run_conf={"override_window": True})
 
 
-def a_day() -> datetime:
-    """Noon on a random past day of 2026, so runs rarely meet another test's backups."""
-    first = datetime(2026, 1, 2, 12, tzinfo=UTC)
-    return first + timedelta(days=random.randrange((datetime.now(UTC) - first).days - 3))
+_GIVEN: set[date] = set()
+
+
+def a_day(first: datetime = datetime(2026, 1, 2, 12, tzinfo=UTC)) -> datetime:
+    """Noon on a past day, from ``first`` to three days ago, that no other test of this
+    session was given: backups are named by day, so a run makes its own, never another
+    test's. (Days before the DAGs' start date would run no task at all.)"""
+    span = (datetime.now(UTC) - first).days - 3
+    free = [n for n in range(span) if (first + timedelta(days=n)).date() not in _GIVEN]
+    day = first + timedelta(days=random.choice(free))
+    _GIVEN.add(day.date())
+    return day

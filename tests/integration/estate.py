@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ import yaml
 from include.dr.local_stack.seed_aws import aws_client, demo_objects
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import DEFAULT_POLICY_FILE
+from tests.integration.dag_runs import a_day
 
 
 @contextmanager
@@ -48,7 +49,7 @@ def backed_up_estate(
         if fresh_evidence:
             patch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path_factory.mktemp("evidence")))
         if day is None:
-            day = datetime(2026, 11, 20, 12, tzinfo=UTC) - timedelta(days=uuid.uuid4().int % 30)
+            day = a_day(first=datetime(2026, 10, 22, 12, tzinfo=UTC))
         for dag_id in ("rds_backup", "s3_backup", "git_backup"):
             dag = dag_bag.get_dag(dag_id)
             dag.deadline = None

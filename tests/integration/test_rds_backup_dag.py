@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import random
 import subprocess
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
 from include.dr.tags import VERIFIED_KEY, as_mapping
 from tests.conftest import deferred_tasks
+from tests.integration.dag_runs import a_day
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 INSTANCE = "swl-customers-prod"
@@ -29,14 +29,6 @@ def run_backup(dag_bag: Any, logical_date: datetime | None = None, **conf: Any) 
     # reads alert ids, and fails the finished run; the deadline is checked in test_deadline.
     dag.deadline = None
     return dag.test(logical_date=logical_date, run_conf={"override_window": False, **conf})
-
-
-def fresh_day() -> datetime:
-    """Noon on a past day no earlier run is likely to have used, so the run makes (not
-    reuses) its backups. Days before the DAG's start date would run no task at all."""
-    first = datetime(2026, 1, 2, 12, tzinfo=UTC)
-    days = (datetime.now(UTC) - first).days - 2
-    return first + timedelta(days=random.randrange(days), seconds=random.randrange(3600))
 
 
 def evidence(run: Any) -> Any:
@@ -97,7 +89,7 @@ def in_window(use_window: Callable[[str, str], None]) -> None:
 
 
 def test_daily_backup_end_to_end(dag_bag: Any, settings: LocalSettings) -> None:
-    run = run_backup(dag_bag, fresh_day(), override_window=True)
+    run = run_backup(dag_bag, a_day(), override_window=True)
     assert run.state == "success"
     # The snapshot and the copy each waited in a trigger, holding no worker slot.
     trigger = "include.dr.triggers.rds.RdsSnapshotAvailableTrigger"
@@ -141,7 +133,7 @@ def test_daily_backup_end_to_end(dag_bag: Any, settings: LocalSettings) -> None:
 
 
 def test_rerun_for_the_same_day_makes_nothing_twice(dag_bag: Any, settings: LocalSettings) -> None:
-    day = fresh_day()
+    day = a_day()
     first = run_backup(dag_bag, day, override_window=True)
     second = run_backup(dag_bag, day + timedelta(minutes=1), override_window=True)
     assert first.state == second.state == "success"
@@ -165,7 +157,7 @@ def test_missing_instance_fails_preflight_and_makes_nothing(
     dag_bag: Any, settings: LocalSettings, use_policy: Callable[..., dict[str, Any]]
 ) -> None:
     use_policy(lambda policy: policy["assets"]["rds"][0].update(instance="swl-missing-db"))
-    run = run_backup(dag_bag, fresh_day(), override_window=True)
+    run = run_backup(dag_bag, a_day(), override_window=True)
     assert run.state == "failed" and failed_task(run).task_id == "preflight"
     rds = aws_client(settings, "rds", "eu-west-2")
     made = [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]]
@@ -194,7 +186,7 @@ def test_missing_dr_key_stops_before_anything_is_made(
     dag_bag: Any, settings: LocalSettings, use_policy: Callable[..., dict[str, Any]]
 ) -> None:
     use_policy(lambda policy: policy["kms_keys"].update({"eu-west-1": "alias/no-such-key"}))
-    day = fresh_day()
+    day = a_day()
     run = run_backup(dag_bag, day, override_window=True)
     assert run.state == "failed" and failed_task(run).task_id == "take_manifest"
     assert nothing_made_for(settings, day)
@@ -205,7 +197,7 @@ def test_unreachable_database_fails_the_manifest_and_makes_nothing(
 ) -> None:
     conn = dict(settings.connection("mysql_default"), port=1)
     monkeypatch.setenv("AIRFLOW_CONN_MYSQL_DEFAULT", json.dumps(conn))
-    day = fresh_day()
+    day = a_day()
     run = run_backup(dag_bag, day, override_window=True)
     assert run.state == "failed" and failed_task(run).task_id == "take_manifest"
     assert nothing_made_for(settings, day)

@@ -5,7 +5,7 @@ a snapshot id and a point in time (moto), waited for in the trigger; dry run; re
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pymysql
@@ -17,6 +17,7 @@ from include.dr.local_stack.settings import LocalSettings
 from include.dr.rds.manifest import take_manifest
 from include.dr.tags import OWNER_KEY, as_mapping
 from tests.conftest import deferred_tasks
+from tests.integration.dag_runs import a_day, run_daily
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 INSTANCE = "swl-customers-prod"
@@ -37,10 +38,8 @@ def connect(settings: LocalSettings, database: str | None = None) -> Any:
 @pytest.fixture(scope="module")
 def backup_day(dag_bag: Any) -> str:
     """One rds_backup run (snapshot, DR copy, dump and manifest) for a fresh past day."""
-    day = datetime(2026, 1, 2, 12, tzinfo=UTC) + timedelta(days=int(uuid.uuid4().int % 300))
-    dag = dag_bag.get_dag("rds_backup")
-    dag.deadline = None
-    assert dag.test(logical_date=day, run_conf={"override_window": True}).state == "success"
+    day = a_day()
+    assert run_daily(dag_bag, "rds_backup", day).state == "success"
     return day.date().isoformat()
 
 
