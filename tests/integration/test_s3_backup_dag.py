@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -66,6 +67,33 @@ def test_first_copy_then_a_noop_rerun_then_restore_as_of_yesterday(
     )
     assert restored["Body"].read() == victim[1]
     assert dst.get_object(Bucket=fresh_buckets["dr"], Key=gone[0])["Body"].read() == gone[1]
+
+
+def test_a_one_percent_change_copies_one_object_and_a_large_one_goes_multipart(
+    dag_bag: Any, fresh_buckets: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, src, dst, dr = (fresh_buckets[k] for k in ("source", "src", "dst", "dr"))
+    for n in range(40):  # 100 objects in all
+        src.put_object(Bucket=source, Key=f"extra/obj-{n:03d}", Body=f"extra {n}".encode())
+    day = a_day()
+    assert run_backup(dag_bag, day).state == "success"
+
+    changed = demo_objects(source)[5][0]
+    src.put_object(Bucket=source, Key=changed, Body=b"changed")
+    one = run_backup(dag_bag, day + timedelta(days=1))
+    details = record(one, source).details
+    assert (details["listed"], details["copied"], details["unchanged"]) == (100, 1, 99)
+    assert dst.get_object(Bucket=dr, Key=changed)["Body"].read() == b"changed"
+
+    monkeypatch.setenv("BACKUP_S3_MULTIPART_THRESHOLD", str(5 * 1024**2))  # read at run time
+    body = bytes(range(256)) * (12 * 4096)  # 12 MiB
+    src.put_object(Bucket=source, Key="big/blob.bin", Body=body)
+    big = run_backup(dag_bag, day + timedelta(days=2))
+    assert (record(big, source).details["copied"], big.state) == (1, "success")
+    copied = dst.get_object(Bucket=dr, Key="big/blob.bin")
+    assert copied["Body"].read() == body
+    assert re.fullmatch(r'"[0-9a-f]{32}-\d+"', copied["ETag"])  # "<md5>-<parts>": multipart
+    assert copied["SSEKMSKeyId"] == dst.head_object(Bucket=dr, Key=changed)["SSEKMSKeyId"]
 
 
 def test_missing_source_bucket_fails_before_anything_is_copied(

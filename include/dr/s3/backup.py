@@ -29,9 +29,13 @@ from include.dr.tags import COMPLETED_KEY, OWNER_KEY, OWNER_VALUE, VERIFIED_KEY
 from include.dr.window import run_window
 
 EVIDENCE_KIND = "s3_backup"
-MAX_PARTITIONS = int(os.environ.get("BACKUP_S3_PARTITIONS", "8"))
-THREADS = int(os.environ.get("BACKUP_S3_COPY_THREADS", str(DEFAULT_THREADS)))
-THRESHOLD = int(os.environ.get("BACKUP_S3_MULTIPART_THRESHOLD", str(MULTIPART_THRESHOLD)))
+MAX_PARTITIONS = 8
+
+
+def tuning(name: str, default: int) -> int:
+    """A ``BACKUP_S3_*`` tuning setting, read when the task runs: a worker imports this
+    module once, and a changed deployment setting must take effect on the next run."""
+    return int(os.environ.get(f"BACKUP_S3_{name}", str(default)))
 
 
 class S3BackupFailed(AirflowFailException):
@@ -106,7 +110,7 @@ def plan_partitions(plans: list[dict[str, Any]], clients: dict[str, Any]) -> lis
     """A bounded list of partitions per bucket: the mapped copy tasks' arguments."""
     parts: list[dict[str, Any]] = []
     for plan in plans:
-        budget = max(1, MAX_PARTITIONS // len(plan["scopes"]))
+        budget = max(1, tuning("PARTITIONS", MAX_PARTITIONS) // len(plan["scopes"]))
         for scope in plan["scopes"]:
             found = folders(clients["source_s3"], plan["source"], scope) | folders(
                 clients["dr_s3"], plan["dr_bucket"], scope
@@ -128,7 +132,13 @@ def plan_partitions(plans: list[dict[str, Any]], clients: dict[str, Any]) -> lis
 
 def copy_partition(part: dict[str, Any], clients: dict[str, Any]) -> dict[str, Any]:
     """Back up one partition; failures are returned (and fail the run at the record step)."""
-    target = CopyTarget(part["source"], part["dr_bucket"], part["kms_key_arn"], THREADS, THRESHOLD)
+    target = CopyTarget(
+        part["source"],
+        part["dr_bucket"],
+        part["kms_key_arn"],
+        tuning("COPY_THREADS", DEFAULT_THREADS),
+        tuning("MULTIPART_THRESHOLD", MULTIPART_THRESHOLD),
+    )
     partition = Partition(
         part["partition"]["scope"],
         tuple(part["partition"]["folders"]),
