@@ -3,6 +3,7 @@ and judging them. The result is itself recorded as evidence, so the history is a
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -126,14 +127,18 @@ def _dr_bucket_checks(
     return found
 
 
+def _latest(good: dict[str, list[EvidenceRecord]]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each asset with a good backup, and the details of its newest one."""
+    for asset, records in good.items():
+        if records:
+            yield asset, records[-1].details
+
+
 def _encryption(
     good: dict[str, list[EvidenceRecord]], dr_key: str, live: list[tuple[str, bool, str]]
 ) -> Verdict:
     checks: list[tuple[str, bool, str]] = []
-    for asset, records in good.items():
-        if not records:
-            continue
-        details = records[-1].details
+    for asset, details in _latest(good):
         if asset.startswith("rds/"):
             copy_key = (details.get("copy") or {}).get("kms_key_id")
             dump_key = (details.get("dump") or {}).get("kms_key_arn")
@@ -155,10 +160,7 @@ def _region(
 ) -> Verdict:
     dr = policy.regions.dr
     checks: list[tuple[str, bool, str]] = []
-    for asset, records in good.items():
-        if not records:
-            continue
-        details = records[-1].details
+    for asset, details in _latest(good):
         if asset.startswith("rds/"):
             arn = str((details.get("copy") or {}).get("arn", ""))
             checks.append((f"{asset} snapshot copy", f":{dr}:" in arn, arn))
