@@ -129,13 +129,17 @@ def test_a_corrupted_row_fails_validation_naming_the_table(
     marker = b"INSERT INTO `customers` VALUES\n(1,'"
     at = dump.index(marker) + len(marker)
     corrupted = dump[:at] + b"X" + dump[at + 1 :]  # the first customer's name changed
-    s3.put_object(
-        Bucket=asset.dr_bucket,
-        Key=key,
-        Body=gzip.compress(corrupted),
-        ServerSideEncryption="aws:kms",
-        SSEKMSKeyId=head["SSEKMSKeyId"],
-    )
+
+    def put_dump(body: bytes) -> None:
+        s3.put_object(
+            Bucket=asset.dr_bucket,
+            Key=key,
+            Body=gzip.compress(body),
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=head["SSEKMSKeyId"],
+        )
+
+    put_dump(corrupted)
     try:
         run = run_test(dag_bag, ["rds"])
         assert run.state == "failed"
@@ -144,13 +148,7 @@ def test_a_corrupted_row_fails_validation_naming_the_table(
         assert logical["details"]["failing_tables"] == ["customers"]
         assert_scratch_removed(run, settings)
     finally:
-        s3.put_object(
-            Bucket=asset.dr_bucket,
-            Key=key,
-            Body=gzip.compress(dump),
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=head["SSEKMSKeyId"],
-        )
+        put_dump(dump)
 
 
 def test_a_deleted_object_backup_fails_the_s3_check_naming_the_key(

@@ -82,35 +82,49 @@ def seeded_buckets(settings: LocalSettings, tag: str) -> tuple[Any, Any, CopyTar
     return src, dst, CopyTarget(name, f"{name}-dr", arn, threads=16), keys
 
 
-def test_a_cut_off_copy_is_completed_by_the_rerun_without_duplicates(
-    settings: LocalSettings,
-) -> None:
-    src, dst, target, keys = seeded_buckets(settings, "cut")
+def impatient_client(settings: LocalSettings, endpoint: str, read_timeout: int) -> Any:
+    """A DR-region S3 client that gives up fast: one attempt, short timeouts."""
     conn = settings.connection("aws_default")
-    proxy = CuttableProxy(settings.moto_port)
-    flaky_dst = boto3.client(
+    return boto3.client(
         "s3",
         region_name="eu-west-1",
-        endpoint_url=f"http://127.0.0.1:{proxy.port}",
+        endpoint_url=endpoint,
         aws_access_key_id=conn["login"],
         aws_secret_access_key=conn["password"],
-        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5),
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=read_timeout),
     )
+
+
+def first_run_in_flight(
+    src: Any, dr_client: Any, dst: Any, target: CopyTarget, manifest: str
+) -> tuple[threading.Thread, Any, dict[str, Any]]:
+    """The first run, started in a thread and returned once 20 copies have landed: the
+    worker, the partition and where the run's result (or exception) will be."""
     [part] = split("", folders(src, target.source_bucket, ""), 1)
     outcome: dict[str, Any] = {}
 
     def first_run() -> None:
         try:
-            outcome["result"] = back_up_partition(
-                src, flaky_dst, target, part, ".backup/manifests/cut/1.jsonl.gz"
-            )
-        except Exception as exc:  # noqa: BLE001 - the cut may surface as an exception
+            outcome["result"] = back_up_partition(src, dr_client, target, part, manifest)
+        except Exception as exc:  # noqa: BLE001 - the fault may surface as an exception
             outcome["error"] = exc
 
     worker = threading.Thread(target=first_run)
     worker.start()
     while dst.list_objects_v2(Bucket=target.dr_bucket).get("KeyCount", 0) < 20:
         time.sleep(0.05)
+    return worker, part, outcome
+
+
+def test_a_cut_off_copy_is_completed_by_the_rerun_without_duplicates(
+    settings: LocalSettings,
+) -> None:
+    src, dst, target, keys = seeded_buckets(settings, "cut")
+    proxy = CuttableProxy(settings.moto_port)
+    flaky_dst = impatient_client(settings, f"http://127.0.0.1:{proxy.port}", read_timeout=5)
+    worker, part, outcome = first_run_in_flight(
+        src, flaky_dst, dst, target, ".backup/manifests/cut/1.jsonl.gz"
+    )
     proxy.cut()
     worker.join(timeout=300)
     assert not worker.is_alive()
@@ -139,32 +153,13 @@ def test_a_moto_server_paused_mid_copy_loses_nothing_and_the_rerun_completes(
     from include.dr.local_stack.moto_server import moto_process
 
     src, dst, target, keys = seeded_buckets(settings, "pause")
-    conn = settings.connection("aws_default")
-    impatient = boto3.client(
-        "s3",
-        region_name="eu-west-1",
-        endpoint_url=conn["extra"]["endpoint_url"],
-        aws_access_key_id=conn["login"],
-        aws_secret_access_key=conn["password"],
-        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1),
-    )
-    [part] = split("", folders(src, target.source_bucket, ""), 1)
+    endpoint = settings.connection("aws_default")["extra"]["endpoint_url"]
+    impatient = impatient_client(settings, endpoint, read_timeout=1)
     pid = moto_process(local_stack, settings.moto_port).pid()
     assert pid is not None
-    outcome: dict[str, Any] = {}
-
-    def first_run() -> None:
-        try:
-            outcome["result"] = back_up_partition(
-                src, impatient, target, part, ".backup/manifests/pause/1.jsonl.gz"
-            )
-        except Exception as exc:  # noqa: BLE001 - the pause may surface as an exception
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=first_run)
-    worker.start()
-    while dst.list_objects_v2(Bucket=target.dr_bucket).get("KeyCount", 0) < 20:
-        time.sleep(0.05)
+    worker, part, outcome = first_run_in_flight(
+        src, impatient, dst, target, ".backup/manifests/pause/1.jsonl.gz"
+    )
     os.kill(pid, signal.SIGSTOP)
     try:
         time.sleep(4)
