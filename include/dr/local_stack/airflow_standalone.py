@@ -5,11 +5,16 @@ so each run is made by the real scheduler, waits in the real triggerer and
 shows in the UI like any other. The tests start a second instance on another
 port, with their own home and DAGs folder, for what only a running Airflow
 shows (Deadline Alerts firing while a run is still going).
+
+Every server it starts listens on loopback only, as moto, MariaDB and the git daemon do:
+the API server through ``[api] host``, and the log servers are not started at all (see
+:func:`write_launcher`).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -28,6 +33,30 @@ AIRFLOW = str(Path(sys.executable).parent / "airflow")
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
 COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 TEST_AIRFLOW = "airflow-test-ui"  # the tests' instance, which ``down`` stops too
+LOOPBACK = "127.0.0.1"
+SKIP_LOG_SERVER = ("scheduler", "triggerer")
+
+
+def write_launcher(folder: Path) -> Path:
+    """An ``airflow`` for the front of standalone's PATH that starts no log server.
+
+    ``airflow standalone`` starts its parts as ``airflow <part>`` found on PATH, and the
+    scheduler and the triggerer then each serve their logs over HTTP on every interface
+    (Airflow 3.3's log server takes no address setting). On this one machine the API
+    server reads the log files from disk, so those two parts run with
+    ``--skip-serve-logs``; every other command goes to the real ``airflow`` unchanged.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    launcher = folder / "airflow"
+    real = shlex.quote(AIRFLOW)
+    launcher.write_text(
+        "#!/bin/sh\n"
+        f"# Written by {__name__}.write_launcher: no log server on any interface.\n"
+        f'case "$1" in {"|".join(SKIP_LOG_SERVER)}) exec {real} "$@" --skip-serve-logs;; esac\n'
+        f'exec {real} "$@"\n'
+    )
+    launcher.chmod(0o755)
+    return launcher
 
 
 @dataclass(frozen=True)
@@ -58,7 +87,11 @@ class Standalone:
     def env(self) -> dict[str, str]:
         env = airflow_env(self.home, parallelism=4)
         env["AIRFLOW__CORE__DAGS_FOLDER"] = str(self.dags_folder)
+        env["AIRFLOW__API__HOST"] = LOOPBACK
         env["AIRFLOW__API__PORT"] = str(self.port)
+        # Off by default; should it be turned on, it stays on loopback too.
+        env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST"] = LOOPBACK
+        env["PATH"] = f"{self.home / 'bin'}:{env['PATH']}"
         env["AIRFLOW__API__BASE_URL"] = self.url
         if self.evidence_dir is not None:
             env["BACKUP_EVIDENCE_DIR"] = str(self.evidence_dir)
@@ -76,6 +109,7 @@ class Standalone:
     def start(self) -> bool:
         """Start unless ours runs; wait for every component; add the pools."""
         self.home.mkdir(parents=True, exist_ok=True)
+        write_launcher(self.home / "bin")
         env = self.env()
         started = self.process.start(env=env, cwd=PROJECT_ROOT)
         self.process.wait_until(self.healthy, "healthy", timeout=300)
