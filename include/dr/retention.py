@@ -9,9 +9,10 @@ The planner never deletes:
 
 When an asset has fewer verified backups than ``keep_verified``, its newest
 finished backups make up the number, so an asset whose verification is broken
-never loses its last copies. Ages are measured against the run's logical time,
-never the wall clock, so a backfill or late re-run cannot delete more than the
-on-time run would have.
+never loses its last copies. Ages are measured against the *earlier* of the run's
+logical time and the real clock: a backfill or late re-run cannot delete more than
+the on-time run would have, and a run dated in the future (Airflow accepts any
+logical date on a manual trigger) cannot age a backup past the minimum early.
 """
 
 from __future__ import annotations
@@ -54,9 +55,17 @@ class Decision:
 
 
 def plan_deletions(
-    backups: Iterable[Backup], logical_time: datetime, minimum_days: int, keep_verified: int
+    backups: Iterable[Backup],
+    logical_time: datetime,
+    minimum_days: int,
+    keep_verified: int,
+    *,
+    now: datetime,
 ) -> list[Decision]:
-    """Decide keep or delete for every backup, newest first, each with its reason."""
+    """Decide keep or delete for every backup, newest first, each with its reason.
+
+    ``now`` is the real clock; ages count to ``measured_from(logical_time, now)``.
+    """
     if minimum_days < 1 or keep_verified < 1:
         raise ValueError("minimum_days and keep_verified must both be at least 1")
     ordered = sorted(backups, key=lambda b: (b.completed_at, b.backup_id), reverse=True)
@@ -72,8 +81,13 @@ def plan_deletions(
             f"only {len(verified)} verified backup(s) exist, so the newest finished ones are "
             f"kept to make up {keep_verified}"
         )
-    cutoff = logical_time - timedelta(days=minimum_days)
+    cutoff = measured_from(logical_time, now) - timedelta(days=minimum_days)
     return [_decide(backup, cutoff, minimum_days, keep_verified, protected) for backup in ordered]
+
+
+def measured_from(logical_time: datetime, now: datetime) -> datetime:
+    """The moment ages are measured to: the logical time, but never later than the clock."""
+    return min(logical_time, now)
 
 
 def _decide(

@@ -102,11 +102,15 @@ def _deletions(store: LocalEvidenceStore) -> list[tuple[str, datetime, datetime,
     for record in store.read("retention"):
         if record.details.get("dry_run") or record.details.get("status") == "planned":
             continue
-        measured = datetime.fromisoformat(str(record.details["measured_from"]))
+        # Judged by when the deletion really happened, never by the run's logical time: a run
+        # dated in the future would otherwise make a young backup look old enough.
+        deleted_at = record.details.get("deleted_at") or {}
         for decision in record.details.get("plan", []):
             if decision["action"] == "delete":
                 completed = datetime.fromisoformat(decision["completed_at"])
-                found.append((decision["backup_id"], completed, measured, ref(record)))
+                when = deleted_at.get(decision["backup_id"])
+                really = datetime.fromisoformat(when) if when else record.recorded_at
+                found.append((decision["backup_id"], completed, really, ref(record)))
     return found
 
 

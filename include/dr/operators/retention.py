@@ -9,6 +9,7 @@ carries it out unless ``plan_only`` is set.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -17,7 +18,7 @@ from include.dr.evidence import record as record_evidence
 from include.dr.inventory import open_inventory
 from include.dr.operators.run_context import as_flag, logical_time
 from include.dr.policy.loader import load_policy
-from include.dr.retention import plan_deletions
+from include.dr.retention import measured_from, plan_deletions
 
 EVIDENCE_KIND = "retention"
 
@@ -54,11 +55,13 @@ class PolicyRetentionOperator(BaseOperator):
         policy = load_policy()
         dry_run = as_flag(self.plan_only)
         inventory = open_inventory(self.inventory, **self.inventory_args)
+        now = datetime.now(UTC)
         plan = plan_deletions(
             inventory.list_backups(),
             logical_time(context),
             policy.retention.minimum_days,
             policy.retention.keep_verified,
+            now=now,
         )
         for decision in plan:
             self.log.info("%s %s: %s", decision.action, decision.backup_id, decision.reason)
@@ -66,23 +69,32 @@ class PolicyRetentionOperator(BaseOperator):
             "inventory": self.inventory,
             "minimum_days": policy.retention.minimum_days,
             "keep_verified": policy.retention.keep_verified,
-            "measured_from": logical_time(context).isoformat(),
+            "measured_from": measured_from(logical_time(context), now).isoformat(),
             "dry_run": dry_run,
             "plan": [decision.as_dict() for decision in plan],
         }
         self._record(context, {**record, "status": "planned"})
         deleted: list[str] = []
+        deleted_at: dict[str, str] = {}  # the real clock at each deletion, for the audit
         already_gone: list[str] = []
         if not dry_run:
             for decision in plan:
                 if decision.action == "delete":
                     gone = not inventory.delete(decision.backup_id)
                     (already_gone if gone else deleted).append(decision.backup_id)
+                    if not gone:
+                        deleted_at[decision.backup_id] = datetime.now(UTC).isoformat()
         for backup_id in already_gone:
             self.log.warning("%s had already vanished; nothing to delete", backup_id)
         self._record(
             context,
-            {**record, "status": "done", "deleted": deleted, "already_gone": already_gone},
+            {
+                **record,
+                "status": "done",
+                "deleted": deleted,
+                "deleted_at": deleted_at,
+                "already_gone": already_gone,
+            },
         )
         return {
             "kept": sum(d.action == "keep" for d in plan),

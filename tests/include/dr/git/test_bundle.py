@@ -87,7 +87,7 @@ def test_retention_over_the_store_never_deletes_an_unverified_bundle(
         bundles=str(bundles), organisation="org", repository="app"
     )
     now = datetime.now(UTC) + timedelta(days=30)
-    plan = plan_deletions(inventory.list_backups(), now, minimum_days=7, keep_verified=2)
+    plan = plan_deletions(inventory.list_backups(), now, minimum_days=7, keep_verified=2, now=now)
     deleted = {d.backup_id for d in plan if d.action == "delete"}
     assert days[0] not in deleted and len(deleted) == len(days) - 3
     for day in deleted:
