@@ -46,6 +46,14 @@ def send(policy: BackupPolicy, subject: str, message: str) -> None:
     notifier(policy, subject, message).notify({})
 
 
+async def publish_window_alert(context: Any = None, **sns: Any) -> None:
+    """The window Deadline Alert's callback, run in the triggerer: the provider's SNS
+    notifier, imported only here, so that parsing a backup DAG never loads boto3."""
+    from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+    await SnsNotifier(**sns, context=context)
+
+
 def window_deadline(policy: BackupPolicy) -> Any:
     """A Deadline Alert that fires while a daily run is still going when its window closes.
 
@@ -53,7 +61,6 @@ def window_deadline(policy: BackupPolicy) -> Any:
     plus the window's nominal length; on a clock-change day that is an hour off
     the wall-clock close, and the completion check still judges exactly.
     """
-    from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
     from airflow.sdk import (  # type: ignore[attr-defined]  # lazy exports
         AsyncCallback,
         DeadlineAlert,
@@ -66,7 +73,7 @@ def window_deadline(policy: BackupPolicy) -> Any:
         reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
         interval=length,
         callback=AsyncCallback(
-            SnsNotifier,
+            publish_window_alert,
             kwargs={
                 "aws_conn_id": ALERTS_CONN_ID,
                 "region_name": policy.alerts.region,

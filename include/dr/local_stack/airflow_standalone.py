@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -174,12 +175,20 @@ class Standalone:
                     raise StackError(f"DAG {dag_id} is not known to Airflow: {exc}") from None
                 time.sleep(2)
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 300) -> str:
-        """Unpause ``dag_id`` (once the DAG processor has parsed it) and start a run."""
+    def trigger(
+        self,
+        dag_id: str,
+        conf: dict[str, Any] | None = None,
+        timeout: float = 300,
+        logical_date: datetime | None = None,
+    ) -> str:
+        """Unpause ``dag_id`` (once the DAG processor has parsed it) and start a run, dated
+        ``logical_date`` when given (an aware datetime)."""
         token = self.token()
         self.wait_for_dag(dag_id, token, timeout)
         self.call("PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
-        body = {"logical_date": None, "conf": conf or {}}
+        date = logical_date.isoformat() if logical_date is not None else None
+        body = {"logical_date": date, "conf": conf or {}}
         run = self.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", token, body)
         return str(run["dag_run_id"])
 
