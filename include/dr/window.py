@@ -1,19 +1,28 @@
 """The backup window as instants in time, and the decisions the window operators make.
 
 The policy states the window in local wall-clock time. Turning it into instants
-needs rules for the two days a year when the clocks change:
+needs rules for the days when the clocks change (summer time, or a zone changing
+its standard offset):
 
-- **A time that does not exist** (the clocks jump forward over it) is moved
+- **A start that does not exist** (the clocks jump forward over it) is moved
   forward by the jump: in London, 01:30 on the spring-forward day is 02:30 BST.
+  This is also when Airflow's cron schedule fires that day.
 - **A time that occurs twice** (the clocks fall back over it): the window opens
   at the *first* occurrence of its start and closes at the *last* occurrence of
-  its end. The window is then an hour longer, never shorter, so no backup is
-  called late because of the clock change.
+  its end.
+- **A window is never empty, and never shorter in elapsed time than written**,
+  where the day allows it: when the clocks jump forward inside a window, or over
+  its start, the window closes as much later on the clock as the jump took away
+  (London 01:00-02:00 on the spring-forward day is 02:00-03:00 BST; 01:00-05:00 is
+  02:00-06:00 BST). The one limit is the next day's window: a window always closes
+  by the time the next one opens, so a window longer than a 23-hour day closes
+  when the next day's opens. No backup is called late because of a clock change.
 
 A run belongs to the window that opens on the local calendar day of its logical
-time, except that in an overnight window (such as 23:00-03:00) a time in the
-small hours before the window's end belongs to the window that opened the
-evening before. Everything here is pure: the clock is an argument.
+time. Only a moment before that window opens, while the previous day's window is
+still open (the small hours of an overnight window such as 23:00-03:00), belongs
+to the window that opened the day before. Everything here is pure: the clock is
+an argument.
 """
 
 from __future__ import annotations
@@ -62,27 +71,39 @@ class WindowOccurrence:
         }
 
 
+def opening(window: BackupWindow, day: date) -> datetime:
+    """When the window of local ``day`` opens (UTC): its start, moved forward by a jump."""
+    return resolve_wall_time(day, window.start, window.zone, last=False)
+
+
 def occurrence(window: BackupWindow, day: date) -> WindowOccurrence:
-    """The window that opens on local ``day``."""
-    zone = window.zone
+    """The window that opens on local ``day`` (the rules are in the module docstring)."""
+    opens_at = opening(window, day)
     close_day = day + timedelta(days=1) if window.overnight else day
+    written_end = resolve_wall_time(close_day, window.end, window.zone, last=True)
+    # Never shorter than written (a jump forward inside the window is given back at the
+    # end), but closed by the time the next day's window opens.
+    next_opens_at = opening(window, day + timedelta(days=1))
+    closes_at = min(max(written_end, opens_at + window.length), next_opens_at)
     return WindowOccurrence(
-        day=day,
-        opens_at=resolve_wall_time(day, window.start, zone, last=False),
-        closes_at=resolve_wall_time(close_day, window.end, zone, last=True),
-        timezone=window.timezone,
+        day=day, opens_at=opens_at, closes_at=closes_at, timezone=window.timezone
     )
 
 
 def run_window(window: BackupWindow, logical_time: datetime) -> WindowOccurrence:
     """The window a run with this logical time belongs to (see the module docstring)."""
-    local = logical_time.astimezone(window.zone)
-    day = local.date()
-    if window.overnight:
-        previous = occurrence(window, day - timedelta(days=1))
-        if logical_time < previous.closes_at:
-            return previous
-    return occurrence(window, day)
+    owner = occurrence(window, logical_time.astimezone(window.zone).date())
+    # Before its day's window opens, a moment belongs to an earlier window still open
+    # then. That is the day before's, or, when the clocks skipped the end of a day
+    # (Greenland goes from 23:00 to midnight), the one before that.
+    for _ in range(2):
+        if logical_time >= owner.opens_at:
+            break
+        previous = occurrence(window, owner.day - timedelta(days=1))
+        if logical_time >= previous.closes_at:
+            break
+        owner = previous
+    return owner
 
 
 @dataclass(frozen=True)

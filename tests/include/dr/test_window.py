@@ -44,8 +44,11 @@ def test_every_window_opens_before_it_closes_and_owns_its_moments(
     window = BackupWindow(start=start, end=end, timezone=zone)
     occ = occurrence(window, day)
     assert occ.opens_at < occ.closes_at
-    # Clock changes stretch or shrink a window by at most an hour.
-    assert abs((occ.closes_at - occ.opens_at) - window.length) <= timedelta(hours=1)
+    # Clock changes never shorten a window, unless the next day's window opens first;
+    # falling back lengthens it by at most the hour repeated.
+    room = occurrence(window, day + timedelta(days=1)).opens_at - occ.opens_at
+    elapsed = occ.closes_at - occ.opens_at
+    assert min(window.length, room) <= elapsed <= window.length + timedelta(hours=1)
     # The window opens at its start, or just after it when the start does not exist that day.
     opened = occ.opens_at.astimezone(ZoneInfo(zone))
     shift = datetime.combine(day, opened.time()) - datetime.combine(day, start)
@@ -65,7 +68,8 @@ def test_a_start_skipped_by_the_spring_clock_change_moves_forward() -> None:
     # London, 2026-03-29: clocks jump from 01:00 GMT to 02:00 BST.
     occ = occurrence(london("01:30", "05:00"), date(2026, 3, 29))
     assert occ.opens_at == utc("2026-03-29T01:30")  # 02:30 BST
-    assert occ.closes_at == utc("2026-03-29T04:00")  # 05:00 BST
+    # It keeps its three and a half hours: it closes at 06:00 BST, not 05:00.
+    assert occ.closes_at == utc("2026-03-29T05:00")
 
 
 def test_a_repeated_hour_in_autumn_opens_first_and_closes_last() -> None:
