@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,14 +19,32 @@ def run_daily(dag_bag: Any, dag_id: str, day: datetime) -> Any:
 
 
 _GIVEN: set[date] = set()
+# The days are drawn from a seeded generator, so a failing run can be replayed: set
+# BACKUP_TEST_DAY_SEED to the seed it printed (with the same tests, in the same order,
+# on the same date, the same days come out).
+SEED_VARIABLE = "BACKUP_TEST_DAY_SEED"
+SEED = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(2**32))
+_DRAW = random.Random(SEED)
 
 
 def a_day(first: datetime = datetime(2026, 1, 2, 12, tzinfo=UTC)) -> datetime:
     """Noon on a past day, from ``first`` to three days ago, that no other test of this
     session was given: backups are named by day, so a run makes its own, never another
-    test's. (Days before the DAGs' start date would run no task at all.)"""
-    span = (datetime.now(UTC) - first).days - 3
-    free = [n for n in range(span) if (first + timedelta(days=n)).date() not in _GIVEN]
-    day = first + timedelta(days=random.choice(free))
+    test's. (Days before the DAGs' start date would run no task at all.)
+
+    It is never a day on which the clocks change, or the day after, in any IANA zone a
+    policy may name. Noon UTC is the day before, the same day or the day after in one
+    zone or another, so the days from one before a change to two after it are left out.
+    Clock-change days have their own tests (``tests/include/dr/test_window_clock_changes.py``).
+    """
+    from tests.include.dr.clock_changes import change_days
+
+    days = [first + timedelta(days=n) for n in range((datetime.now(UTC) - first).days - 3)]
+    changes = change_days(days[0].date() - timedelta(days=3), days[-1].date() + timedelta(days=3))
+    taken = _GIVEN | {change + timedelta(days=n) for change in changes for n in (-1, 0, 1, 2)}
+    day = _DRAW.choice([day for day in days if day.date() not in taken])
     _GIVEN.add(day.date())
+    message = f"test day {day.date()} (seed {SEED}; replay with {SEED_VARIABLE}={SEED})"
+    print(message)
+    logging.getLogger(__name__).info(message)
     return day

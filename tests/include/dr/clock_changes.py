@@ -37,9 +37,20 @@ class ClockChange:
         return (self.at + self.before).replace(tzinfo=None)
 
     @property
+    def wall_after(self) -> datetime:
+        """The local wall time the clocks read as the change happens, after it (naive)."""
+        return (self.at + self.after).replace(tzinfo=None)
+
+    @property
+    def first_wall(self) -> datetime:
+        """The first local wall time skipped (forward) or repeated (back), naive."""
+        return min(self.wall_before, self.wall_after)
+
+    @property
     def day(self) -> date:
-        """The local day of the change."""
-        return self.wall_before.date()
+        """The local day whose wall times are skipped or repeated (a change at 24:00 back
+        to 23:00 repeats the last hour of the day before the one it happens on)."""
+        return self.first_wall.date()
 
     def __str__(self) -> str:
         return f"{self.zone} {self.wall_before:%Y-%m-%d %H:%M} {self.jump.total_seconds() / 60:+.0f} min"

@@ -129,7 +129,7 @@ def windows_around(change: ClockChange, lengths: list[timedelta]) -> Iterator[Ba
     offsets = {-2 * jump, -jump, -jump / 2, timedelta(0), jump / 2, jump - SECOND * 60, jump}
     offsets |= {timedelta(minutes=m) for m in (-150, -61, -1, 1, 59, 61, 150)}
     for offset in sorted(offsets):
-        start = (change.wall_before + offset).replace(second=0, microsecond=0)
+        start = (change.first_wall + offset).replace(second=0, microsecond=0)
         for length in lengths:
             end = start + length
             if end.time() != start.time():
@@ -186,7 +186,7 @@ def windows_on_change_days(draw: st.DrawFn) -> tuple[BackupWindow, ClockChange]:
             st.integers(1, 24 * 60 - 1),
         )
     )
-    start = change.wall_before + timedelta(minutes=offset)
+    start = (change.first_wall + timedelta(minutes=offset)).replace(second=0)
     end = start + timedelta(minutes=length)
     return BackupWindow(start=start.time(), end=end.time(), timezone=change.zone), change
 
