@@ -20,7 +20,6 @@ from botocore.exceptions import ClientError
 
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.tags import owner_tags
-from include.dr.triggers.rds import RdsSnapshotAvailableTrigger
 
 FAILED_STATES = {"failed", "incompatible-restore", "incompatible-parameters", "deleting", "deleted"}
 
@@ -96,6 +95,10 @@ class _SnapshotOperator(BaseOperator):
         else:
             self._refuse_failed(existing)
             self.log.info("Snapshot %s is %s; waiting for it", snapshot_id, existing.get("Status"))
+        # Imported here: the trigger pulls in boto3 through the provider's RDS hook, which the
+        # DAG file parsing this module must not load.
+        from include.dr.triggers.rds import RdsSnapshotAvailableTrigger
+
         self.defer(
             trigger=RdsSnapshotAvailableTrigger(
                 snapshot_id=snapshot_id,
