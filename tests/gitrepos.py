@@ -85,6 +85,18 @@ class Upstream:
             f":refs/heads/{branch}",
         )
 
+    def add_empty(self, name: str) -> None:
+        """A new repository with no commits at all (``git init --bare``), as created on GitHub."""
+        git("init", "-q", "--bare", "-b", "main", str(self.bare(name)))
+        self.names = (*self.names, name)
+
+    def empty(self, name: str) -> None:
+        """Every branch and tag deleted upstream: the repository is there, with nothing in it."""
+        for ref in git(
+            "--git-dir", str(self.bare(name)), "for-each-ref", "--format=%(refname)"
+        ).split():
+            git("--git-dir", str(self.bare(name)), "update-ref", "-d", ref)
+
     def delete_repository(self, name: str) -> None:
         shutil.rmtree(self.bare(name))
 

@@ -8,6 +8,12 @@ exactly as it was. ``git fsck`` proves that after every fetch.
 
 The mirror follows upstream, force-pushes and deleted branches included; the
 dated bundles (:mod:`include.dr.git.bundle`) are what keep the old history.
+One change is never followed: a repository emptied upstream (no branch and no
+tag left) would prune the mirror to nothing, so its ref list is read first
+(``git ls-remote``) and the mirror is kept as it was. Should it be emptied
+between that listing and the fetch, the mirror's refs are put back in one
+transaction (the pruned objects are still there: git keeps unreachable objects
+for two weeks).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,11 +30,15 @@ from include.dr.git.remote import GitError, GitRemote, run_git
 
 LFS_NOT_USED = "not used"
 LFS_UNAVAILABLE = "used, but git-lfs is not installed on the worker: LFS objects NOT backed up"
+HISTORY_REFS = ("refs/heads/", "refs/tags/")
 
 
 @dataclass(frozen=True)
 class MirrorUpdate:
-    action: Literal["cloned", "fetched"]
+    """``kept``: upstream lists no branch or tag while the mirror holds some, so the mirror
+    was left as it was (see :func:`update_mirror`)."""
+
+    action: Literal["cloned", "fetched", "kept"]
     seconds: float
 
 
@@ -45,15 +56,23 @@ def mirror_path(cache: Path, organisation: str, name: str) -> Path:
 
 
 def update_mirror(path: Path, url: str, remote: GitRemote) -> MirrorUpdate:
-    """Clone the mirror the first time, fetch into it every time after."""
+    """Clone the mirror the first time, fetch into it every time after; never prune a
+    mirror that holds branches or tags down to none (the repository was emptied upstream)."""
     started = time.monotonic()
     if (path / "HEAD").exists():
         if f"url = {url}\n" not in (path / "config").read_text():
             run_git(["--git-dir", str(path), "remote", "set-url", "origin", url])
+        before = local_refs(path)
+        if holds_history(before) and not holds_history(upstream_refs(path, remote)):
+            return MirrorUpdate("kept", round(time.monotonic() - started, 3))
         run_git(
             ["--git-dir", str(path), "fetch", "--quiet", "--prune", "--atomic", "origin"],
             remote=remote,
         )
+        after = local_refs(path)
+        if holds_history(before) and not holds_history(after):  # emptied after the listing
+            _put_back(path, before, after)
+            return MirrorUpdate("kept", round(time.monotonic() - started, 3))
         return MirrorUpdate("fetched", round(time.monotonic() - started, 3))
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.partial-*"):
@@ -71,9 +90,32 @@ def inspect_mirror(path: Path, remote: GitRemote) -> MirrorState:
     """Refs and their SHAs, a full ``git fsck``, and the LFS objects where LFS is used."""
     git_dir = ["--git-dir", str(path)]
     run_git([*git_dir, "fsck", "--no-progress", "--no-dangling", "--strict"])
-    listing = run_git([*git_dir, "for-each-ref", "--format=%(objectname) %(refname)"])
-    refs = {ref: sha for sha, ref in (line.split(" ", 1) for line in listing.splitlines() if line)}
-    return MirrorState(refs=refs, fsck="clean", lfs=_fetch_lfs(path, remote))
+    return MirrorState(refs=local_refs(path), fsck="clean", lfs=_fetch_lfs(path, remote))
+
+
+def holds_history(refs: Iterable[str]) -> bool:
+    """Whether any of the refs is a branch or a tag: what a repository with history has."""
+    return any(ref.startswith(HISTORY_REFS) for ref in refs)
+
+
+def local_refs(path: Path) -> dict[str, str]:
+    """The mirror's refs and their SHAs."""
+    listing = run_git(["--git-dir", str(path), "for-each-ref", "--format=%(objectname) %(refname)"])
+    return {ref: sha for sha, ref in (line.split(" ", 1) for line in listing.splitlines() if line)}
+
+
+def upstream_refs(path: Path, remote: GitRemote) -> dict[str, str]:
+    """The refs upstream lists now (``git ls-remote``), fetching nothing."""
+    listing = run_git(["--git-dir", str(path), "ls-remote", "origin"], remote=remote)
+    return {ref: sha for sha, ref in (line.split("\t", 1) for line in listing.splitlines() if line)}
+
+
+def _put_back(path: Path, refs: dict[str, str], now: dict[str, str]) -> None:
+    """Set the mirror's refs back to ``refs`` in one transaction (all or none)."""
+    lines = [f"delete {ref}" for ref in now if ref not in refs]
+    lines += [f"update {ref} {sha}" for ref, sha in refs.items()]
+    script = "\n".join(["start", *lines, "prepare", "commit", ""])
+    run_git(["--git-dir", str(path), "update-ref", "--stdin"], stdin=script.encode())
 
 
 def _fetch_lfs(path: Path, remote: GitRemote) -> str:

@@ -92,13 +92,16 @@ def run_git(
     cwd: Path | None = None,
     timeout: float = 3600,
     stdout: Any = subprocess.PIPE,
+    stdin: bytes | None = None,
 ) -> str:
-    """Run git and return its stdout; a failure raises :class:`GitError` with stderr."""
+    """Run git (``stdin`` fed to it) and return its stdout; a failure raises
+    :class:`GitError` with stderr."""
     env = dict(os.environ, **(remote.environment() if remote else {}), LC_ALL="C")
     done = subprocess.run(  # noqa: S603 - argv is built here, never by a shell
         [git_binary(), *args],
         cwd=cwd,
         env=env,
+        input=stdin,
         stdout=stdout,
         stderr=subprocess.PIPE,
         timeout=timeout,

@@ -113,3 +113,39 @@ def test_lfs_use_without_git_lfs_on_the_worker_is_said_in_the_state(
         lambda name: None if name == "git-lfs" else real_which(name),
     )
     assert inspect_mirror(path, LOCAL).lfs == LFS_UNAVAILABLE
+
+
+def test_a_repository_with_no_commits_mirrors_as_an_empty_mirror(tmp_path: Path) -> None:
+    upstream = Upstream(tmp_path / "server", ())
+    upstream.add_empty("new")
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "new")
+    assert update_mirror(path, str(upstream.bare("new")), LOCAL).action == "cloned"
+    assert update_mirror(path, str(upstream.bare("new")), LOCAL).action == "fetched"
+    assert (inspect_mirror(path, LOCAL).refs, inspect_mirror(path, LOCAL).fsck) == ({}, "clean")
+
+
+def test_a_repository_emptied_upstream_keeps_every_ref_of_its_mirror(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    before = inspect_mirror(path, LOCAL).refs
+    upstream.empty("app")
+    assert upstream.refs("app") == {}
+    assert update_mirror(path, str(upstream.bare("app")), LOCAL).action == "kept"
+    after = inspect_mirror(path, LOCAL)  # git fsck --strict: every kept ref is whole
+    assert (after.refs, after.fsck) == (before, "clean")
+
+
+def test_a_repository_emptied_between_the_listing_and_the_fetch_gets_its_refs_back(
+    upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    before = inspect_mirror(path, LOCAL).refs
+    listed = dict(upstream.refs("app"))
+    upstream.empty("app")  # after the listing below was taken, before the fetch
+    monkeypatch.setattr("include.dr.git.mirror.upstream_refs", lambda path, remote: listed)
+    assert update_mirror(path, str(upstream.bare("app")), LOCAL).action == "kept"
+    after = inspect_mirror(path, LOCAL)
+    assert (after.refs, after.fsck) == (before, "clean")
