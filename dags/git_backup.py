@@ -23,8 +23,12 @@ options), each run:
 5. records **evidence** per repository (refs and SHAs, fsck, bundle digest and
    size, durations). One repository failing does not stop the others, but it
    fails the run and is named. A repository gone upstream keeps its mirror and
-   bundles and is reported, never pruned;
-6. applies **retention** to the bundles of the repositories backed up, and
+   bundles and is reported, never pruned. An empty repository (no commits) is
+   recorded as having nothing to bundle and passes; one emptied upstream (every
+   branch and tag deleted) keeps its mirror and bundles as they were, warns and
+   alerts;
+6. applies **retention** to the bundles of the repositories backed up (never to
+   an empty or emptied one), and
    checks completion against the window.
 
 The GitHub token comes from the `github_default` connection (sent to git as a
@@ -104,10 +108,19 @@ def git_backup() -> None:
 
     @task
     def summarise(plan: dict[str, Any], results: list[dict[str, Any]], **context: Any) -> Any:
-        """The organisation's evidence; fails the run, naming them, if a repository failed."""
+        """The organisation's evidence; fails the run, naming them, if a repository failed,
+        and alerts once if any was emptied upstream."""
+        from include.dr import alerts
         from include.dr.git.backup import summarise
 
-        return summarise(plan, results, context["dag"].dag_id, context["run_id"])
+        policy = load_policy()
+        return summarise(
+            plan,
+            results,
+            context["dag"].dag_id,
+            context["run_id"],
+            alert=lambda subject, message: alerts.send(policy, subject, message),
+        )
 
     @task
     def retention_targets(plan: dict[str, Any], results: list[dict[str, Any]]) -> Any:

@@ -25,6 +25,14 @@ def upstream(
 ) -> Iterator[Upstream]:
     """A fresh organisation of two repositories, pinned in the policy; a fresh backup store."""
     repos = Upstream(local_stack, ("alpha", "beta"))
+    pin(use_policy, repos)
+    monkeypatch.setenv("BACKUP_STORE_DIR", str(tmp_path / "store"))
+    yield repos
+    repos.remove()
+
+
+def pin(use_policy: Callable[..., dict[str, Any]], repos: Upstream) -> None:
+    """Put in force a policy pinning every repository of ``repos``, bundles to the DR bucket."""
 
     def change(policy: dict[str, Any]) -> None:
         policy["assets"]["github"] = {
@@ -34,9 +42,6 @@ def upstream(
         }
 
     use_policy(change)
-    monkeypatch.setenv("BACKUP_STORE_DIR", str(tmp_path / "store"))
-    yield repos
-    repos.remove()
 
 
 def run_backup(dag_bag: Any, day: datetime) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ from include.dr.git.backup import bundles_dir, mirrors_dir
 from include.dr.git.bundle import bundle_path
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings, load_settings
+from tests.alerts_queue import AlertsQueue
 from tests.git_http import git_http
 from tests.gitrepos import Upstream, git
 from tests.integration.dag_runs import a_day
-from tests.integration.git_runs import DR_BUCKET, run_backup
+from tests.integration.git_runs import DR_BUCKET, pin, run_backup
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
@@ -123,6 +125,59 @@ def test_repository_deleted_upstream_fails_the_run_by_name_and_keeps_its_backups
     run = evidence_store().get("git_backup_run", f"git/{org}", "git_backup", after.run_id)
     assert [f["name"] for f in run.details["failed"]] == ["beta"]
     assert run.outcome == "fail"
+
+
+def test_an_empty_repository_passes_and_one_emptied_upstream_keeps_its_backups_and_warns(
+    dag_bag: Any,
+    upstream: Upstream,
+    use_policy: Callable[..., dict[str, Any]],
+    settings: LocalSettings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A new repository with no commits has nothing to bundle; every branch and tag of beta
+    deleted upstream leaves its mirror, local bundles and DR copy as they were."""
+    org, day = upstream.organisation, a_day()
+    upstream.add_empty("gamma")
+    pin(use_policy, upstream)
+    first = run_backup(dag_bag, day)
+    assert first.state == "success"
+    tries = {(ti.task_id, ti.map_index): ti.try_number for ti in first.get_task_instances()}
+    assert all(n == 1 for (task, _), n in tries.items() if task == "back_up_batch")  # no retry
+    gamma = evidence_store().get("git_backup", f"git/{org}/gamma", "git_backup", first.run_id)
+    assert (gamma.outcome, gamma.details["verdict"], gamma.details["refs"]) == ("pass", "empty", {})
+    assert not (bundles_dir() / org / "gamma").exists()
+
+    beta_refs = evidence(first, org, "beta")["refs"]
+    beta_bundles = {p.name: p.read_bytes() for p in (bundles_dir() / org / "beta").iterdir()}
+    queue = AlertsQueue(settings)
+    caplog.clear()
+    upstream.empty("beta")
+    second = run_backup(dag_bag, day + timedelta(days=1))
+    assert second.state == "success"
+    beta = evidence_store().get("git_backup", f"git/{org}/beta", "git_backup", second.run_id)
+    assert (beta.outcome, beta.details["verdict"]) == ("warn", "emptied upstream")
+    assert beta.details["refs"] == {k: v for k, v in beta_refs.items() if k != "HEAD"}
+    assert beta.details["kept"] == {"mirror": True, "bundles": [f"{day.date().isoformat()}.json"]}
+    assert {p.name: p.read_bytes() for p in (bundles_dir() / org / "beta").iterdir()} == (
+        beta_bundles
+    )
+    assert (
+        git("--git-dir", str(mirrors_dir() / org / "beta.git"), "rev-parse", "main").strip()
+        == (beta_refs["refs/heads/main"])
+    )
+    run = evidence_store().get("git_backup_run", f"git/{org}", "git_backup", second.run_id)
+    assert run.outcome == "warn" and run.details["emptied_upstream"] == ["beta"]
+    assert run.details["empty"] == ["gamma"]
+    retained = {
+        r.asset
+        for r in evidence_store().read("retention")
+        if r.run_id == second.run_id and r.asset.startswith(f"git/{org}/")
+    }
+    assert retained == {f"git/{org}/alpha/local", f"git/{org}/alpha/dr"}  # never beta or gamma
+    alerts = [a for a in queue.received() if org in a["Subject"]]
+    assert len(alerts) == 1 and "beta" in alerts[0]["Message"]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(f"{org}/beta lists no branch or tag upstream" in w for w in warned)  # task log
 
 
 def test_a_retry_of_the_batch_redoes_only_the_repositories_that_failed(

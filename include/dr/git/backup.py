@@ -8,12 +8,20 @@ retries it with backoff (a hosting service's passing 502 is not a lost day), and
 a retry redoes only the repositories that failed; after the last try the run
 fails, naming them. Nothing here deletes a mirror or a bundle: a repository gone
 upstream keeps both and is reported.
+
+Each repository gets a verdict in its evidence: ``bundled``; ``empty`` (no
+commits, nothing to bundle: a pass, not retried); ``emptied upstream`` (every
+branch and tag deleted while the mirror or the store still holds its history:
+the mirror and bundles are kept as they were, no bundle is made, retention
+leaves it alone, and the run warns and alerts once, naming it); or ``failed``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -40,6 +48,20 @@ EVIDENCE_KIND = "git_backup"
 STORE_ENV = "BACKUP_STORE_DIR"
 MAX_BATCHES = 4
 THREADS = int(os.environ.get("BACKUP_GIT_THREADS", "4"))
+# Each repository's verdict in its evidence.
+BUNDLED = "bundled"
+EMPTY = "empty"
+EMPTIED = "emptied upstream"
+FAILED = "failed"
+# A repository's outcome in the batch result, and its evidence outcome.
+EVIDENCE_OUTCOMES: dict[str, Outcome] = {
+    "pass": "pass",
+    "empty": "pass",
+    "emptied": "warn",
+    "fail": "fail",
+}
+
+log = logging.getLogger(__name__)
 
 
 class GitBackupFailed(AirflowFailException):
@@ -193,6 +215,8 @@ def back_up_batch(
         "repositories": len(outcomes),
         "backed_up": sorted(o["name"] for o in outcomes if o["outcome"] == "pass"),
         "skipped": sorted(o["name"] for o in outcomes if o["outcome"] == "skipped"),
+        "empty": sorted(o["name"] for o in outcomes if o["outcome"] == "empty"),
+        "emptied": sorted(o["name"] for o in outcomes if o["outcome"] == "emptied"),
         "failed": [{"name": o["name"], "error": o["error"]} for o in outcomes if o["error"]],
         "bundles_made": sum(1 for o in outcomes if o.get("bundle_made")),
     }
@@ -206,12 +230,14 @@ def back_up_batch(
 
 
 def _earlier_pass(organisation: str, name: str, dag_id: str, run_id: str) -> dict[str, Any] | None:
-    """The outcome of this run's earlier try for a repository, if that try backed it up."""
+    """The outcome of this run's earlier try for a repository, if that try backed it up
+    (or found it empty)."""
     found = evidence_store().get(EVIDENCE_KIND, asset_name(organisation, name), dag_id, run_id)
     if found is None or found.outcome != "pass":
         return None
     made = bool(found.details.get("bundle_made"))
-    return {"name": name, "outcome": "pass", "error": None, "bundle_made": made}
+    outcome = "empty" if found.details.get("verdict") == EMPTY else "pass"
+    return {"name": name, "outcome": outcome, "error": None, "bundle_made": made}
 
 
 def back_up_repository(
@@ -223,7 +249,10 @@ def back_up_repository(
     dag_id: str,
     run_id: str,
 ) -> dict[str, Any]:
-    """Mirror, check, bundle and (optionally) upload one repository; record its evidence."""
+    """Mirror, check, bundle and (optionally) upload one repository; record its evidence.
+
+    An empty repository has nothing to bundle; one emptied upstream keeps its mirror and
+    bundles as they were and warns. Neither fails."""
     organisation, day = batch["organisation"], batch["day"]
     started = datetime.now(UTC)
     path = mirror_path(mirrors_dir(), organisation, repo.name)
@@ -243,21 +272,47 @@ def back_up_repository(
         details |= {"mirror": update.action, "mirror_seconds": update.seconds}
         state = inspect_mirror(path, remote)
         details |= {"fsck": state.fsck, "lfs": state.lfs}
-        target = bundle_path(bundles_dir(), organisation, repo.name, day)
-        bundle, made = write_bundle(path, target, key, f"{organisation}/{repo.name}", day)
-        details |= {
-            "refs": bundle.refs,
-            "mirror_matches_bundle": _without_head(bundle.refs) == state.refs,
-            "bundle": {k: v for k, v in asdict(bundle).items() if k != "refs"},
-            "bundle_made": made,
-        }
-        if dr_s3 is not None and batch["dr_bucket"]:
-            details["dr_copy"] = upload_bundle(dr_s3, batch, repo.name, target, bundle)
-        outcome, error = "pass", None
+        kept = _kept_bundles(organisation, repo.name)
+        if update.action == "kept" or (not state.refs and kept):
+            details |= {
+                "verdict": EMPTIED,
+                "refs": state.refs,
+                "kept": {"mirror": bool(state.refs), "bundles": kept},
+                "bundle_made": False,
+            }
+            log.warning(
+                "%s/%s lists no branch or tag upstream, but its backups hold history: its mirror "
+                "(%d refs) and %d bundle(s) are kept as they were, and no bundle was made today. "
+                "If it was emptied on purpose, take it out of the policy or delete it upstream; "
+                "if not, restore it from its newest bundle (restore_git DAG).",
+                organisation,
+                repo.name,
+                len(state.refs),
+                len(kept),
+            )
+            outcome, error = "emptied", None
+        elif not state.refs:
+            details |= {"verdict": EMPTY, "refs": {}, "bundle_made": False}
+            log.info("%s/%s has no commits: nothing to bundle", organisation, repo.name)
+            outcome, error = "empty", None
+        else:
+            target = bundle_path(bundles_dir(), organisation, repo.name, day)
+            bundle, made = write_bundle(path, target, key, f"{organisation}/{repo.name}", day)
+            details |= {
+                "verdict": BUNDLED,
+                "refs": bundle.refs,
+                "mirror_matches_bundle": _without_head(bundle.refs) == state.refs,
+                "bundle": {k: v for k, v in asdict(bundle).items() if k != "refs"},
+                "bundle_made": made,
+            }
+            if dr_s3 is not None and batch["dr_bucket"]:
+                details["dr_copy"] = upload_bundle(dr_s3, batch, repo.name, target, bundle)
+            outcome, error = "pass", None
     except Exception as exc:  # noqa: BLE001 - one repository never stops the others
         error = scrub(f"{type(exc).__name__}: {exc}", remote)
-        kept = sorted(p.name for p in (bundles_dir() / organisation / repo.name).glob("*.json"))
+        kept = _kept_bundles(organisation, repo.name)
         details |= {
+            "verdict": FAILED,
             "error": error,
             "kept": {"mirror": path.exists(), "bundles": kept},
         }
@@ -269,7 +324,7 @@ def back_up_repository(
         asset=asset_name(organisation, repo.name),
         dag_id=dag_id,
         run_id=run_id,
-        outcome="pass" if outcome == "pass" else "fail",
+        outcome=EVIDENCE_OUTCOMES[outcome],
         details=details,
     )
     return {
@@ -278,6 +333,11 @@ def back_up_repository(
         "error": error,
         "bundle_made": details.get("bundle_made", False),
     }
+
+
+def _kept_bundles(organisation: str, name: str) -> list[str]:
+    """The sidecars of a repository's finished bundles in the local store."""
+    return sorted(p.name for p in (bundles_dir() / organisation / name).glob("*.json"))
 
 
 def upload_bundle(
@@ -337,11 +397,17 @@ def upload_bundle(
 
 
 def summarise(
-    plan: dict[str, Any], results: list[dict[str, Any]], dag_id: str, run_id: str
+    plan: dict[str, Any],
+    results: list[dict[str, Any]],
+    dag_id: str,
+    run_id: str,
+    alert: Callable[[str, str], None] | None = None,
 ) -> dict[str, Any]:
     """The organisation's evidence for the run; fails it, naming them, if any repository
-    failed. Repositories no longer listed upstream are reported, never pruned."""
+    failed. Repositories no longer listed upstream are reported, never pruned; repositories
+    emptied upstream warn and ``alert`` once, naming them."""
     failed = [f for result in results for f in result["failed"]]
+    emptied = sorted(n for r in results for n in r.get("emptied", []))
     summary = {
         "organisation": plan["organisation"],
         "day": plan["day"],
@@ -349,11 +415,13 @@ def summarise(
         "listed": len(plan["listed"]),
         "backed_up": sorted(n for r in results for n in r["backed_up"]),
         "skipped_empty_wikis": sorted(n for r in results for n in r["skipped"]),
+        "empty": sorted(n for r in results for n in r.get("empty", [])),
+        "emptied_upstream": emptied,
         "bundles_made": sum(r["bundles_made"] for r in results),
         "failed": failed,
         "no_longer_listed": plan["vanished"],
     }
-    outcome: Outcome = "fail" if failed else "warn" if plan["vanished"] else "pass"
+    outcome: Outcome = "fail" if failed else "warn" if plan["vanished"] or emptied else "pass"
     record_evidence(
         kind=f"{EVIDENCE_KIND}_run",
         asset=f"git/{plan['organisation']}",
@@ -362,6 +430,15 @@ def summarise(
         outcome=outcome,
         details=summary,
     )
+    if emptied and alert is not None:
+        organisation = plan["organisation"]
+        alert(
+            f"Git repositories emptied upstream: {organisation}",
+            f"{dag_id} run {run_id}: {', '.join(emptied)} in {organisation} list no branch or "
+            "tag upstream. Their mirrors and bundles are kept as they were and retention leaves "
+            "them alone. If a repository was emptied on purpose, take it out of the policy or "
+            "delete it upstream; if not, restore it from its newest bundle (restore_git DAG).",
+        )
     if failed:
         names = "; ".join(f"{f['name']}: {f['error']}" for f in failed[:10])
         raise GitBackupFailed(f"{len(failed)} repositories were not backed up: {names}")
@@ -373,8 +450,9 @@ def summarise(
 def retention_targets(
     plan: dict[str, Any], backed_up: list[str], aws_conn_id: str
 ) -> list[dict[str, Any]]:
-    """Retention for the repositories backed up this run (a repository that failed or left
-    upstream keeps all its bundles): the local store, and the DR bucket where used."""
+    """Retention for the repositories backed up this run (a repository that failed, left
+    upstream, or is empty or emptied upstream keeps all its bundles): the local store, and
+    the DR bucket where used."""
     organisation = plan["organisation"]
     targets = []
     for name in backed_up:
