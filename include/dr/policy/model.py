@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from include.dr.policy.regions import REGION_COUNTRY, ResidencyVerdict, judge_residency
+from include.dr.policy.regions import (
+    REGION_COUNTRY,
+    ResidencyApproval,
+    ResidencyVerdict,
+    judge_residency,
+)
 
 # "Backups must be kept for a minimum of 1 week from the date of completion."
 POLICY_MINIMUM_RETENTION_DAYS = 7
@@ -30,48 +43,113 @@ _GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _KMS_KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 _KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d{12}:(key/.+|alias/.+)$")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def excerpt(value: Any, limit: int = 40, quote: bool = True) -> str:
+    """``value`` for an error message: its repr (or text), cut to about ``limit`` characters, so
+    a message never carries a pasted blob."""
+    if isinstance(value, (dict, list, tuple)) and len(value) > 8:
+        kind = "mapping" if isinstance(value, dict) else "list"
+        return f"a {kind} of {len(value)} items"
+    text = repr(value) if quote else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _tuple_field(annotation: Any) -> bool:
+    return get_origin(annotation) is tuple or any(_tuple_field(a) for a in get_args(annotation))
 
 
 class StrictModel(BaseModel):
-    """A section of the policy file: immutable, and unknown fields are refused by name."""
+    """A section of the policy file: immutable, strictly typed, and unknown fields are
+    refused by name.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Strict: a number is never read from text, a flag never from a number, a whole number
+    never from a decimal one; YAML's own types are what the file says.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_unknown_fields(cls, data: Any) -> Any:
         if isinstance(data, dict):
             allowed = set(cls.model_fields)
-            unknown = sorted(str(key) for key in data if key not in allowed)
+            unknown = sorted(excerpt(key, 40, quote=False) for key in data if key not in allowed)
             if unknown:
+                listed = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
                 raise ValueError(
-                    f"unknown field(s) {', '.join(unknown)}; "
-                    f"allowed fields here: {', '.join(sorted(allowed))}"
+                    f"unknown field(s) {listed}; allowed fields here: {', '.join(sorted(allowed))}"
                 )
+            # YAML has lists, not tuples: a list is the written form of a tuple field.
+            return {
+                key: tuple(value)
+                if isinstance(value, list) and _tuple_field(cls.model_fields[key].annotation)
+                else value
+                for key, value in data.items()
+            }
         return data
+
+
+def _policy_date(value: Any) -> Any:
+    """A date, written unquoted (YAML reads it as a date) or quoted, as YYYY-MM-DD."""
+    if isinstance(value, datetime):
+        raise ValueError(f"must be a date written YYYY-MM-DD, without a time; found {value}")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date written YYYY-MM-DD; found {excerpt(value)}")
+
+
+PolicyDate = Annotated[date, BeforeValidator(_policy_date)]
 
 
 class BackupWindow(StrictModel):
     """The daily window, in local wall-clock time, inside which backups must run."""
 
-    start: time = Field(description="Local time the window opens, HH:MM.")
-    end: time = Field(description="Local time the window closes, HH:MM; may be after midnight.")
-    timezone: str = Field(description="IANA time zone the times are in, e.g. Europe/London.")
+    start: time = Field(description='Local time the window opens, quoted "HH:MM".')
+    end: time = Field(
+        description='Local time the window closes, quoted "HH:MM"; may be after midnight.'
+    )
+    timezone: str = Field(
+        max_length=64, description="IANA time zone the times are in, e.g. Europe/London."
+    )
 
     @field_validator("start", "end", mode="before")
     @classmethod
-    def _parse_hh_mm(cls, value: Any) -> Any:
-        # YAML 1.1 reads an unquoted 01:30 as the integer 90 (sexagesimal); accept it.
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-            return time(value // 60, value % 60)
-        if isinstance(value, str):
-            if not re.fullmatch(r"\d{2}:\d{2}", value):
-                raise ValueError(f"must be a 24-hour time written HH:MM, found {value!r}")
-            hours, minutes = (int(part) for part in value.split(":"))
-            if hours > 23 or minutes > 59:
-                raise ValueError(f"must be a time between 00:00 and 23:59, found {value!r}")
-            return time(hours, minutes)
-        return value
+    def _parse_hh_mm(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name
+        if isinstance(value, time):
+            if value.tzinfo is not None or value.second or value.microsecond:
+                raise ValueError(f"must be a whole minute without a time zone; found {value}")
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            # YAML 1.1 reads an unquoted 01:30 as the sexagesimal integer 90.
+            written = f"{value // 60:02d}:{value % 60:02d}"
+            raise ValueError(
+                f"YAML read the unquoted time {written} as the number {value}; "
+                f'quote it: {name}: "{written}"'
+            )
+        if not isinstance(value, str):
+            raise ValueError(
+                f'must be a 24-hour time quoted as "HH:MM", e.g. {name}: "01:30"; '
+                f"found {excerpt(value)}, which is not text: quote it"
+            )
+        if not re.fullmatch(r"\d{2}:\d{2}", value):
+            raise ValueError(f'must be a 24-hour time written "HH:MM"; found {excerpt(value)}')
+        hours, minutes = (int(part) for part in value.split(":"))
+        if hours > 23 or minutes > 59:
+            raise ValueError(
+                "must be a time between 00:00 and 23:59 (midnight is 00:00); "
+                f"found {excerpt(value)}"
+            )
+        return time(hours, minutes)
 
     @field_validator("timezone")
     @classmethod
@@ -80,7 +158,8 @@ class BackupWindow(StrictModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
-                f"must be an IANA time zone name such as Europe/London or UTC, found {value!r}"
+                "must be an IANA time zone name such as Europe/London or UTC; "
+                f"found {excerpt(value)}"
             ) from None
         return value
 
@@ -161,17 +240,45 @@ class RestoreTest(StrictModel):
         for table, fraction in value.items():
             if not 0 <= fraction < 1:
                 raise ValueError(
-                    f"tolerance for {table!r} is {fraction}; give a fraction from 0 to under 1"
+                    f"tolerance for {excerpt(table)} is {fraction}; "
+                    "give a fraction from 0 to under 1"
                 )
         return value
 
 
-class ResidencyException(StrictModel):
-    """A recorded, reasoned decision to keep the DR copy in another country."""
+def _check_region(value: str) -> str:
+    if value not in REGION_COUNTRY:
+        raise ValueError(
+            f"{excerpt(value)} is not an AWS region this product knows the country of; "
+            "use a region code such as eu-west-2 (the table is include/dr/policy/regions.py)"
+        )
+    return value
 
-    reason: str = Field(min_length=20, description="Why no same-country region can be used.")
-    approved_by: str = Field(min_length=2)
-    recorded_on: date
+
+class ResidencyException(StrictModel):
+    """A recorded, reasoned decision to keep the DR copy in another country.
+
+    It is approved for one region pair: when either region moves, the policy still loads
+    but the residency verdict fails until the new pair is approved and recorded here.
+    """
+
+    production_region: str = Field(description="The production region the approval covers.")
+    dr_region: str = Field(description="The DR region the approval covers.")
+    reason: str = Field(
+        min_length=20, max_length=2000, description="Why no same-country region can be used."
+    )
+    approved_by: str = Field(
+        min_length=2, max_length=200, description="Who approved the exception."
+    )
+    approved_on: PolicyDate = Field(description="When it was approved, YYYY-MM-DD.")
+
+    _regions = field_validator("production_region", "dr_region")(_check_region)
+
+    @property
+    def approval(self) -> ResidencyApproval:
+        return ResidencyApproval(
+            self.production_region, self.dr_region, self.reason, self.approved_by, self.approved_on
+        )
 
 
 class Regions(StrictModel):
@@ -179,15 +286,7 @@ class Regions(StrictModel):
     dr: str
     residency_exception: ResidencyException | None = None
 
-    @field_validator("production", "dr")
-    @classmethod
-    def _known_region(cls, value: str) -> str:
-        if value not in REGION_COUNTRY:
-            raise ValueError(
-                f"{value!r} is not an AWS region this product knows the country of; "
-                "use a region code such as eu-west-2 (the table is include/dr/policy/regions.py)"
-            )
-        return value
+    _regions = field_validator("production", "dr")(_check_region)
 
     @model_validator(mode="after")
     def _separate_region_same_country(self) -> Self:
@@ -201,8 +300,9 @@ class Regions(StrictModel):
             raise ValueError(
                 f"dr region {self.dr} is in {verdict.dr_country} but production region "
                 f"{self.production} is in {verdict.production_country}; the policy asks for "
-                "the same country, so choose a DR region there, or record a "
-                "residency_exception with reason, approved_by and recorded_on"
+                "the same country, so choose a DR region there, or record an approved "
+                "residency_exception with production_region, dr_region, reason, approved_by "
+                "and approved_on"
             )
         if verdict.same_country and self.residency_exception is not None:
             raise ValueError(
@@ -213,15 +313,16 @@ class Regions(StrictModel):
 
     @property
     def residency(self) -> ResidencyVerdict:
-        reason = self.residency_exception.reason if self.residency_exception else None
-        return judge_residency(self.production, self.dr, reason)
+        """The verdict: same country, or a cross-border pair approved as it is configured."""
+        exception = self.residency_exception
+        return judge_residency(self.production, self.dr, exception.approval if exception else None)
 
 
 def _check_bucket_name(value: str) -> str:
     if not _S3_BUCKET.fullmatch(value):
         raise ValueError(
             "must be an S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens, "
-            f"starting and ending with a letter or digit; found {value!r}"
+            f"starting and ending with a letter or digit; found {excerpt(value)}"
         )
     return value
 
@@ -246,7 +347,7 @@ class RdsAsset(StrictModel):
         if not _RDS_INSTANCE.fullmatch(value):
             raise ValueError(
                 "must be an RDS instance identifier: 1-63 letters, digits or hyphens, "
-                f"starting with a letter, no double or trailing hyphen; found {value!r}"
+                f"starting with a letter, no double or trailing hyphen; found {excerpt(value)}"
             )
         return value
 
@@ -255,7 +356,8 @@ class RdsAsset(StrictModel):
     def _database_name(cls, value: str) -> str:
         if not _MYSQL_DATABASE.fullmatch(value):
             raise ValueError(
-                f"must be a MySQL database name of 1-64 letters, digits or _; found {value!r}"
+                "must be a MySQL database name of 1-64 letters, digits or _; "
+                f"found {excerpt(value)}"
             )
         return value
 
@@ -280,8 +382,8 @@ class S3Asset(StrictModel):
         for prefix in value:
             if not prefix or prefix.startswith("/") or ".." in prefix.split("/"):
                 raise ValueError(
-                    f"prefix {prefix!r} must be a non-empty key prefix without a leading '/' "
-                    "or '..' segments, e.g. 'invoices/'"
+                    f"prefix {excerpt(prefix)} must be a non-empty key prefix without a "
+                    "leading '/' or '..' segments, e.g. 'invoices/'"
                 )
         return value
 
@@ -289,8 +391,8 @@ class S3Asset(StrictModel):
     def _distinct_buckets(self) -> Self:
         if self.source == self.dr_bucket:
             raise ValueError(
-                f"dr_bucket is the source bucket {self.source!r}; a backup in the same bucket "
-                "is lost with it, so name a separate bucket in the DR region"
+                f"dr_bucket is the source bucket {excerpt(self.source)}; a backup in the same "
+                "bucket is lost with it, so name a separate bucket in the DR region"
             )
         return self
 
@@ -329,7 +431,7 @@ class GithubAsset(StrictModel):
         if not _GITHUB_OWNER.fullmatch(value):
             raise ValueError(
                 "must be a GitHub organisation login: letters, digits and single hyphens, "
-                f"at most 39 characters; found {value!r}"
+                f"at most 39 characters; found {excerpt(value)}"
             )
         return value
 
@@ -343,7 +445,7 @@ class GithubAsset(StrictModel):
         for name in value:
             if not _GITHUB_REPO.fullmatch(name) or name in {".", ".."}:
                 raise ValueError(
-                    f"repository {name!r} must be 1-100 letters, digits, '.', '-' or '_'"
+                    f"repository {excerpt(name)} must be 1-100 letters, digits, '.', '-' or '_'"
                 )
         if len(set(value)) != len(value):
             raise ValueError("lists a repository twice; list each once")
@@ -365,7 +467,7 @@ class Assets(StrictModel):
         for bucket in self.dr_buckets:
             if bucket in sources:
                 raise ValueError(
-                    f"dr_bucket {bucket!r} is also backed up as a source; "
+                    f"dr_bucket {excerpt(bucket)} is also backed up as a source; "
                     "a DR bucket must hold backups only"
                 )
         if not (self.rds or self.s3 or self.github):
@@ -388,16 +490,18 @@ def _refuse_repeats(what: str, names: list[str]) -> None:
 class CloudService(StrictModel):
     """A service whose SLA the Compliance Team accepted in place of company backups."""
 
-    name: str = Field(min_length=2)
-    sla_url: str = Field(description="Where the SLA is published.")
-    sla_reviewed_on: date = Field(description="When the Compliance Team last read the SLA.")
-    reviewed_by: str = Field(min_length=2)
+    name: str = Field(min_length=2, max_length=200)
+    sla_url: str = Field(max_length=2000, description="Where the SLA is published.")
+    sla_reviewed_on: PolicyDate = Field(
+        description="When the Compliance Team last read the SLA, YYYY-MM-DD."
+    )
+    reviewed_by: str = Field(min_length=2, max_length=200)
 
     @field_validator("sla_url")
     @classmethod
     def _https(cls, value: str) -> str:
         if not re.fullmatch(r"https://\S+", value):
-            raise ValueError(f"must be the SLA's https:// address; found {value!r}")
+            raise ValueError(f"must be the SLA's https:// address; found {excerpt(value)}")
         return value
 
 
@@ -423,7 +527,7 @@ class NotifierSpec(StrictModel):
     def _dotted(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", value):
             raise ValueError(
-                f"must be a dotted class path such as a.b.SlackNotifier; found {value!r}"
+                f"must be a dotted class path such as a.b.SlackNotifier; found {excerpt(value)}"
             )
         return value
 
@@ -444,7 +548,7 @@ class Alerts(StrictModel):
         if not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}", value):
             raise ValueError(
                 "must be an SNS topic ARN such as arn:aws:sns:eu-west-2:123456789012:backup-alerts;"
-                f" found {value!r}"
+                f" found {excerpt(value)}"
             )
         return value
 
@@ -461,7 +565,7 @@ class BackupPolicy(StrictModel):
     """The whole policy file."""
 
     schema_version: Literal[1] = Field(description="Version of this file's format.")
-    company: str = Field(min_length=2)
+    company: str = Field(min_length=2, max_length=200)
     schedule: Schedule
     retention: Retention
     restore_test: RestoreTest
@@ -473,6 +577,26 @@ class BackupPolicy(StrictModel):
     alerts: Alerts
     cloud_services: tuple[CloudService, ...] = ()
 
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        # A Literal compares by equality, so true and 1.0 would pass as 1.
+        if type(value) is not int:
+            raise ValueError(f"must be the number 1, unquoted; found {excerpt(value)}")
+        return value
+
+    @field_validator("kms_keys")
+    @classmethod
+    def _keys_by_region(cls, value: dict[str, str]) -> dict[str, str]:
+        for region, key in value.items():
+            if region not in REGION_COUNTRY:
+                raise ValueError(
+                    f"{excerpt(region)} is not a region; each key of kms_keys must be a region "
+                    "code from include/dr/policy/regions.py, such as eu-west-2"
+                )
+            _check_kms_key(region, key)
+        return value
+
     @model_validator(mode="after")
     def _keys_for_both_regions(self) -> Self:
         for role, region in (("production", self.regions.production), ("dr", self.regions.dr)):
@@ -481,8 +605,6 @@ class BackupPolicy(StrictModel):
                     f"kms_keys has no key for the {role} region {region}; add "
                     f"'{region}: alias/<name>' so backups there are encrypted with a known key"
                 )
-        for region, key in self.kms_keys.items():
-            _check_kms_key(region, key)
         return self
 
     def kms_key(self, region: str) -> str:
@@ -500,5 +622,6 @@ def _check_kms_key(region: str, key: str) -> None:
         return
     if not (_KMS_ALIAS.fullmatch(key) or _KMS_KEY_ID.fullmatch(key)):
         raise ValueError(
-            f"kms_keys.{region} must be a KMS alias (alias/name), key id or key ARN; found {key!r}"
+            f"kms_keys.{region} must be a KMS alias (alias/name), key id or key ARN; "
+            f"found {excerpt(key)}"
         )

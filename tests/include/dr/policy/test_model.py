@@ -88,10 +88,10 @@ REFUSALS = [
     ),
     (
         {"kms_keys.eu-west-1": "arn:aws:kms:eu-west-2:123456789012:key/abc"},
-        "(top level)",
+        "kms_keys",
         "only works in its own region",
     ),
-    ({"kms_keys.eu-west-1": "my key"}, "(top level)", "KMS alias"),
+    ({"kms_keys.eu-west-1": "my key"}, "kms_keys", "KMS alias"),
     ({"assets.s3.0.dr_bucket": "swl-customer-uploads"}, "assets.s3[0]", "separate bucket"),
     ({"assets.s3.1.dr_bucket": "swl-customer-uploads-dr"}, "assets", "listed twice"),
     (
@@ -156,7 +156,7 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
-        ("schedule: [unclosed", "not valid YAML at line 1"),
+        ("schedule: [unclosed\n", "not valid YAML at line 2"),
         ("- just\n- a list\n", "must be a YAML mapping"),
         ("", "must be a YAML mapping"),
     ],
@@ -180,12 +180,27 @@ def test_policy_file_can_be_chosen_by_environment(
     assert load_policy().retention.minimum_days == 30
 
 
-def test_unquoted_yaml_times_are_read_as_clock_times(tmp_path: Path) -> None:
-    # YAML 1.1 turns an unquoted 23:30 into the integer 1410.
+def test_unquoted_yaml_times_are_refused_with_a_hint_to_quote_them(tmp_path: Path) -> None:
+    # YAML 1.1 turns an unquoted 23:30 into the integer 1410, and 24:00 into 1440.
     text = DEFAULT_POLICY_FILE.read_text().replace('start: "01:00"', "start: 23:30")
+    message = str(pytest.raises(PolicyError, load_policy, write(tmp_path, text)).value)
+    assert (
+        'schedule.window.start: YAML read the unquoted time 23:30 as the number 1410; quote it: start: "23:30"'
+        in message
+    )
+
+
+def test_quoted_times_and_dates_load(tmp_path: Path) -> None:
+    text = (
+        DEFAULT_POLICY_FILE.read_text()
+        .replace('start: "01:00"', "start: '23:30'")
+        .replace("approved_on: 2026-11-27", 'approved_on: "2026-11-27"')
+    )
     policy = load_policy(write(tmp_path, text))
     assert policy.schedule.window.start == time(23, 30)
     assert policy.schedule.window.overnight
+    assert policy.regions.residency_exception
+    assert policy.regions.residency_exception.approved_on.isoformat() == "2026-11-27"
 
 
 clock = st.times().map(lambda moment: moment.replace(second=0, microsecond=0))
