@@ -6,7 +6,8 @@ checks without changing anything that the AWS estate is what the policy file
 (`include/policy.yaml`) says it is:
 
 - the policy file loads, and its DR region keeps data in the production
-  region's country (or a residency exception is recorded with its reason);
+  region's country (or a residency exception approved for this very region
+  pair is recorded, with who approved it, when and why);
 - the KMS key named for each region exists there and is enabled;
 - every source bucket exists in the production region;
 - every DR bucket exists in the DR region, versioned and SSE-KMS encrypted;
@@ -41,10 +42,9 @@ POLICY = load_policy()
 )
 def policy_preflight() -> None:
     @task
-    def check_policy() -> dict[str, str | bool]:
+    def check_policy() -> dict[str, Any]:
         """Load the policy file and judge where the DR copy lives."""
-        verdict = load_policy().regions.residency
-        return {"same_country": verdict.same_country, "statement": verdict.statement}
+        return load_policy().regions.residency.as_dict()
 
     @task
     def check_production() -> list[dict[str, object]]:
@@ -65,7 +65,7 @@ def policy_preflight() -> None:
 
     @task
     def record_evidence(
-        residency: dict[str, str | bool],
+        residency: dict[str, Any],
         production: list[dict[str, object]],
         dr: list[dict[str, object]],
         **context: Any,

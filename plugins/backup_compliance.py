@@ -29,7 +29,8 @@ def _data() -> dict[str, Any]:
 
 @app.get("/api/status")
 def status() -> dict[str, Any]:
-    """Every clause's verdict with its evidence, per-asset facts, restore test, SLAs."""
+    """Every clause's verdict with its evidence, per-asset facts, restore test, SLAs, and
+    the residency verdict with its exception's region pair, approver and date."""
     return _data()
 
 

@@ -152,11 +152,27 @@ def dr_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check]:
     return checks
 
 
+def residency_check(residency: Mapping[str, Any]) -> Check:
+    """The residency verdict (``ResidencyVerdict.as_dict()``) as a check: the DR region is in
+    the production region's country, or an exception approved for this very pair covers it."""
+    return Check(
+        "residency",
+        f"{residency['production_region']} -> {residency['dr_region']}",
+        bool(residency["holds"]),
+        "DR region in the production region's country, "
+        "or a residency exception approved for this region pair",
+        str(residency["statement"]),
+        str(residency.get("fix") or ""),
+    )
+
+
 def record_preflight(
     residency: Mapping[str, Any], checks: list[Mapping[str, Any]], dag_id: str, run_id: str
 ) -> tuple[Outcome, str]:
-    """Store the run's checks as one evidence record; return its outcome (fail if any check
-    failed) and a one-line summary naming each failure and its fix."""
+    """Store the run's checks, the residency verdict first, as one evidence record; return
+    its outcome (fail if any check failed) and a one-line summary naming each failure and
+    its fix."""
+    checks = [residency_check(residency).as_dict(), *checks]
     failed = [check for check in checks if not check["passed"]]
     summary = (
         f"{len(checks) - len(failed)} of {len(checks)} checks passed"

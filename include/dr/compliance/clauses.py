@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from include.dr.policy.regions import ResidencyVerdict
+
 Status = Literal["pass", "warn", "fail"]
 WARN_AFTER = timedelta(hours=24)
 FAIL_AFTER = timedelta(hours=26)
@@ -164,6 +166,17 @@ def checks_held(clause: str, title: str, checks: list[tuple[str, bool, str]]) ->
         if checks
         else "nothing recorded to check",
     )
+
+
+def region(checks: list[tuple[str, bool, str]], residency: ResidencyVerdict) -> Verdict:
+    """The DR copies sit in the DR region (named checks), and the residency verdict holds:
+    same country, or a residency exception approved for the region pair as configured."""
+    held = checks_held("region", "DR copies in the DR region; residency", checks)
+    if residency.holds:
+        return Verdict(held.clause, held.title, held.status, f"{held.text}. {residency.statement}")
+    failed = [held.text] if held.status == "fail" and checks else []
+    text = "; ".join([*failed, f"residency: {residency.problem}"])
+    return Verdict(held.clause, held.title, "fail", f"{text}. {residency.statement}")
 
 
 def restore_test(

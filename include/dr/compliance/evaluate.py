@@ -169,14 +169,7 @@ def _region(
             arn = str((details.get("copy") or {}).get("arn", ""))
             checks.append((f"{asset} snapshot copy", f":{dr}:" in arn, arn))
     checks += [c for c in live if c[0].endswith(" dr_bucket")]
-    verdict = clauses.checks_held("region", "DR copies in the DR region; residency", checks)
-    return Verdict(
-        verdict.clause,
-        verdict.title,
-        verdict.status,
-        f"{verdict.text}. {policy.regions.residency.statement}",
-        verdict.evidence,
-    )
+    return clauses.region(checks, policy.regions.residency)
 
 
 def _cloudtrail(cloudtrail: Any) -> Verdict:

@@ -1,6 +1,7 @@
 """What the compliance page shows, from the latest evaluation and the evidence store:
 each clause with its status and evidence, each asset's last backup, the last restore
-test, the SLA register and the residency statement. The JSON endpoint serves the same."""
+test, the SLA register, and the residency verdict with who approved its exception, when,
+and for which region pair. The JSON endpoint serves the same."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ def page_data(policy: BackupPolicy, store: LocalEvidenceStore, now: datetime) ->
             for r in store.read("compliance", "policy")[-HISTORY:]
         ],
         "residency": policy.regions.residency.statement,
+        "residency_verdict": policy.regions.residency.as_dict(),
         "out_of_scope": OUT_OF_SCOPE,
     }
 
@@ -158,6 +160,27 @@ def render(data: dict[str, Any], run_link: str) -> str:
         else "no restore test has run yet"
     )
     evaluated = f"{e(data['evaluated_at'] or 'never')} {link(data['evaluation_run'], '(run)')}"
+    verdict = data.get("residency_verdict") or {}
+    approval = verdict.get("approval")
+    residency = (
+        f'<p id="residency">{status("pass" if verdict.get("holds") else "fail")} '
+        if verdict
+        else '<p id="residency">'
+    ) + f"{e(data['residency'])}</p>"
+    if approval:
+        pair = f"{approval['production_region']} -> {approval['dr_region']}"
+        residency += table(
+            "residency-approval",
+            ["exception approved for", "approved by", "approved on", "covers the regions now"],
+            [
+                [
+                    e(pair),
+                    e(approval["approved_by"]),
+                    e(approval["approved_on"]),
+                    "yes" if approval["covers_configured_pair"] else "<strong>no</strong>",
+                ]
+            ],
+        )
     return "\n".join(
         [
             '<!doctype html><html lang="en"><head><meta charset="utf-8">',
@@ -178,7 +201,7 @@ def render(data: dict[str, Any], run_link: str) -> str:
                 for h in data.get("history", [])
             )
             + "</p>",
-            f"<h2>Residency</h2><p>{e(data['residency'])}</p><p>{e(data['out_of_scope'])}</p>",
+            f"<h2>Residency</h2>{residency}<p>{e(data['out_of_scope'])}</p>",
             '<p><a href="api/status">JSON</a></p></body></html>',
         ]
     )

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from include.dr.compliance.view import read_report, render
+from include.dr.compliance.view import page_data, read_report, render
+from include.dr.evidence import LocalEvidenceStore
+from include.dr.policy.loader import DEFAULT_POLICY_FILE, load_policy
 
 
 def test_only_restore_test_report_names_are_served(
@@ -52,3 +58,35 @@ def test_verdict_text_is_escaped_and_runs_are_linked() -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert 'href="/dags/rds_backup/runs/manual__1"' in page
     assert "FAIL" in page and "no restore test has run yet" in page
+
+
+def residency_page(tmp_path: Path, dr: str = "eu-west-1") -> tuple[dict[str, Any], str]:
+    document = copy.deepcopy(yaml.safe_load(DEFAULT_POLICY_FILE.read_text()))
+    document["regions"]["dr"] = dr
+    document["kms_keys"][dr] = "alias/swl-backup-dr"
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(document))
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    data = page_data(load_policy(path), LocalEvidenceStore(tmp_path / "evidence"), now)
+    return data, render(data, "/dags/{dag_id}/runs/{run_id}")
+
+
+def test_the_page_shows_who_approved_the_residency_exception_when_and_for_which_pair(
+    tmp_path: Path,
+) -> None:
+    data, page = residency_page(tmp_path)
+    approval = data["residency_verdict"]["approval"]
+    assert data["residency_verdict"]["holds"] is True
+    assert (approval["approved_by"], approval["approved_on"]) == ("Compliance Team", "2026-11-27")
+    assert (approval["production_region"], approval["dr_region"]) == ("eu-west-2", "eu-west-1")
+    assert '<table id="residency-approval">' in page
+    assert "<td>eu-west-2 -&gt; eu-west-1</td><td>Compliance Team</td><td>2026-11-27</td>" in page
+    assert "<td>yes</td>" in page
+
+
+def test_the_page_shows_an_exception_that_no_longer_covers_the_regions(tmp_path: Path) -> None:
+    data, page = residency_page(tmp_path, dr="eu-west-3")
+    assert data["residency_verdict"]["holds"] is False
+    assert data["residency_verdict"]["approval"]["covers_configured_pair"] is False
+    assert '<p id="residency"><span class="status" style="color:#c0392b">FAIL</span>' in page
+    assert "<strong>no</strong>" in page and "eu-west-2 -&gt; eu-west-3" in page
