@@ -10,9 +10,10 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import CronTriggerTimetable, Param
+from airflow.sdk import Param
 
 from include.dr.policy.model import BackupPolicy, BackupWindow
+from include.dr.timetables import BackupWindowTimetable
 
 OWNER = "backup-operations"
 # A transient fault (throttling, a dropped connection) is retried with backoff; a
@@ -35,15 +36,16 @@ def window_cron(window: BackupWindow, minutes_after_start: int = 0) -> str:
     return f"{start.minute} {start.hour} * * *"
 
 
-def daily_in_window(window: BackupWindow, minutes_after_start: int = 0) -> CronTriggerTimetable:
+def daily_in_window(window: BackupWindow, minutes_after_start: int = 0) -> BackupWindowTimetable:
     """Every day at the window's opening, in the window's time zone.
 
     The DAGs have no start date and do not run immediately when first deployed:
     the first run is the next window. A run the scheduler missed (it was down
     during the window) is still created once it is back, and its window gate
-    fails it and alerts, because the backup was not made in time.
+    fails it and alerts, because the backup was not made in time. A manual run
+    dated in the future is refused when it is triggered (``BackupWindowTimetable``).
     """
-    return CronTriggerTimetable(
+    return BackupWindowTimetable(
         window_cron(window, minutes_after_start), timezone=window.timezone, run_immediately=False
     )
 
@@ -72,7 +74,7 @@ def daily_backup_dag_args(policy: BackupPolicy) -> dict[str, Any]:
     }
 
 
-def restore_test_schedule(policy: BackupPolicy) -> CronTriggerTimetable:
+def restore_test_schedule(policy: BackupPolicy) -> BackupWindowTimetable:
     """The restore test's schedule, from the policy's interval, inside the backup window.
 
     Yearly (the policy's ceiling) runs on 15 January, a quiet day; shorter intervals run
@@ -85,6 +87,6 @@ def restore_test_schedule(policy: BackupPolicy) -> CronTriggerTimetable:
     calendar = (
         "15 1 *" if days >= 365 else "15 * *" if days >= 28 else "* * 1" if days >= 7 else "* * *"
     )
-    return CronTriggerTimetable(
+    return BackupWindowTimetable(
         f"{minute} {hour} {calendar}", timezone=window.timezone, run_immediately=False
     )

@@ -16,6 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from include.dr.evidence import Outcome, evidence_store
 from include.dr.evidence import record as record_evidence
+from include.dr.future_runs import future_run_refusal
 from include.dr.operators.run_context import as_flag, logical_time, triggered_by
 from include.dr.policy.loader import load_policy
 from include.dr.window import decide_gate, judge_completion
@@ -49,6 +50,20 @@ class BackupWindowGateOperator(BaseOperator):
         policy = load_policy()
         now = datetime.now(UTC)
         override = as_flag(self.override_window)
+        refusal = future_run_refusal(logical_time(context), now)
+        if refusal is not None:  # the timetable refuses these at trigger time; never run one
+            self._record(
+                context,
+                "fail",
+                {
+                    "gate": "fail",
+                    "gate_checked_at": now.isoformat(),
+                    "override": override,
+                    "reason": refusal,
+                    "triggered_by": triggered_by(context),
+                },
+            )
+            raise AirflowFailException(refusal)
         decision = decide_gate(
             policy.schedule.window, logical_time(context), now, override=override
         )
@@ -66,17 +81,15 @@ class BackupWindowGateOperator(BaseOperator):
             "triggered_by": triggered_by(context),
             "reason": decision.reason,
         }
-        record_evidence(
-            kind=EVIDENCE_KIND,
-            asset=context["dag"].dag_id,
-            dag_id=context["dag"].dag_id,
-            run_id=context["run_id"],
-            outcome="fail" if decision.action == "fail" else "pass",
-            details=details,
-        )
+        self._record(context, "fail" if decision.action == "fail" else "pass", details)
         if decision.action == "fail":
             raise AirflowFailException(decision.reason)
         return {"gate": decision.action, "override": override, **decision.window.as_dict()}
+
+    @staticmethod
+    def _record(context: Any, outcome: Outcome, details: dict[str, Any]) -> None:
+        dag_id = context["dag"].dag_id
+        record_evidence(EVIDENCE_KIND, dag_id, dag_id, context["run_id"], outcome, details)
 
 
 class BackupWindowCompletionOperator(BaseOperator):
