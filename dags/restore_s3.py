@@ -6,9 +6,9 @@ DR bucket's object versions and the daily run manifests, into a target bucket
 under a target prefix.
 
 **How to use.** Trigger with the form. Leave **dry run** on first: the run picks
-the backup (the newest one finished by *as of*) and reports how many objects
-and bytes would be restored, with a sample of keys, and changes nothing. Then
-trigger again with dry run off.
+the backup (the newest run finished by *as of*; an empty *as of* means the
+latest) and reports how many objects and bytes would be restored, with a sample
+of keys, and changes nothing. Then trigger again with dry run off.
 
 **Guards.**
 - The first task checks the request again (a run's configuration can bypass
@@ -23,7 +23,10 @@ trigger again with dry run off.
   unversioned bucket it is left alone and listed in the evidence.
 
 Objects deleted at the source before the backup are not restored; objects that
-ransomware overwrote or deleted after it come back as they were. Copies are
+ransomware overwrote or deleted after it come back as they were. Before anything
+is copied, every DR version the backup names is checked: if one was deleted
+permanently, nothing is copied and the run fails without retrying, naming the
+missing versions and the newest earlier backup that is whole. Copies are
 server-side, with the target region's policy KMS key and a SHA-256 checksum
 compared with the backup's where it recorded one.
 """
@@ -73,7 +76,7 @@ PRODUCTION, DR = "aws_default", "aws_dr"
             format="date-time",
             title="As of",
             description="Restore the objects as they were at this time (UTC): the newest "
-            "backup finished by then is used.",
+            "backup finished by then is used. Empty: the latest backup.",
         ),
         "target_bucket": Param(
             "",
@@ -134,14 +137,19 @@ def restore_s3() -> None:
         from dataclasses import asdict
 
         from include.dr.aws_clients import hook_clients
-        from include.dr.restores import RestoreIncomplete, record_restore
+        from include.dr.restores import BackupDamaged, RestoreIncomplete, record_restore
         from include.dr.s3 import restore
 
         policy, region = load_policy(), plan["target_region"]
         target = hook_clients(PRODUCTION)
         encryption = restore.target_encryption(policy, region, target("kms", region))
         dr_s3 = hook_clients(DR)("s3", policy.regions.dr)
-        result = restore.restore_objects(dr_s3, target("s3", region), plan, encryption)
+        try:
+            result = restore.restore_objects(dr_s3, target("s3", region), plan, encryption)
+        except BackupDamaged as exc:  # found before any copy; not retried
+            details = {"step": "checked the backup's versions", **plan, "reason": str(exc)}
+            record_restore(context, f"s3/{plan['source_bucket']}", "fail", details)
+            raise
         details = {"step": "dry run" if plan["dry_run"] else "restored", **plan, **asdict(result)}
         outcome = "fail" if result.failures else "pass"
         record_restore(context, f"s3/{plan['source_bucket']}", outcome, details)

@@ -21,8 +21,10 @@ listed prefixes), each run:
    bucket (the manifest says *deleted at source*); an overwrite becomes a new DR
    version, the old one kept by the lifecycle rule;
 5. writes a **manifest** per partition (key, size, checksum, DR version, state)
-   and a run summary to `.backup/manifests/<bucket>/<day>/` in the DR bucket, so
-   a restore can rebuild the bucket as of any backed-up day;
+   and, last, a run summary to `.backup/manifests/<bucket>/<day>/<run>/` in the DR
+   bucket, so a restore can rebuild the bucket as of any finished run. Each run has
+   its own folder, and a finished run's summary is never written again (a retried
+   task reuses it; a second run on the same day writes its own);
 6. records **evidence** (counts, bytes, failures, duration), fails the run if any
    object failed (naming it), applies **retention** to old manifests, and checks
    completion against the window.
@@ -72,11 +74,11 @@ def s3_backup() -> None:
 
     @task
     def plan_buckets(**context: Any) -> list[dict[str, Any]]:
-        """One small plan per bucket, for the run's window day."""
+        """One small plan per bucket, for the run's window day and its own manifest folder."""
         from include.dr.operators.run_context import logical_time
         from include.dr.s3.backup import plan_buckets
 
-        return plan_buckets(load_policy(), logical_time(context))
+        return plan_buckets(load_policy(), logical_time(context), context["run_id"])
 
     @task
     def check_buckets(plan: dict[str, Any], **context: Any) -> dict[str, Any]:

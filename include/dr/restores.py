@@ -27,6 +27,11 @@ class RestoreIncomplete(AirflowFailException):
     """The restore ran but its result does not match the backup (retrying will not help)."""
 
 
+class BackupDamaged(AirflowFailException):
+    """The backup the restore needs is no longer whole (an object version it names was
+    deleted permanently): nothing was restored, and retrying cannot bring it back."""
+
+
 def refuse(field: str, problem: str, fix: str) -> NoReturn:
     raise RestoreRefused(field, problem, fix)
 

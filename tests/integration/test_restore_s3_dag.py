@@ -156,3 +156,82 @@ def test_a_bad_request_is_refused_by_field_and_nothing_is_written(
         assert "Nothing was changed" in record.details["reason"]
         assert keys(attacked["src"], target) == [], conf
         assert keys(attacked["dst"], attacked["dr"]) == dr_before, conf
+
+
+def test_a_second_backup_the_same_day_leaves_the_first_restorable(
+    dag_bag: Any, fresh_buckets: dict[str, Any]
+) -> None:
+    """Ransomware, then a second run on the same day: the first run's manifests are its
+    own, so a restore as of between the two is byte-identical to the original."""
+    source, src = fresh_buckets["source"], fresh_buckets["src"]
+    day = a_day()
+    first = run_backup(dag_bag, day)
+    assert first.state == "success"
+    time.sleep(1.1)  # S3 times have one-second resolution
+    as_of = datetime.now(UTC)
+    time.sleep(1.1)
+    originals = dict(demo_objects(source)[:60])
+    for key in list(originals)[:10]:
+        src.put_object(Bucket=source, Key=key, Body=b"\x00encrypted by ransomware")
+    for key in list(originals)[10:20]:
+        src.delete_object(Bucket=source, Key=key)
+    assert run_backup(dag_bag, day + timedelta(minutes=1)).state == "success"
+    attacked = {**fresh_buckets, "as_of": as_of}
+    target = target_bucket(attacked)
+    run = restore(dag_bag, attacked, target_bucket=target, target_prefix="")
+    assert run.state == "success"
+    assert keys(src, target) == sorted(originals)
+    for key, body in originals.items():
+        assert src.get_object(Bucket=target, Key=key)["Body"].read() == body, key
+    details = evidence(run, source).details
+    summary = evidence_store().get("s3_backup", f"s3/{source}", "s3_backup", first.run_id)
+    assert details["backup_run"] + "run.json" == summary.details["summary_key"]
+
+
+def test_an_empty_as_of_restores_from_the_latest_backup(
+    dag_bag: Any, attacked: dict[str, Any]
+) -> None:
+    run = restore(
+        dag_bag, attacked, as_of=None, target_bucket=target_bucket(attacked), dry_run=True
+    )
+    assert run.state == "success"
+    details = evidence(run, attacked["source"]).details
+    assert details["backup_finished_at"] > attacked["as_of"].isoformat()  # the second backup
+    assert details["planned"] == 60 and details["copied"] == 0
+
+
+def test_a_permanently_deleted_dr_version_is_named_before_anything_is_copied(
+    dag_bag: Any, attacked: dict[str, Any]
+) -> None:
+    """The restore names the missing version and what is still whole, copies nothing, and
+    is not retried."""
+    dr, dst, source = attacked["dr"], attacked["dst"], attacked["source"]
+    target = target_bucket(attacked)
+
+    def restore_latest() -> tuple[Any, str]:
+        run = restore(dag_bag, attacked, as_of=datetime.now(UTC).isoformat(), target_bucket=target)
+        assert run.state == "failed"
+        [task] = [ti for ti in run.get_task_instances() if ti.task_id == "restore_objects"]
+        assert (task.state, task.try_number) == ("failed", 1)  # not retried
+        assert keys(attacked["src"], target) == []  # nothing half-restored
+        return run, evidence(run, source).details["reason"]
+
+    # The ransomware version, which only the latest backup names: the first is still whole.
+    def versions(key: str) -> list[dict[str, Any]]:
+        found = dst.list_object_versions(Bucket=dr, Prefix=key)["Versions"]
+        return [v for v in found if v["Key"] == key]
+
+    [garbage] = [v for v in versions(attacked["victim"]) if v["IsLatest"]]
+    dst.delete_object(Bucket=dr, Key=attacked["victim"], VersionId=garbage["VersionId"])
+    _, reason = restore_latest()
+    assert f"s3://{dr}/{attacked['victim']} (version {garbage['VersionId']})" in reason
+    assert "59 key(s) of it are intact" in reason
+    assert "The newest earlier backup that is whole finished" in reason
+
+    # A version both backups name (the latest by its time, unchanged): nothing is whole.
+    kept = list(attacked["originals"])[2]
+    [version] = versions(kept)
+    dst.delete_object(Bucket=dr, Key=kept, VersionId=version["VersionId"])
+    _, reason = restore_latest()
+    assert f"s3://{dr}/{kept} (version {version['VersionId']}" in reason
+    assert "No earlier backup of the prefix is whole either" in reason

@@ -54,12 +54,12 @@ def test_first_copy_then_a_noop_rerun_then_restore_as_of_yesterday(
     details = record(later, source).details
     assert (details["copied"], details["deleted_at_source"]) == (1, 1)
 
-    # "As of yesterday" from the first day's manifest: byte-identical to the original.
+    # "As of yesterday" from the first day's second run: byte-identical to the original.
     manifest = {}
-    for key in summary["manifests"]:
+    for key in record(again, source).details["manifests"]:
         body = gzip.decompress(dst.get_object(Bucket=fresh_buckets["dr"], Key=key)["Body"].read())
         manifest |= {json.loads(line)["key"]: json.loads(line) for line in body.splitlines()}
-    entry = manifest[victim[0]]  # rewritten by the same day's no-op re-run: "unchanged"
+    entry = manifest[victim[0]]  # the same day's no-op second run: "unchanged"
     versions = dst.list_object_versions(Bucket=fresh_buckets["dr"], Prefix=victim[0])["Versions"]
     [version] = [v for v in versions if v["LastModified"].isoformat() == entry["dr_modified"]]
     restored = dst.get_object(
@@ -148,3 +148,45 @@ def test_an_object_that_cannot_be_copied_fails_the_run_and_is_named(
     assert record(run, source).outcome == "fail"
     assert [f["key"] for f in details["failures"]] == ["avatars/frozen.png"]
     assert details["copied"] == 60  # everything else was still backed up
+
+
+def test_a_retried_task_of_a_finished_run_rewrites_none_of_its_manifests(
+    dag_bag: Any, fresh_buckets: dict[str, Any], settings: LocalSettings
+) -> None:
+    """A cleared copy or record task of a finished run finds its run.json: it copies and
+    writes nothing, and the stored summary stands."""
+    from include.dr.s3.backup import copy_partition, record_buckets
+
+    source, dr, dst = fresh_buckets["source"], fresh_buckets["dr"], fresh_buckets["dst"]
+    run = run_backup(dag_bag, a_day())
+    details = record(run, source).details
+    folder = details["summary_key"].removesuffix("run.json")
+    assert folder.endswith(f"/{details['day']}/{details['run']}/")
+
+    def versions() -> list[tuple[str, str]]:
+        found = dst.list_object_versions(Bucket=dr, Prefix=folder)["Versions"]
+        return sorted((v["Key"], v["VersionId"]) for v in found)
+
+    before = versions()
+    fresh_buckets["src"].put_object(Bucket=source, Key="avatars/late.png", Body=b"late")
+    clients = {
+        "source_s3": fresh_buckets["src"],
+        "dr_s3": dst,
+    }
+    part = {
+        "source": source,
+        "dr_bucket": dr,
+        "kms_key_arn": "unused",
+        "partition": {"scope": "", "folders": [], "root": True},
+        "manifest_key": details["manifests"][0],
+        "summary_key": details["summary_key"],
+    }
+    again = copy_partition(part, clients)
+    assert again["reused"] is True and again["copied"] == details["parts"][0]["copied"]
+    plan = {**details, "kms_key_arn": "unused", "checks": [], "fixed": []}
+    [summary] = record_buckets([plan], [{**again, "copied": 999}], dst, "s3_backup", run.run_id)
+    assert summary["copied"] == details["copied"]  # the stored summary, not the retry's
+    assert versions() == before  # nothing in the finished run's folder was written again
+    assert "avatars/late.png" not in {
+        o["Key"] for o in dst.list_objects_v2(Bucket=dr).get("Contents", [])
+    }

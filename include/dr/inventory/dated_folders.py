@@ -1,10 +1,12 @@
 """Dated folders in a DR bucket, as a backup inventory: RDS dumps, S3 run manifests and
 git bundles.
 
-A backup is one day's folder under a prefix (``rds/<instance>/<day>/``,
-``.backup/manifests/<bucket>/<day>/`` or ``git/<org>/<repo>/<day>/``). Its
-*marker* object, written last (the dump, the run summary, or the bundle's
-sidecar), says it is finished; the marker's tags say whether it is ours and
+A backup is one day's folder under a prefix (``rds/<instance>/<day>/`` or
+``git/<org>/<repo>/<day>/``), or, for S3 run manifests, one run's folder
+(``.backup/manifests/<bucket>/<day>/<run>/``, and ``<day>/`` itself where a
+summary from before runs had folders sits straight in it). Its *marker* object,
+written last (the dump, the run summary, or the bundle's sidecar), says it is
+finished; the marker's tags say whether it is ours and
 verified, and when it completed. Deleting a folder writes delete markers: the
 DR bucket is versioned, so the bytes stay recoverable until the lifecycle rule,
 which keeps noncurrent versions at least the policy minimum, expires them.
@@ -21,11 +23,14 @@ from include.dr.tags import COMPLETED_KEY, as_mapping, is_ours, is_verified
 
 
 class DatedFolderInventory:
-    def __init__(self, s3: Any, bucket: str, prefix: str, marker_suffix: str) -> None:
+    def __init__(
+        self, s3: Any, bucket: str, prefix: str, marker_suffix: str, by_run: bool = False
+    ) -> None:
         self.s3 = s3
         self.bucket = bucket
         self.prefix = prefix
         self.marker_suffix = marker_suffix
+        self.by_run = by_run  # a backup is the folder holding each object, not its day
 
     @classmethod
     def for_rds_dumps(
@@ -40,7 +45,7 @@ class DatedFolderInventory:
         cls, *, source: str, bucket: str, aws_conn_id: str, region_name: str
     ) -> DatedFolderInventory:
         s3 = hook_clients(aws_conn_id)("s3", region_name)
-        return cls(s3, bucket, f".backup/manifests/{source}/", "run.json")
+        return cls(s3, bucket, f".backup/manifests/{source}/", "run.json", by_run=True)
 
     @classmethod
     def for_git_bundles(
@@ -53,11 +58,15 @@ class DatedFolderInventory:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         return [item for page in pages for item in page.get("Contents", [])]
 
+    def _folder(self, key: str) -> str:
+        if self.by_run:
+            return key.rsplit("/", 1)[0] + "/"
+        return self.prefix + key[len(self.prefix) :].split("/", 1)[0] + "/"
+
     def list_backups(self) -> list[Backup]:
         folders: dict[str, list[dict[str, Any]]] = {}
         for item in self._objects(self.prefix):
-            folder = self.prefix + item["Key"][len(self.prefix) :].split("/", 1)[0] + "/"
-            folders.setdefault(folder, []).append(item)
+            folders.setdefault(self._folder(item["Key"]), []).append(item)
         backups = []
         for folder, items in folders.items():
             markers = [item for item in items if item["Key"].endswith(self.marker_suffix)]
@@ -85,7 +94,8 @@ class DatedFolderInventory:
         return backups
 
     def delete(self, backup_id: str) -> bool:
-        items = self._objects(backup_id)
+        # A run's folder only: an older day folder holds the day's run folders too.
+        items = [i for i in self._objects(backup_id) if self._folder(i["Key"]) == backup_id]
         if not items:
             return False
         self.s3.delete_objects(

@@ -1,13 +1,18 @@
 """The steps of the daily S3 backup, one function each, called by the DAG's tasks.
 
 Plans and partitions travel between tasks through XCom; object lists never do.
-Each partition's run manifest (key, size, checksum, DR version, state) goes to
-``.backup/manifests/<source>/<day>/`` in the DR bucket, and the run's summary,
-written last as ``run.json``, marks the day complete.
+Every Airflow run gets its own manifest set in the DR bucket,
+``.backup/manifests/<source>/<day>/<run>/``: one manifest per partition (key, size,
+checksum, DR version, state), then the run's summary, ``run.json``, written last
+and only if absent, which marks the run finished. A finished run's manifests are
+never written again: a retried or cleared task of the same run reuses them, and a
+second run on the same day writes a set of its own, so a restore "as of" a time
+between the two still finds the first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import urllib.parse
@@ -16,8 +21,9 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from airflow.sdk.exceptions import AirflowFailException
+from botocore.exceptions import ClientError
 
-from include.dr.checks import check_bucket_region
+from include.dr.checks import check_bucket_region, error_code
 from include.dr.evidence import record as record_evidence
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy
@@ -46,12 +52,27 @@ def asset_name(source: str) -> str:
     return f"s3/{source}"
 
 
-def manifest_prefix(source: str, day: str) -> str:
-    return f".backup/manifests/{source}/{day}/"
+def manifest_prefix(source: str, day: str, run: str = "") -> str:
+    """A run's manifest folder (``run`` empty: the day's folder, the layout before runs had
+    folders of their own, still read by restores)."""
+    return f".backup/manifests/{source}/{day}/" + (f"{run}/" if run else "")
 
 
-def plan_buckets(policy: BackupPolicy, logical_time: datetime) -> list[dict[str, Any]]:
+def summary_key(source: str, day: str, run: str = "") -> str:
+    return f"{manifest_prefix(source, day, run)}run.json"
+
+
+def run_key(logical_time: datetime, run_id: str) -> str:
+    """The run's folder name: its logical time (so a day's runs sort by it) and a digest of
+    the Airflow run id. A retry or cleared task of one run gets the same name; another
+    run on the same day, another."""
+    moment = logical_time.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{moment}-{hashlib.sha256(run_id.encode()).hexdigest()[:8]}"
+
+
+def plan_buckets(policy: BackupPolicy, logical_time: datetime, run_id: str) -> list[dict[str, Any]]:
     day = run_window(policy.schedule.window, logical_time).day.isoformat()
+    run = run_key(logical_time, run_id)
     return [
         {
             "source": asset.source,
@@ -59,6 +80,7 @@ def plan_buckets(policy: BackupPolicy, logical_time: datetime) -> list[dict[str,
             "scopes": list(asset.prefixes) or [""],
             "fix_settings": asset.fix_settings,
             "day": day,
+            "run": run,
             "production_region": policy.regions.production,
             "dr_region": policy.regions.dr,
             "dr_kms_key": policy.kms_key(policy.regions.dr),
@@ -117,21 +139,29 @@ def plan_partitions(plans: list[dict[str, Any]], clients: dict[str, Any]) -> lis
             )
             for partition in split(scope, found, budget):
                 index = len([p for p in parts if p["source"] == plan["source"]])
+                folder = manifest_prefix(plan["source"], plan["day"], plan["run"])
                 parts.append(
                     {
                         "source": plan["source"],
                         "dr_bucket": plan["dr_bucket"],
                         "kms_key_arn": plan["kms_key_arn"],
                         "partition": partition.as_dict(),
-                        "manifest_key": f"{manifest_prefix(plan['source'], plan['day'])}"
-                        f"part-{index:03d}.jsonl.gz",
+                        "manifest_key": f"{folder}part-{index:03d}.jsonl.gz",
+                        "summary_key": f"{folder}run.json",
                     }
                 )
     return parts
 
 
 def copy_partition(part: dict[str, Any], clients: dict[str, Any]) -> dict[str, Any]:
-    """Back up one partition; failures are returned (and fail the run at the record step)."""
+    """Back up one partition; failures are returned (and fail the run at the record step).
+    In a run already finished (a cleared task), its stored result is returned and
+    nothing is copied or written."""
+    stored = finished_summary(clients["dr_s3"], part["dr_bucket"], part["summary_key"])
+    if stored is not None:
+        done = [p for p in stored.get("parts", []) if p["manifest_key"] == part["manifest_key"]]
+        if done:
+            return {"source": part["source"], **done[0], "reused": True}
     target = CopyTarget(
         part["source"],
         part["dr_bucket"],
@@ -165,6 +195,8 @@ def record_buckets(
             "source": plan["source"],
             "dr_bucket": plan["dr_bucket"],
             "day": plan["day"],
+            "run": plan["run"],
+            "summary_key": summary_key(plan["source"], plan["day"], plan["run"]),
             "partitions": len(parts),
             **{
                 name: sum(p[name] for p in parts)
@@ -173,12 +205,16 @@ def record_buckets(
             "failures": [f for p in parts for f in p["failures"]],
             "seconds": max((p["seconds"] for p in parts), default=0.0),
             "manifests": sorted(p["manifest_key"] for p in parts),
+            "parts": [
+                {k: v for k, v in p.items() if k not in {"source", "reused"}}
+                for p in sorted(parts, key=lambda p: str(p["manifest_key"]))
+            ],
             "guardrails": plan["checks"],
             "fixed": plan["fixed"],
         }
         ok = not summary["failures"]
         if ok:
-            _store_summary(dr_s3, plan, summary)
+            summary = _store_summary(dr_s3, plan, summary)
         record_evidence(
             kind=EVIDENCE_KIND,
             asset=asset_name(plan["source"]),
@@ -190,7 +226,9 @@ def record_buckets(
         failures += [
             f"s3://{plan['source']}/{f['key']} ({f['error']})" for f in summary["failures"]
         ]
-        summaries.append({k: v for k, v in summary.items() if k not in {"guardrails", "manifests"}})
+        summaries.append(
+            {k: v for k, v in summary.items() if k not in {"guardrails", "manifests", "parts"}}
+        )
     if failures:
         raise S3BackupFailed(
             f"{len(failures)} object(s) were not backed up: {'; '.join(failures[:10])}"
@@ -214,21 +252,48 @@ def retention_targets(plans: list[dict[str, Any]], aws_conn_id: str) -> list[dic
     ]
 
 
-def _store_summary(dr_s3: Any, plan: dict[str, Any], summary: dict[str, Any]) -> None:
+def finished_summary(dr_s3: Any, dr_bucket: str, key: str) -> dict[str, Any] | None:
+    """A finished run's stored summary, or None while the run has not finished."""
+    try:
+        body = dr_s3.get_object(Bucket=dr_bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+    found: dict[str, Any] = json.loads(body)
+    return found
+
+
+def _store_summary(dr_s3: Any, plan: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """Write ``run.json`` only if the run has none: look first, then write conditionally
+    (If-None-Match), so a finished run's summary is never replaced. Returns the summary
+    that stands: the stored one when a retried task finds its run already finished."""
+    key = str(summary["summary_key"])
+    stored = finished_summary(dr_s3, plan["dr_bucket"], key)
+    if stored is not None:
+        return {**summary, **stored}
     tags = {
         OWNER_KEY: OWNER_VALUE,
         VERIFIED_KEY: "true",
         COMPLETED_KEY: datetime.now(UTC).isoformat(),
     }
-    dr_s3.put_object(
-        Bucket=plan["dr_bucket"],
-        Key=f"{manifest_prefix(plan['source'], plan['day'])}run.json",
-        Body=json.dumps(summary, indent=2, default=str).encode(),
-        ContentType="application/json",
-        ServerSideEncryption="aws:kms",
-        SSEKMSKeyId=plan["kms_key_arn"],
-        Tagging=urllib.parse.urlencode(tags),
-    )
+    try:
+        dr_s3.put_object(
+            Bucket=plan["dr_bucket"],
+            Key=key,
+            Body=json.dumps(summary, indent=2, default=str).encode(),
+            ContentType="application/json",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=plan["kms_key_arn"],
+            Tagging=urllib.parse.urlencode(tags),
+            IfNoneMatch="*",
+        )
+    except ClientError as exc:
+        if error_code(exc) not in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+            raise
+        stored = finished_summary(dr_s3, plan["dr_bucket"], key)
+        return {**summary, **(stored or {})}
+    return summary
 
 
 def _fail(

@@ -1,11 +1,18 @@
 """Restoring a bucket, or a prefix of it, as it was at a chosen time.
 
-"As it was at T" is the newest backup day whose run summary (``run.json``) was
-written at or before T. That day's manifests name, for every object it held,
-the DR version to read: its ``dr_version_id`` when the object was copied that
-day, or the version whose LastModified is its ``dr_modified`` when it was
-unchanged. Objects the manifests mark *deleted at source* were gone by then
-and are not restored.
+"As it was at T" is the newest backup run whose summary (``run.json``) was
+written at or before T (an empty *as of* means now: the latest run). That run's
+manifests name, for every object it held, the DR version to read: its
+``dr_version_id`` when the run copied the object, or the version whose
+LastModified is its ``dr_modified`` when it was unchanged. Objects the manifests
+mark *deleted at source* were gone by then and are not restored.
+
+Before anything is copied, every version the run names is looked up in one
+listing of the DR bucket's versions under the prefix. If one is gone (deleted
+permanently), nothing is copied: the error names each missing version and says
+what can still be restored (the newest earlier run that is whole, and how many
+keys of the chosen run are intact). Retrying cannot bring a version back, so it
+is not retried.
 
 Each object is copied server-side from its DR version to
 ``<target_prefix><key>`` in the target bucket, with the target region's policy
@@ -25,20 +32,21 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 
 from include.dr.checks import error_code
 from include.dr.policy.model import BackupPolicy
-from include.dr.restores import parse_instant, refuse
-from include.dr.s3.backup import manifest_prefix
+from include.dr.restores import BackupDamaged, parse_instant, refuse
 
 MANIFESTS = ".backup/manifests/"
 _BUCKET = re.compile(r"(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 SAMPLE = 20
 THREADS = 16
 ATTEMPTS = 3
+NAMED = 10  # missing versions named in an error; the rest are counted
+EARLIER_RUNS = 14  # earlier runs checked for one that is whole
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,9 @@ def validate_request(
     asset = sources[source]
     prefix = _key_prefix("prefix", params.get("prefix"))
     target_prefix = _key_prefix("target_prefix", params.get("target_prefix"))
-    as_of = parse_instant("as_of", params.get("as_of"), now)
+    raw_as_of = params.get("as_of")
+    latest = raw_as_of is None or not str(raw_as_of).strip()  # the form's empty default
+    as_of = now if latest else parse_instant("as_of", raw_as_of, now)
     target = str(params.get("target_bucket") or "")
     if not _BUCKET.fullmatch(target) or ".." in target:
         refuse(
@@ -122,66 +132,211 @@ def check_buckets(request: Mapping[str, Any], target_s3: Any) -> dict[str, Any]:
 
 
 def choose_backup(dr_s3: Any, request: Mapping[str, Any]) -> dict[str, Any]:
-    """The newest backup day finished at or before ``as_of``; refused when there is none."""
+    """The newest backup run finished at or before ``as_of``; refused when there is none."""
     source = request["source_bucket"]
-    days = finished_days(dr_s3, request["dr_bucket"], source)
+    runs = finished_runs(dr_s3, request["dr_bucket"], source)
     as_of = datetime.fromisoformat(request["as_of"])
-    eligible = [(day, at) for day, at in days if at <= as_of]
+    eligible = [run for run in runs if run.finished_at <= as_of]
     if not eligible:
-        earliest = f"the earliest finished {days[0][1].isoformat()}" if days else "none exists"
+        earliest = f"the earliest finished {runs[0].finished_at.isoformat()}" if runs else "none"
         refuse(
             "as_of",
             f"no backup of s3://{source} had finished by {as_of.isoformat()} ({earliest})",
             "Choose a later time.",
         )
-    day, finished = eligible[-1]
-    return {**request, "backup_day": day, "backup_finished_at": finished.isoformat()}
+    chosen = eligible[-1]
+    return {
+        **request,
+        "backup_day": chosen.day,
+        "backup_run": chosen.folder,
+        "backup_finished_at": chosen.finished_at.isoformat(),
+    }
 
 
-def finished_days(dr_s3: Any, dr_bucket: str, source: str) -> list[tuple[str, datetime]]:
-    """Each backed-up day with when its run summary was written, oldest first."""
+@dataclass(frozen=True)
+class FinishedRun:
+    """One finished backup run of a bucket: its day, its manifest folder, when it finished."""
+
+    day: str
+    folder: str
+    finished_at: datetime
+
+
+def finished_runs(dr_s3: Any, dr_bucket: str, source: str) -> list[FinishedRun]:
+    """Every finished run (a folder holding ``run.json``), oldest first. A summary straight
+    in a day's folder is a run from before runs had folders of their own."""
     prefix = f"{MANIFESTS}{source}/"
     pages = dr_s3.get_paginator("list_objects_v2").paginate(Bucket=dr_bucket, Prefix=prefix)
-    days = [
-        (item["Key"][len(prefix) :].split("/", 1)[0], item["LastModified"])
+    runs = [
+        FinishedRun(
+            item["Key"][len(prefix) :].split("/", 1)[0],
+            item["Key"].removesuffix("run.json"),
+            item["LastModified"],
+        )
         for page in pages
         for item in page.get("Contents", [])
         if item["Key"].endswith("/run.json")
     ]
-    return sorted(days, key=lambda pair: pair[1])
+    return sorted(runs, key=lambda run: (run.finished_at, run.folder))
 
 
-def objects_as_of(dr_s3: Any, plan: Mapping[str, Any]) -> Iterator[RestoreObject]:
-    """The DR versions that make up the prefix on the chosen day, key by key."""
-    bucket, prefix = plan["dr_bucket"], plan["prefix"]
-    folder = manifest_prefix(plan["source_bucket"], plan["backup_day"])
-    versions = _versions_by_time(dr_s3, bucket, prefix)
+def finished_days(dr_s3: Any, dr_bucket: str, source: str) -> list[tuple[str, datetime]]:
+    """Each backed-up day with when its newest run finished, oldest first."""
+    newest = {run.day: run.finished_at for run in finished_runs(dr_s3, dr_bucket, source)}
+    return sorted(newest.items(), key=lambda pair: pair[1])
+
+
+def run_folder(dr_s3: Any, plan: Mapping[str, Any]) -> str:
+    """The plan's run folder; a plan naming only a day reads that day's newest run."""
+    if plan.get("backup_run"):
+        return str(plan["backup_run"])
+    runs = finished_runs(dr_s3, plan["dr_bucket"], plan["source_bucket"])
+    of_day = [run for run in runs if run.day == plan["backup_day"]]
+    if not of_day:
+        raise LookupError(
+            f"s3://{plan['dr_bucket']}: no finished backup of s3://{plan['source_bucket']} "
+            f"on {plan['backup_day']}"
+        )
+    return of_day[-1].folder
+
+
+@dataclass(frozen=True)
+class VersionIndex:
+    """The DR bucket's object versions under a prefix, from one listing."""
+
+    by_time: dict[tuple[str, str], str]
+    ids: set[tuple[str, str]]
+
+    @classmethod
+    def list(cls, dr_s3: Any, bucket: str, prefix: str) -> VersionIndex:
+        pages = dr_s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+        versions = [
+            version
+            for page in pages
+            for version in page.get("Versions", [])
+            if not version["Key"].startswith(MANIFESTS)
+        ]
+        return cls(
+            {(v["Key"], v["LastModified"].isoformat()): v["VersionId"] for v in versions},
+            {(v["Key"], v["VersionId"]) for v in versions},
+        )
+
+    def resolve(self, entry: Mapping[str, Any]) -> str | None:
+        """The version a manifest entry names, if it still exists."""
+        key, version = entry["key"], entry.get("dr_version_id")
+        if version:
+            return str(version) if (key, version) in self.ids else None
+        return self.by_time.get((key, str(entry.get("dr_modified"))))
+
+
+def manifest_entries(dr_s3: Any, bucket: str, folder: str, prefix: str) -> Iterator[dict[str, Any]]:
+    """The entries of a run's manifests under ``prefix`` that a restore brings back."""
     pages = dr_s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
     for item in (i for page in pages for i in page.get("Contents", [])):
-        if not item["Key"].endswith(".jsonl.gz"):
+        name = item["Key"][len(folder) :]
+        if "/" in name or not name.endswith(".jsonl.gz"):  # another run's, in a subfolder
             continue
         body = dr_s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
         for line in gzip.decompress(body).splitlines():
-            entry = json.loads(line)
-            if not entry["key"].startswith(prefix) or entry["state"] == "deleted_at_source":
-                continue
-            version = entry["dr_version_id"] or versions.get((entry["key"], entry["dr_modified"]))
-            if version is None:
-                raise LookupError(
-                    f"s3://{bucket}/{entry['key']}: no DR version from {entry['dr_modified']}; "
-                    "the DR bucket's lifecycle may have expired it"
-                )
-            yield RestoreObject(entry["key"], int(entry["size"]), version, entry.get("sha256"))
+            entry: dict[str, Any] = json.loads(line)
+            if entry["key"].startswith(prefix) and entry["state"] != "deleted_at_source":
+                yield entry
 
 
-def _versions_by_time(dr_s3: Any, bucket: str, prefix: str) -> dict[tuple[str, str], str]:
-    pages = dr_s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
-    return {
-        (version["Key"], version["LastModified"].isoformat()): version["VersionId"]
-        for page in pages
-        for version in page.get("Versions", [])
-        if not version["Key"].startswith(MANIFESTS)
-    }
+def objects_as_of(
+    dr_s3: Any, plan: Mapping[str, Any], index: VersionIndex | None = None
+) -> Iterator[RestoreObject]:
+    """The DR versions that make up the prefix in the chosen run, key by key."""
+    bucket, prefix = plan["dr_bucket"], plan["prefix"]
+    index = index or VersionIndex.list(dr_s3, bucket, prefix)
+    for entry in manifest_entries(dr_s3, bucket, run_folder(dr_s3, plan), prefix):
+        version = index.resolve(entry)
+        if version is None:
+            raise LookupError(f"s3://{bucket}/{entry['key']}: {_named_version(entry)} is gone")
+        yield RestoreObject(entry["key"], int(entry["size"]), version, entry.get("sha256"))
+
+
+@dataclass
+class RunCheck:
+    """Which versions a run names are still in the DR bucket."""
+
+    folder: str
+    intact: int = 0
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    ids: dict[str, str] = field(default_factory=dict)  # version ids of the keys asked for
+
+
+def check_run(
+    dr_s3: Any,
+    bucket: str,
+    folder: str,
+    prefix: str,
+    index: VersionIndex,
+    ids_of: set[str] | None = None,
+) -> RunCheck:
+    """Every version the run's manifests name under ``prefix``, looked up in ``index``;
+    with ``ids_of``, also the version ids this run recorded for those keys."""
+    found = RunCheck(folder)
+    for entry in manifest_entries(dr_s3, bucket, folder, prefix):
+        if ids_of and entry["key"] in ids_of and entry.get("dr_version_id"):
+            found.ids[entry["key"]] = str(entry["dr_version_id"])
+        if index.resolve(entry) is None:
+            found.missing.append(entry)
+        else:
+            found.intact += 1
+    return found
+
+
+def check_versions(dr_s3: Any, plan: Mapping[str, Any], index: VersionIndex) -> None:
+    """Refuses, before anything is copied, a restore whose run names a version that is gone;
+    the error names the versions and what can still be restored."""
+    bucket, prefix = plan["dr_bucket"], plan["prefix"]
+    folder = run_folder(dr_s3, plan)
+    found = check_run(dr_s3, bucket, folder, prefix, index)
+    if not found.missing:
+        return
+    runs = finished_runs(dr_s3, bucket, plan["source_bucket"])
+    folders = [run.folder for run in runs]
+    earlier = runs[: folders.index(folder)] if folder in folders else []
+    unnamed = {e["key"] for e in found.missing if not e.get("dr_version_id")}
+    whole = None
+    for run in reversed(earlier[-EARLIER_RUNS:]):
+        older = check_run(dr_s3, bucket, run.folder, prefix, index, unnamed)
+        if not older.missing:
+            whole = run
+            break
+        for entry in found.missing:  # the id of a version named by its time, where known
+            if entry["key"] in older.ids and not entry.get("dr_version_id"):
+                entry["dr_version_id"] = older.ids[entry["key"]]
+    _damaged(bucket, folder, found, whole)
+
+
+def _damaged(bucket: str, folder: str, found: RunCheck, whole: FinishedRun | None) -> NoReturn:
+    named = "; ".join(
+        f"s3://{bucket}/{e['key']} ({_named_version(e)})" for e in found.missing[:NAMED]
+    )
+    more = len(found.missing) - NAMED
+    still = (
+        f"The newest earlier backup that is whole finished {whole.finished_at.isoformat()} "
+        f"(s3://{bucket}/{whole.folder}): restore with as_of at or after that time and before "
+        "the damaged one"
+        if whole
+        else "No earlier backup of the prefix is whole either"
+    )
+    raise BackupDamaged(
+        f"the backup s3://{bucket}/{folder} names {len(found.missing)} object version(s) "
+        f"that no longer exist in the DR bucket: {named}"
+        + (f" and {more} more" if more > 0 else "")
+        + f". {found.intact} key(s) of it are intact. {still}; or restore a prefix that "
+        "avoids the missing keys. Nothing was copied."
+    )
+
+
+def _named_version(entry: Mapping[str, Any]) -> str:
+    written = f"written {entry['dr_modified']}" if entry.get("dr_modified") else ""
+    if entry.get("dr_version_id"):
+        return f"version {entry['dr_version_id']}" + (f", {written}" if written else "")
+    return f"the version {written}"
 
 
 def restore_objects(
@@ -202,9 +357,11 @@ def restore_objects(
             else:
                 result.failures.append({"key": obj.key, "error": outcome})
 
+    index = VersionIndex.list(dr_s3, plan["dr_bucket"], plan["prefix"])
+    check_versions(dr_s3, plan, index)  # nothing is half-restored from a damaged backup
     pending: set[Future[None]] = set()
     with ThreadPoolExecutor(THREADS, thread_name_prefix="s3-restore") as pool:
-        for obj in objects_as_of(dr_s3, plan):
+        for obj in objects_as_of(dr_s3, plan, index):
             result.planned += 1
             result.bytes_planned += obj.size
             if len(result.sample) < SAMPLE:
