@@ -4,6 +4,7 @@ trail and a stripped DR bucket encryption each fail their clause, with one alert
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -88,10 +89,9 @@ def test_dr_objects_deleted_by_hand_fail_tamper_until_their_delete_markers_go(
     s3 = aws_client(settings, "s3", "eu-west-1")
     folder = s3.list_objects_v2(Bucket=rds.dr_bucket, Prefix=f"rds/{rds.instance}/{day}/")
     dump = next(o["Key"] for o in folder["Contents"] if o["Key"].endswith(".sql.gz"))
-    gone = [
-        (rds.dr_bucket, dump),
-        (source.dr_bucket, f".backup/manifests/{source.source}/{day}/run.json"),
-    ]
+    summary = evidence_store().latest("s3_backup", f"s3/{source.source}")
+    assert summary is not None
+    gone = [(rds.dr_bucket, dump), (source.dr_bucket, summary.details["summary_key"])]
     markers = [(b, k, s3.delete_object(Bucket=b, Key=k)["VersionId"]) for b, k in gone]
     _, clauses = evaluate(dag_bag)
     assert clauses["tamper"]["status"] == "fail"
@@ -141,3 +141,23 @@ def test_a_removed_trail_and_a_stripped_dr_bucket_key_fail_their_clauses(
             )
             trail.start_logging(Name=found["Name"])
         s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=encryption)
+
+
+def test_a_dr_object_version_deleted_permanently_fails_tamper_by_name(
+    dag_bag: Any, estate: datetime, settings: LocalSettings
+) -> None:
+    """A version the S3 run's manifest names, deleted permanently (no delete marker to
+    remove): a restore from that run would fail, so tamper names bucket, key and version."""
+    source = load_policy().assets.s3[0]
+    s3 = aws_client(settings, "s3", "eu-west-1")
+    summary = evidence_store().latest("s3_backup", f"s3/{source.source}")
+    assert summary is not None
+    body = s3.get_object(Bucket=source.dr_bucket, Key=summary.details["manifests"][0])["Body"]
+    entry = next(
+        e for e in map(json.loads, gzip.decompress(body.read()).splitlines()) if e["dr_version_id"]
+    )
+    s3.delete_object(Bucket=source.dr_bucket, Key=entry["key"], VersionId=entry["dr_version_id"])
+    _, clauses = evaluate(dag_bag)
+    assert clauses["tamper"]["status"] == "fail"
+    named = f"s3://{source.dr_bucket}/{entry['key']} version {entry['dr_version_id']}"
+    assert named in clauses["tamper"]["text"]

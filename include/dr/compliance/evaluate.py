@@ -4,7 +4,7 @@ and judging them. The result is itself recorded as evidence, so the history is a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,7 @@ def evaluate(
         clauses.sla_register(
             [(s.name, s.sla_reviewed_on) for s in policy.cloud_services], now.date()
         ),
-        _tamper(policy, store, aws, bundles),
+        _tamper(policy, store, aws, bundles, now),
     ]
     return verdicts
 
@@ -191,12 +191,18 @@ def _last_restore_test(store: LocalEvidenceStore) -> tuple[datetime, EvidenceRef
 
 
 def _tamper(
-    policy: BackupPolicy, store: LocalEvidenceStore, aws: dict[str, Any], bundles: Path
+    policy: BackupPolicy,
+    store: LocalEvidenceStore,
+    aws: dict[str, Any],
+    bundles: Path,
+    now: datetime,
 ) -> Verdict:
     """Every backup the evidence records as made is present, or retention deleted it: DR
     snapshot copies, RDS dumps and their manifests, S3 run manifests, git bundles (local
     and DR copies). An object counts as present while it is the current version, so a
-    delete marker written by hand is a vanished backup."""
+    delete marker written by hand is a vanished backup. So does every object version an
+    S3 run inside the minimum retention names: a version deleted permanently would make
+    that run's restore fail."""
     deleted = {backup for backup, *_ in _deletions(store)}
     recorded: list[tuple[str, EvidenceRef]] = []
     present: set[str] = set()
@@ -228,14 +234,60 @@ def _tamper(
         recorded.append((backup, where))
         if key in listing.keys(bucket, key.rsplit("/", 2)[0] + "/"):
             present.add(backup)
-        if key.rsplit("/", 1)[0] + "/" in deleted:  # retention deletes a whole day's folder
+        if key.rsplit("/", 1)[0] + "/" in deleted:  # retention deletes a whole folder
             deleted.add(backup)
+    since = now - timedelta(days=policy.retention.minimum_days)
+    recorded += _missing_versions(store, aws["s3_dr"], listing, deleted, since)
     return clauses.tamper(_unique(recorded), present, deleted)
+
+
+def _missing_versions(
+    store: LocalEvidenceStore,
+    s3: Any,
+    listing: _DrListing,
+    deleted: set[str],
+    since: datetime,
+) -> list[tuple[str, EvidenceRef]]:
+    """The object versions named by the S3 runs inside the minimum retention (their
+    summaries still present) that are gone from the DR bucket. The DR bucket's versions
+    are listed once per bucket; each run's manifests are read once. Older runs may name
+    versions the lifecycle rule has rightly expired, so they are not checked."""
+    from include.dr.s3.restore import VersionIndex, check_run
+
+    indexes: dict[str, VersionIndex | None] = {}
+    found: list[tuple[str, EvidenceRef]] = []
+    for record in store.read("s3_backup"):
+        details = record.details
+        folder = str(details.get("summary_key", "")).removesuffix("run.json")
+        bucket = str(details.get("dr_bucket", ""))
+        if record.outcome != "pass" or not folder or record.recorded_at < since:
+            continue
+        if folder in deleted or f"{folder}run.json" not in listing.keys(bucket, folder):
+            continue  # deleted by retention, or vanished (named as such already)
+        if bucket not in indexes:
+            try:
+                indexes[bucket] = VersionIndex.list(s3, bucket, "")
+            except ClientError:
+                indexes[bucket] = None
+        index = indexes[bucket]
+        if index is None:
+            continue
+        damage = check_run(s3, bucket, folder, "", index)
+        for entry in damage.missing[:_NAMED]:
+            version = entry.get("dr_version_id") or f"written {entry.get('dr_modified')}"
+            found.append((f"s3://{bucket}/{entry['key']} version {version}", ref(record)))
+        if len(damage.missing) > _NAMED:
+            more = len(damage.missing) - _NAMED
+            found.append((f"{more} more version(s) named by s3://{bucket}/{folder}", ref(record)))
+    return found
+
+
+_NAMED = 5  # missing versions named per run; the rest are counted
 
 
 def _dr_objects(store: LocalEvidenceStore) -> list[tuple[str, str, EvidenceRef]]:
     """(DR bucket, key, evidence) of every object a passed backup run recorded writing."""
-    from include.dr.s3.backup import manifest_prefix
+    from include.dr.s3.backup import summary_key
 
     found = []
     for record in store.read("rds_backup"):
@@ -247,7 +299,9 @@ def _dr_objects(store: LocalEvidenceStore) -> list[tuple[str, str, EvidenceRef]]
     for record in store.read("s3_backup"):
         details = record.details
         if record.outcome == "pass" and details.get("dr_bucket"):
-            summary = f"{manifest_prefix(str(details['source']), str(details['day']))}run.json"
+            summary = details.get("summary_key") or summary_key(
+                str(details["source"]), str(details["day"])
+            )
             for key in [*details.get("manifests", []), summary]:
                 found.append((str(details["dr_bucket"]), str(key), ref(record)))
     for record in store.read("git_backup"):
