@@ -1,0 +1,17 @@
+"""The Airflow connection ids the product reads, named once.
+
+Secrets come only from these connections (a secrets backend in production,
+``airflow_settings.yaml`` on the local stack); changing them is how the same
+DAGs move from the local stack to real AWS and GitHub.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+AWS_PRODUCTION: Final = "aws_default"  # the production account: sources, snapshots
+AWS_DR: Final = "aws_dr"  # the DR account: DR buckets, DR snapshot copies, keys
+GITHUB: Final = "github_default"  # the organisation's git host and token
+GIT_BUNDLE_KEY: Final = "git_bundle_key"  # the bundles' AES-256 key (base64 password)
+MYSQL_PRODUCTION: Final = "mysql_default"  # the production database (manifests, dumps)
+MYSQL_RESTORE: Final = "mysql_restore"  # the scratch server restores and the test load into
