@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from include.dr.connections import AWS_PRODUCTION
 from include.dr.policy.model import BackupPolicy
 
-ALERTS_CONN_ID = "aws_default"
+ALERTS_CONN_ID = AWS_PRODUCTION  # the SNS topic lives in the production account
 
 
 def notifier(policy: BackupPolicy, subject: str, message: str) -> Any:

@@ -2,7 +2,7 @@
 
 Every DAG writes its evidence here and the compliance view, the restore test
 and the restores read it only through this module. On the local stack the
-store is a folder (``$BACKUP_EVIDENCE_DIR``); a record is written to a temporary
+store is a folder (:func:`include.dr.store.evidence_dir`); a record is written to a temporary
 file and renamed, so a reader never sees half a record.
 """
 
@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from include.dr.project import state_dir
+from include.dr.store import evidence_dir
 
 SCHEMA_VERSION = 1
-EVIDENCE_DIR_ENV = "BACKUP_EVIDENCE_DIR"
 Outcome = Literal["pass", "warn", "fail"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._=-]+")
@@ -128,8 +127,8 @@ def _segment(name: str) -> str:
 
 
 def evidence_store() -> LocalEvidenceStore:
-    """The store in force: ``$BACKUP_EVIDENCE_DIR``, else ``evidence/`` in the local state."""
-    return LocalEvidenceStore(Path(os.environ.get(EVIDENCE_DIR_ENV) or state_dir() / "evidence"))
+    """The store in force, at :func:`include.dr.store.evidence_dir`."""
+    return LocalEvidenceStore(evidence_dir())
 
 
 def record(
