@@ -4,7 +4,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m include.dr.local_stack
 UV := $(shell command -v uv || echo .local/tools/bin/uv)
 
-.PHONY: setup demo test check bench-rds bench-s3 bench-s3-memory bench-git stack-up down status lock
+.PHONY: setup demo test test-fast check bench-rds bench-s3 bench-s3-memory bench-git stack-up down status lock
 
 ## setup: system packages, uv and the locked Python environment (idempotent)
 setup: .venv/.synced
@@ -31,6 +31,10 @@ demo: setup
 ## test: set everything up and run the whole suite (the suite starts the local stack)
 test: setup
 	$(PY) -m pytest
+
+## test-fast: the tests that need no server and no Airflow database (seconds to a minute)
+test-fast: setup
+	$(PY) -m pytest -m "not stack and not dag_run and not ui"
 
 ## check: static checks (ruff with the Airflow rules, mypy on include/)
 check: setup
