@@ -3,7 +3,9 @@
 Each check takes a boto3 client (the DAG gets it through a provider hook, so the
 same code reaches moto or real AWS by connection only) and returns a
 :class:`Check` that names the resource, what the policy expects, what was found
-and what to do. Checks never change anything.
+and what to do. Checks never change anything. A check that cannot be made (on the
+local stack, the TLS-only bucket policy) is recorded as ``n/a`` and fails nothing; a
+transient AWS answer is raised as :class:`~include.dr.errors.Transient` and retried.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from include.dr.aws_clients import ClientFactory
-from include.dr.checks import Check, check_bucket_region, error_code
+from include.dr.checks import Check, check_bucket_region, error_code, failed_checks, status_of
+from include.dr.environment import is_local_stack
+from include.dr.errors import Permanent, from_client_error, is_transient
 from include.dr.evidence import Outcome
 from include.dr.evidence import record as record_evidence
 from include.dr.kms import KeyUnavailable, resolve_key
@@ -49,6 +53,8 @@ def check_rds_instance(
     try:
         found = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]
     except ClientError as exc:
+        if is_transient(exc):
+            raise from_client_error(exc, f"describing RDS instance {instance}") from exc
         return [
             Check(
                 "rds_instance",
@@ -144,7 +150,7 @@ def dr_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check]:
     key_check = check_kms_key(kms, region, policy.kms_key(region))
     checks = [key_check]
     s3 = client("s3", region)
-    local = s3.meta.endpoint_url.startswith("http://")
+    local = is_local_stack(s3)
     for bucket in policy.assets.dr_buckets:
         checks += check_dr_bucket(
             s3, kms, bucket, region, key_check.resource, policy.retention.minimum_days, local
@@ -166,21 +172,34 @@ def residency_check(residency: Mapping[str, Any]) -> Check:
     )
 
 
+class PreflightFailed(Permanent):
+    """A check failed: the estate does not match the policy (the message names each fix)."""
+
+
+def summarise(checks: list[Mapping[str, Any]]) -> str:
+    """One line: how many checks passed and which were not made (``n/a``), or each failure
+    with its fix."""
+    failed = failed_checks(checks)
+    if failed:
+        return "failed: " + "; ".join(
+            f"{c['name']} {c['resource']}: found {c['found']} ({c['fix']})" for c in failed
+        )
+    passed = sum(status_of(c) == "pass" for c in checks)
+    unchecked = [f"{c['name']} {c['resource']}" for c in checks if status_of(c) == "n/a"]
+    return f"{passed} of {len(checks)} checks passed" + (
+        f"; not checked (n/a): {', '.join(unchecked)}" if unchecked else ""
+    )
+
+
 def record_preflight(
     residency: Mapping[str, Any], checks: list[Mapping[str, Any]], dag_id: str, run_id: str
 ) -> tuple[Outcome, str]:
     """Store the run's checks, the residency verdict first, as one evidence record; return
-    its outcome (fail if any check failed) and a one-line summary naming each failure and
-    its fix."""
+    its outcome (fail if any check failed; an ``n/a`` check fails nothing) and a one-line
+    summary naming each failure and its fix."""
     checks = [residency_check(residency).as_dict(), *checks]
-    failed = [check for check in checks if not check["passed"]]
-    summary = (
-        f"{len(checks) - len(failed)} of {len(checks)} checks passed"
-        if not failed
-        else "failed: "
-        + "; ".join(f"{c['name']} {c['resource']}: found {c['found']} ({c['fix']})" for c in failed)
-    )
-    outcome: Outcome = "fail" if failed else "pass"
+    summary = summarise(checks)
+    outcome: Outcome = "fail" if failed_checks(checks) else "pass"
     details = {"residency": dict(residency), "checks": list(checks), "summary": summary}
     record_evidence("preflight", "policy", dag_id, run_id, outcome, details)
     return outcome, summary

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
 from include.dr.aws_clients import hook_clients
+from include.dr.checks import Check
+from include.dr.evidence import evidence_store
 from include.dr.policy.loader import load_policy
 from include.dr.preflight import (
     check_bucket_region,
@@ -14,6 +17,7 @@ from include.dr.preflight import (
     check_rds_instance,
     dr_checks,
     production_checks,
+    record_preflight,
 )
 from include.dr.s3.guardrails import check_dr_bucket
 
@@ -24,7 +28,10 @@ PROD, DR = hook_clients("aws_default"), hook_clients("aws_dr")
 
 def test_seeded_estate_passes_every_check() -> None:
     checks = production_checks(POLICY, PROD) + dr_checks(POLICY, DR)
-    assert [c for c in checks if not c.passed] == []
+    assert [c for c in checks if c.failed] == []
+    # Only what the local stack cannot show may go unchecked, and it never reads as a pass.
+    assert {c.name for c in checks if not c.passed} <= {"dr_bucket_tls_only"}
+    assert all(c.status == "n/a" for c in checks if not c.passed)
     assert {c.name for c in checks} >= {
         "kms_key",
         "source_bucket",
@@ -55,7 +62,7 @@ def test_unprotected_dr_bucket_fails_both_protections() -> None:
         kms = DR("kms", "eu-west-1")
         key = kms.describe_key(KeyId="alias/swl-backup-dr")["KeyMetadata"]["Arn"]
         checks = check_dr_bucket(s3, kms, bucket, "eu-west-1", key, 7, local=True)
-        failed = {c.name: c for c in checks if not c.passed}
+        failed = {c.name: c for c in checks if c.failed}
         assert set(failed) == {"dr_bucket_versioning", "dr_bucket_encryption"}
         assert "enable versioning" in failed["dr_bucket_versioning"].fix
     finally:
@@ -99,3 +106,31 @@ def test_backup_window_outside_the_policy_window_is_drift() -> None:
     }
     assert not checks["rds_backup_window"].passed
     assert "18:00-18:30" in checks["rds_backup_window"].fix
+
+
+def test_a_check_not_made_is_recorded_n_a_and_fails_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path))
+    residency = POLICY.regions.residency.as_dict()
+    tls = Check.not_checked("dr_bucket_tls_only", "swl-dr", "TLS only", "local stack")
+    held = Check("kms_key", "k", True, "enabled", "Enabled")
+    outcome, summary = record_preflight(
+        residency, [held.as_dict(), tls.as_dict()], "policy_preflight", "manual__1"
+    )
+    assert outcome == "pass"
+    assert summary == "2 of 3 checks passed; not checked (n/a): dr_bucket_tls_only swl-dr"
+    [record] = evidence_store().read("preflight", "policy")
+    statuses = {c["name"]: c["status"] for c in record.details["checks"]}
+    assert statuses == {"residency": "pass", "kms_key": "pass", "dr_bucket_tls_only": "n/a"}
+
+
+def test_a_failed_check_fails_the_preflight_naming_its_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path))
+    broken = Check("kms_key", "k", False, "enabled", "Disabled", "enable k")
+    outcome, summary = record_preflight(
+        POLICY.regions.residency.as_dict(), [broken.as_dict()], "policy_preflight", "manual__2"
+    )
+    assert outcome == "fail" and summary == "failed: kms_key k: found Disabled (enable k)"
