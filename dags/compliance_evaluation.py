@@ -7,34 +7,33 @@ the window of the last 7 runs, retention (the last week covered, nothing deleted
 younger than the minimum), encryption and TLS, the DR region and the residency
 statement, a logging multi-region CloudTrail trail, the last passed restore test,
 the SLA register, and tamper reconciliation (every recorded backup is still there,
-or our retention deleted it).
+or our retention deleted it). A check that cannot be made here is named `n/a`.
 
 The result is recorded as evidence (its history is the trend) and shown on the
 **Backup compliance** page of the Airflow UI. A failed clause sends one alert per
 run summarising what failed, and fails the run.
 
 Runs daily half an hour after the backup window closes, when the day's backups
-should all be done.
+should all be done. On a day the clocks jump forward the window closes an hour
+later on the clock, so the scheduled run waits (deferred) until it has. Trigger it
+by hand to evaluate now.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from airflow.sdk import chain, dag
 
-from airflow.sdk import dag, task
-
+from include.dr.compliance.tasks import WaitForWindowCloseOperator, evaluate
+from include.dr.compliance.timing import schedule_offset_minutes
 from include.dr.dag_defaults import DEFAULT_ARGS, daily_in_window
 from include.dr.policy.loader import load_policy
 
-POLICY = load_policy()
-WINDOW = POLICY.schedule.window
-AFTER_WINDOW = int(WINDOW.length.total_seconds() // 60) + 30
+WINDOW = load_policy().schedule.window
 
 
 @dag(
     dag_id="compliance_evaluation",
-    schedule=daily_in_window(WINDOW, minutes_after_start=AFTER_WINDOW),
+    schedule=daily_in_window(WINDOW, minutes_after_start=schedule_offset_minutes(WINDOW)),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -42,38 +41,7 @@ AFTER_WINDOW = int(WINDOW.length.total_seconds() // 60) + 30
     tags=["compliance", "daily"],
 )
 def compliance_evaluation() -> None:
-    @task
-    def evaluate(**context: Any) -> dict[str, Any]:
-        """Judge every clause; record it; alert once and fail the run if any clause failed."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from include.dr.alerts import send
-        from include.dr.aws_clients import hook_clients
-        from include.dr.compliance.evaluate import evaluate, record_evaluation
-        from include.dr.evidence import evidence_store
-        from include.dr.git.backup import bundles_dir
-
-        policy = load_policy()
-        dr, production = hook_clients("aws_dr"), hook_clients("aws_default")
-        aws = {
-            "rds_dr": dr("rds", policy.regions.dr),
-            "kms_dr": dr("kms", policy.regions.dr),
-            "s3_dr": dr("s3", policy.regions.dr),
-            "cloudtrail": production("cloudtrail", policy.regions.production),
-        }
-        store = evidence_store()
-        verdicts = evaluate(policy, store, datetime.now(UTC), aws, bundles_dir())
-        summary = record_evaluation(verdicts, store, context["dag"].dag_id, context["run_id"])
-        if summary["failing"]:
-            send(
-                policy,
-                f"Backup policy not met: {len(summary['failing'])} clause(s) failed",
-                "\n".join(summary["failing"]),
-            )
-            raise AirflowFailException("; ".join(summary["failing"]))
-        return summary
-
-    evaluate()
+    chain(WaitForWindowCloseOperator(task_id="wait_for_window_close"), evaluate())
 
 
 compliance_evaluation()

@@ -33,213 +33,45 @@ way through the backup window); trigger it by hand to test now.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
-from airflow.sdk import Param, chain, dag, task
+from airflow.sdk import chain, dag
 
 from include.dr.dag_defaults import DEFAULT_ARGS, restore_test_schedule
+from include.dr.forms import restore_test_form
 from include.dr.operators.rds_restore import RdsRestoreInstanceOperator
 from include.dr.operators.restore_report import RestoreTestReportOperator
 from include.dr.policy.loader import load_policy
-
-POLICY = load_policy()
-DR, MYSQL_RESTORE, MYSQL_PRODUCTION = "aws_dr", "mysql_restore", "mysql_default"
+from include.dr.restore_test import tasks
 
 
 @dag(
     dag_id="restore_test",
-    schedule=restore_test_schedule(POLICY),
+    schedule=restore_test_schedule(load_policy()),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     doc_md=__doc__,
     tags=["restore-test", "compliance"],
-    params={
-        "assets": Param(
-            ["rds", "s3", "git"],
-            type="array",
-            items={"type": "string", "enum": ["rds", "s3", "git"]},
-            uniqueItems=True,
-            title="Assets to test",
-        ),
-        "keep_scratch": Param(
-            False,
-            type="boolean",
-            title="Keep the scratch resources for inspection",
-            description="Off: the scratch database, bucket and instance are removed at the end.",
-        ),
-    },
+    params=restore_test_form(),
 )
 def restore_test() -> None:
-    @task
-    def plan(**context: Any) -> dict[str, Any]:
-        """Each asset's latest backup, and this run's scratch names."""
-        from include.dr.aws_clients import hook_clients
-        from include.dr.git.backup import bundles_dir
-        from include.dr.restore_test.plan import plan_test
-
-        policy, params = load_policy(), context["params"]
-        dr = hook_clients(DR)
-        return plan_test(
-            policy,
-            context["run_id"],
-            list(params["assets"]),
-            bool(params["keep_scratch"]),
-            dr("s3", policy.regions.dr),
-            dr("rds", policy.regions.dr),
-            bundles_dir(),
-            datetime.now(UTC),
-        )
-
-    @task
-    def create_scratch(test: dict[str, Any]) -> dict[str, str]:
-        """The scratch bucket and database, named from the run."""
-        from airflow.providers.mysql.hooks.mysql import MySqlHook
-
-        from include.dr.aws_clients import hook_clients
-        from include.dr.rds.manifest import quote
-        from include.dr.restore_test.teardown import create_bucket
-
-        create_bucket(
-            hook_clients(DR)("s3", test["dr_region"]), test["scratch_bucket"], test["dr_region"]
-        )
-        db = MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn()
-        try:
-            db.cursor().execute(f"CREATE DATABASE {quote(test['scratch_database'])}")
-        finally:
-            db.close()
-        return {"bucket": test["scratch_bucket"], "database": test["scratch_database"]}
-
-    @task
-    def snapshot_plan(test: dict[str, Any]) -> dict[str, Any]:
-        """The temporary instance's restore request (the first RDS asset's latest snapshot)."""
-        first = next((r for r in test["rds"] if r["snapshot_id"]), None)
-        if first is None:
-            return {"dry_run": True}  # nothing to restore natively
-        return {
-            "source": "snapshot",
-            "snapshot_id": first["snapshot_id"],
-            "target_instance": first["scratch_instance"],
-            "region": test["dr_region"],
-            "aws_conn_id": DR,
-            "dry_run": False,
-        }
-
-    @task
-    def check_instance(test: dict[str, Any], instance: dict[str, Any] | None) -> dict[str, Any]:
-        """The temporary instance: not public, DR key; on AWS, its data validated with GX."""
-        from include.dr.aws_clients import hook_clients
-        from include.dr.kms import resolve_key
-        from include.dr.rds.dump import connection_settings
-        from include.dr.restore_test import steps
-
-        policy, region, dr = load_policy(), test["dr_region"], hook_clients(DR)
-        key_arn = resolve_key(dr("kms", region), policy.kms_key(region), region)
-        dr_s3 = dr("s3", region)
-
-        # The backup user's credentials came with the snapshot.
-        connection = connection_settings(MYSQL_PRODUCTION)
-        validate = steps.instance_validator(dr_s3, connection, policy)
-        # moto's restored instances hold no data: the logical path proves it on the local stack.
-        local = dr_s3.meta.endpoint_url.startswith("http://")
-        return steps.check_instance(test, instance, key_arn, None if local else validate)
-
-    @task
-    def check_rds(test: dict[str, Any]) -> dict[str, Any]:
-        """Load each latest dump into the scratch database and validate it with GX."""
-        from airflow.providers.mysql.hooks.mysql import MySqlHook
-
-        from include.dr.aws_clients import hook_clients
-        from include.dr.rds.dump import connection_settings
-        from include.dr.restore_test import steps
-
-        connection = connection_settings(MYSQL_RESTORE)
-        return steps.check_rds(
-            test,
-            load_policy(),
-            hook_clients(DR)("s3", test["dr_region"]),
-            MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn,
-            connection,
-        )
-
-    @task
-    def check_s3(test: dict[str, Any], scratch: dict[str, str]) -> dict[str, Any]:
-        """Restore a sample of each bucket into the scratch bucket; compare sizes and SHA-256."""
-        from include.dr.aws_clients import hook_clients
-        from include.dr.restore_test import steps
-
-        return steps.check_s3(test, load_policy(), hook_clients(DR)("s3", test["dr_region"]))
-
-    @task
-    def check_git(test: dict[str, Any]) -> dict[str, Any]:
-        """Clone each repository's latest bundle; fsck; refs equal the backup's evidence."""
-        from include.dr.git.backup import bundles_dir
-        from include.dr.git.connections import bundle_key
-        from include.dr.restore_test import steps
-
-        return steps.check_git(test, bundles_dir(), bundle_key())
-
-    @task
-    def remove_scratch(test: dict[str, Any], **context: Any) -> dict[str, str]:
-        """Teardown: drop the scratch database and bucket (kept only when asked)."""
-        from airflow.providers.mysql.hooks.mysql import MySqlHook
-
-        from include.dr.aws_clients import hook_clients
-        from include.dr.restore_test import teardown
-
-        if test["keep_scratch"]:
-            return {"scratch": "kept for inspection"}
-        db = MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn()
-        try:
-            dropped = teardown.drop_database(db.cursor(), test["scratch_database"])
-        finally:
-            db.close()
-        bucket = teardown.delete_bucket(
-            hook_clients(DR)("s3", test["dr_region"]), test["scratch_bucket"]
-        )
-        return {"database": dropped, "bucket": bucket}
-
-    @task
-    def remove_instance(test: dict[str, Any], **context: Any) -> dict[str, str]:
-        """Teardown: delete the temporary instance, if this run made one."""
-        from include.dr.aws_clients import hook_clients
-        from include.dr.restore_test import teardown
-
-        if test["keep_scratch"] or not test["rds"]:
-            return {"instance": "kept for inspection" if test["keep_scratch"] else "none"}
-        rds = hook_clients(DR)("rds", test["dr_region"])
-        return {
-            "instance": teardown.delete_instance(
-                rds, test["rds"][0]["scratch_instance"], context["run_id"]
-            )
-        }
-
-    test = plan()
-    scratch = create_scratch(test)
-    instance = RdsRestoreInstanceOperator(task_id="restore_instance", plan=snapshot_plan(test))
-    native = check_instance(test, instance.output)
-    rds = check_rds(test)
-    s3 = check_s3(test, scratch)
-    git = check_git(test)
-    chain(scratch, [instance, rds])
-    report = RestoreTestReportOperator(
-        task_id="write_report",
-        plan_task="plan",
-        checks={
-            "rds": "check_rds",
-            "rds_native": "check_instance",
-            "s3": "check_s3",
-            "git": "check_git",
-        },
-        trigger_rule="all_done",
+    test = tasks.plan()
+    scratch = tasks.create_scratch(test)  # setup
+    instance = RdsRestoreInstanceOperator(
+        task_id="restore_instance", plan=tasks.snapshot_plan(test)
     )
-    chain([rds, native, s3, git], report)
+    native = tasks.check_instance(test, instance.output)
+    rds, s3, git = tasks.check_rds(test), tasks.check_s3(test, scratch), tasks.check_git(test)
+    report = RestoreTestReportOperator(
+        task_id="write_report", plan_task="plan", checks=tasks.CHECK_TASKS, trigger_rule="all_done"
+    )
     # Both teardowns hang on the scratch setup, so they run whatever the checks did,
     # including a restore_instance that failed part-way.
-    scratch_gone = remove_scratch(test).as_teardown(setups=scratch)
-    instance_gone = remove_instance(test).as_teardown(setups=scratch)
-    chain(report, [scratch_gone, instance_gone])
+    teardown = [
+        tasks.remove_scratch(test).as_teardown(setups=scratch),
+        tasks.remove_instance(test).as_teardown(setups=scratch),
+    ]
+    chain(scratch, [instance, rds])
+    chain([rds, native, s3, git], report, teardown)
 
 
 restore_test()

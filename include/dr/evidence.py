@@ -59,6 +59,26 @@ class EvidenceRecord:
         return cls(**body)
 
 
+@dataclass(frozen=True)
+class WrittenObject:
+    """One thing a backup run's evidence says it wrote, as tamper reconciliation looks for it:
+    a DR snapshot copy (``snapshot``: ``location`` is its id), an object in a DR bucket
+    (``object``: ``location`` is the bucket, with ``key`` and, where recorded, its
+    ``version_id``) or a file in the local backup store (``file``: ``location`` is its path).
+    Each backup package lists its own (``include/dr/<asset>/recorded.py``)."""
+
+    kind: Literal["snapshot", "object", "file"]
+    location: str
+    record: EvidenceRecord
+    key: str = ""
+    version_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How a person finds it: the snapshot id, ``s3://bucket/key`` or the file's path."""
+        return f"s3://{self.location}/{self.key}" if self.kind == "object" else self.location
+
+
 def _refuse_secrets(value: Any, where: str) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():

@@ -13,3 +13,26 @@ from __future__ import annotations
 # --- restore_s3 ---
 
 # --- restore_git ---
+
+# --- restore_test ---
+
+
+def restore_test_form() -> dict[str, object]:
+    """restore_test: which assets to test, and whether to keep the scratch space."""
+    from airflow.sdk import Param
+
+    return {
+        "assets": Param(
+            ["rds", "s3", "git"],
+            type="array",
+            items={"type": "string", "enum": ["rds", "s3", "git"]},
+            uniqueItems=True,
+            title="Assets to test",
+        ),
+        "keep_scratch": Param(
+            False,
+            type="boolean",
+            title="Keep the scratch resources for inspection",
+            description="Off: the scratch database, bucket and instance are removed at the end.",
+        ),
+    }

@@ -14,6 +14,9 @@ from typing import Any, Literal
 from include.dr.policy.regions import ResidencyVerdict
 
 Status = Literal["pass", "warn", "fail"]
+# A named check behind a clause: (name, held, detail); held is None when the check could
+# not be made here (n/a): it is named, and neither passes nor fails the clause.
+CheckFact = tuple[str, bool | None, str]
 WARN_AFTER = timedelta(hours=24)
 FAIL_AFTER = timedelta(hours=26)
 RESTORE_TEST_WARNING = timedelta(days=30)
@@ -153,22 +156,29 @@ def early_deletions(
     )
 
 
-def checks_held(clause: str, title: str, checks: list[tuple[str, bool, str]]) -> Verdict:
-    """A clause made of named checks (name, passed, detail): fails if any did not hold."""
-    failed = [f"{name}: {detail}" for name, ok, detail in checks if not ok]
-    return Verdict(
-        clause,
-        title,
-        "fail" if failed or not checks else "pass",
+def checks_held(clause: str, title: str, checks: list[CheckFact]) -> Verdict:
+    """A clause made of named checks (name, held, detail): fails if any did not hold, or if
+    there was nothing to check. A check not made (held None) is named as n/a; a clause
+    whose every check was n/a is a warning, never a pass."""
+    failed = [f"{name}: {detail}" for name, ok, detail in checks if ok is False]
+    unchecked = [f"{name}: {detail}" for name, ok, detail in checks if ok is None]
+    made = len(checks) - len(unchecked)
+    status: Status = "fail" if failed or not checks else "pass" if made else "warn"
+    text = (
         "; ".join(failed)
         if failed
-        else f"{len(checks)} checks hold"
+        else f"{made} checks hold"
+        if made
+        else "nothing could be checked here"
         if checks
-        else "nothing recorded to check",
+        else "nothing recorded to check"
     )
+    if unchecked and not failed:
+        text += f"; n/a: {'; '.join(unchecked)}"
+    return Verdict(clause, title, status, text)
 
 
-def region(checks: list[tuple[str, bool, str]], residency: ResidencyVerdict) -> Verdict:
+def region(checks: list[CheckFact], residency: ResidencyVerdict) -> Verdict:
     """The DR copies sit in the DR region (named checks), and the residency verdict holds:
     same country, or a residency exception approved for the region pair as configured."""
     held = checks_held("region", "DR copies in the DR region; residency", checks)

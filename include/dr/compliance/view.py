@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from include.dr.compliance.evaluate import assets_of
+from include.dr.compliance.facts import EMPTY_REPOSITORY, assets_of
 from include.dr.evidence import LocalEvidenceStore
 from include.dr.policy.model import BackupPolicy
 
@@ -95,6 +95,8 @@ def _encryption(asset: str, details: Mapping[str, Any]) -> str:
             c["found"] for c in details.get("guardrails", []) if c["name"] == "dr_bucket_encryption"
         ]
         return str(found[0]) if found else ""
+    if details.get("verdict") == EMPTY_REPOSITORY:
+        return "no bundle (empty repository)"
     return f"AES-256-GCM, key {(details.get('bundle') or {}).get('key_fingerprint', '?')}"
 
 
@@ -209,11 +211,11 @@ def render(data: dict[str, Any], run_link: str) -> str:
 
 def read_report(name: str) -> str | None:
     """A stored restore test report by file name; anything but a report name is refused."""
-    from include.dr.git.backup import store_root
+    from include.dr.store import backup_store_dir
 
     if not REPORT_NAME.fullmatch(name):
         return None
-    path = store_root() / "reports" / "restore-test" / name
+    path = backup_store_dir() / "reports" / "restore-test" / name
     return path.read_text() if path.is_file() else None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, BaseOperatorLink
 
-from include.dr.restore_test.plan import RestoreTestFailed
+from include.dr.connections import AWS_DR
 
 
 class RestoreTestReportLink(BaseOperatorLink):
@@ -35,7 +35,7 @@ class RestoreTestReportOperator(BaseOperator):
     ui_color = "#d5f5e3"
 
     def __init__(
-        self, *, plan_task: str, checks: dict[str, str], aws_conn_id: str = "aws_dr", **kwargs: Any
+        self, *, plan_task: str, checks: dict[str, str], aws_conn_id: str = AWS_DR, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.plan_task = plan_task
@@ -44,20 +44,23 @@ class RestoreTestReportOperator(BaseOperator):
         self.report_url = ""
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from include.dr.run_info import RunInfo
+        from include.dr.task_boundary import task_boundary
+
+        run = RunInfo.from_context(context)
+        with task_boundary("writing the restore test report"):
+            return self._report(context["ti"], run)
+
+    def _report(self, ti: Any, run: Any) -> dict[str, Any]:
         from include.dr.aws_clients import hook_clients
-        from include.dr.git.backup import store_root
         from include.dr.kms import resolve_key
         from include.dr.policy.loader import load_policy
         from include.dr.restore_test import steps
+        from include.dr.restore_test.plan import RestoreTestFailed
+        from include.dr.store import backup_store_dir
 
-        ti = context["ti"]
         test = ti.xcom_pull(task_ids=self.plan_task)
-        due = {
-            "rds": bool(test["rds"]),
-            "rds_native": any(r["snapshot_id"] for r in test["rds"]),
-            "s3": bool(test["s3"]),
-            "git": bool(test["git"]),
-        }
+        due = steps.due_checks(test)
         groups = {
             name: (ti.xcom_pull(task_ids=task_id), due.get(name, True))
             for name, task_id in self.checks.items()
@@ -71,12 +74,11 @@ class RestoreTestReportOperator(BaseOperator):
             test,
             groups,
             datetime.now(UTC).isoformat(),
-            store_root() / "reports" / "restore-test",
+            backup_store_dir() / "reports" / "restore-test",
             dr_s3,
             policy.assets.dr_buckets[0],
             key_arn,
-            context["dag"].dag_id,
-            context["run_id"],
+            run,
         )
         self.report_url = steps.report_url(dr_s3, outcome["report"], region)
         self.log.info("Report: %s (%s)", outcome["report"]["html"], self.report_url)

@@ -9,24 +9,27 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from include.dr.asset_names import git_organisation_asset, rds_asset, s3_asset
+from include.dr.errors import Permanent
 from include.dr.git.restore import backed_up_days
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.naming import dump_key, manifest_key
 from include.dr.rds.restore import dump_days, latest_snapshot
+from include.dr.restore_test.plans import NativeRestoreRequest, RestoreTestPlan
 from include.dr.s3.restore import finished_days
 
-ASSETS = ("rds", "s3", "git")
+if TYPE_CHECKING:
+    from types_boto3_rds import RDSClient
+    from types_boto3_s3 import S3Client
 
 
-class NothingToTest(AirflowFailException):
+class NothingToTest(Permanent):
     """An asset has no backup yet, so it cannot be restored."""
 
 
-class RestoreTestFailed(AirflowFailException):
+class RestoreTestFailed(Permanent):
     """A check failed; the report says which and why."""
 
 
@@ -34,19 +37,35 @@ def scratch_token(run_id: str) -> str:
     return hashlib.sha256(run_id.encode()).hexdigest()[:10]
 
 
+def native_restore_request(test: RestoreTestPlan, aws_conn_id: str) -> NativeRestoreRequest:
+    """The temporary instance's restore: the first RDS asset's latest DR snapshot into its
+    scratch instance, or a dry run when no asset has one."""
+    first = next((r for r in test["rds"] if r["snapshot_id"]), None)
+    if first is None or first["snapshot_id"] is None:
+        return {"dry_run": True}  # nothing to restore natively
+    return {
+        "source": "snapshot",
+        "snapshot_id": first["snapshot_id"],
+        "target_instance": first["scratch_instance"],
+        "region": test["dr_region"],
+        "aws_conn_id": aws_conn_id,
+        "dry_run": False,
+    }
+
+
 def plan_test(
     policy: BackupPolicy,
     run_id: str,
     assets: list[str],
     keep_scratch: bool,
-    dr_s3: Any,
-    dr_rds: Any,
+    dr_s3: S3Client,
+    dr_rds: RDSClient,
     bundles: Path,
     started: datetime,
-) -> dict[str, Any]:
+) -> RestoreTestPlan:
     token = scratch_token(run_id)
     missing: list[str] = []
-    plan: dict[str, Any] = {
+    plan: RestoreTestPlan = {
         "scratch_id": token,
         "started_at": started.isoformat(),
         "keep_scratch": keep_scratch,
@@ -61,7 +80,9 @@ def plan_test(
         days = dump_days(dr_s3, asset.dr_bucket, asset.instance)
         snapshot = latest_snapshot(dr_rds, asset.instance)
         if not days:
-            missing.append(f"rds/{asset.instance}: no logical dump in s3://{asset.dr_bucket}")
+            missing.append(
+                f"{rds_asset(asset.instance)}: no logical dump in s3://{asset.dr_bucket}"
+            )
             continue
         day = datetime.fromisoformat(days[-1]).date()
         plan["rds"].append(
@@ -72,14 +93,16 @@ def plan_test(
                 "dump_date": day.isoformat(),
                 "dump_key": dump_key(asset.instance, day, asset.database),
                 "manifest_key": manifest_key(asset.instance, day),
-                "snapshot_id": snapshot["DBSnapshotIdentifier"] if snapshot else None,
+                "snapshot_id": str(snapshot["DBSnapshotIdentifier"]) if snapshot else None,
                 "scratch_instance": f"restore-test-{token}",
             }
         )
     for bucket in policy.assets.s3 if "s3" in assets else ():
         finished = finished_days(dr_s3, bucket.dr_bucket, bucket.source)
         if not finished:
-            missing.append(f"s3/{bucket.source}: no finished backup in s3://{bucket.dr_bucket}")
+            missing.append(
+                f"{s3_asset(bucket.source)}: no finished backup in s3://{bucket.dr_bucket}"
+            )
             continue
         plan["s3"].append(
             {
@@ -100,7 +123,9 @@ def plan_test(
                     {"organisation": github.organisation, "repository": name, "day": days[-1]}
                 )
         if not plan["git"]:
-            missing.append(f"git/{github.organisation}: no bundle in the backup store")
+            missing.append(
+                f"{git_organisation_asset(github.organisation)}: no bundle in the backup store"
+            )
     if missing:
         raise NothingToTest("; ".join(missing) + ". Run the daily backups first.")
     return plan

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from include.dr.checks import error_code
+from include.dr.errors import error_code, from_client_error, is_transient
 from include.dr.s3.restore import RestoreObject, objects_as_of
 
 
@@ -66,7 +66,9 @@ def check_object(
         )
         body = dr_s3.get_object(Bucket=scratch_bucket, Key=scratch_key)["Body"].read()
     except ClientError as exc:
-        return f"could not be restored ({error_code(exc)})"
+        if is_transient(exc):  # asking again may restore it: the task is retried
+            raise from_client_error(exc, f"restoring {obj.key} from s3://{dr_bucket}") from exc
+        return f"could not be restored ({error_code(exc) or 'no answer code'})"
     if len(body) != obj.size:
         return f"{len(body)} bytes restored, the backup recorded {obj.size}"
     actual = base64.b64encode(hashlib.sha256(body).digest()).decode()

@@ -1,4 +1,5 @@
-"""The restore test's steps, one function each, called by the DAG's tasks."""
+"""The restore test's steps, one function each, called by its task adapters
+(:mod:`include.dr.restore_test.tasks`)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,24 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from include.dr.asset_names import git_asset, rds_asset, s3_asset
+from include.dr.environment import is_local_stack
 from include.dr.evidence import evidence_store, record
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds import restore as rds_restore
 from include.dr.restore_test.git_check import check_repository
+from include.dr.restore_test.plans import RestoreTestPlan
 from include.dr.restore_test.report import build_report, store_report
 from include.dr.restore_test.s3_sample import check_bucket
 from include.dr.restore_test.validation import validate_database
+from include.dr.run_info import RunInfo
 
+Validator = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
 NATIVE_DATA_LOCAL = "validated through the logical path (the local stack's instances hold no data)"
 
 
 def check_rds(
-    test: Mapping[str, Any],
+    test: RestoreTestPlan,
     policy: BackupPolicy,
     dr_s3: Any,
     connect: Callable[[], Any],
@@ -46,17 +52,17 @@ def check_rds(
         finally:
             db.close()
         seconds = round(time.monotonic() - started, 2)
-        results[f"rds/{asset['instance']}"] = {
+        results[rds_asset(asset["instance"])] = {
             "logical": {**validation, "dump_date": asset["dump_date"], "seconds": seconds}
         }
     return results
 
 
 def check_instance(
-    test: Mapping[str, Any],
+    test: RestoreTestPlan,
     instance: Mapping[str, Any] | None,
     dr_key_arn: str,
-    validate_data: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] | None,
+    validate_data: Validator | None,
 ) -> dict[str, Any]:
     """The temporary instance restored from the latest DR snapshot: private, encrypted with
     the DR key, and (where ``validate_data`` is given: on AWS) holding the backed-up data."""
@@ -70,7 +76,7 @@ def check_instance(
     )
     data = validate_data(asset, instance) if validate_data else None
     return {
-        f"rds/{asset['instance']}": {
+        rds_asset(asset["instance"]): {
             "native": {
                 **instance,
                 "snapshot_id": asset["snapshot_id"],
@@ -84,8 +90,12 @@ def check_instance(
 
 def instance_validator(
     dr_s3: Any, connection: Mapping[str, Any], policy: BackupPolicy
-) -> Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]:
-    """Validates a restored instance against the manifest of its snapshot's day."""
+) -> Validator | None:
+    """Validates a restored instance against the manifest of its snapshot's day; None on the
+    local stack, whose restored instances hold no data (the logical path proves the data
+    there)."""
+    if is_local_stack(dr_s3):
+        return None
 
     def validate(asset: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, Any]:
         day = str(asset["snapshot_id"]).removeprefix(f"{asset['instance']}-")
@@ -132,7 +142,7 @@ def validate_instance_data(
         db.close()
 
 
-def check_s3(test: Mapping[str, Any], policy: BackupPolicy, dr_s3: Any) -> dict[str, Any]:
+def check_s3(test: RestoreTestPlan, policy: BackupPolicy, dr_s3: Any) -> dict[str, Any]:
     results = {}
     for bucket in test["s3"]:
         started = time.monotonic()
@@ -144,14 +154,14 @@ def check_s3(test: Mapping[str, Any], policy: BackupPolicy, dr_s3: Any) -> dict[
             policy.restore_test.s3_minimum_objects,
         )
         seconds = round(time.monotonic() - started, 2)
-        results[f"s3/{bucket['source_bucket']}"] = {"sample": {**checked, "seconds": seconds}}
+        results[s3_asset(bucket["source_bucket"])] = {"sample": {**checked, "seconds": seconds}}
     return results
 
 
-def check_git(test: Mapping[str, Any], bundles: Path, key: bytes) -> dict[str, Any]:
+def check_git(test: RestoreTestPlan, bundles: Path, key: bytes) -> dict[str, Any]:
     results = {}
     for repo in test["git"]:
-        asset = f"git/{repo['organisation']}/{repo['repository']}"
+        asset = git_asset(repo["organisation"], repo["repository"])
         recorded = next(
             (
                 r.details.get("refs")
@@ -166,16 +176,25 @@ def check_git(test: Mapping[str, Any], bundles: Path, key: bytes) -> dict[str, A
     return results
 
 
+def due_checks(test: RestoreTestPlan) -> dict[str, bool]:
+    """Which report groups the plan made due: a due check whose task did not finish fails."""
+    return {
+        "rds": bool(test["rds"]),
+        "rds_native": any(r["snapshot_id"] for r in test["rds"]),
+        "s3": bool(test["s3"]),
+        "git": bool(test["git"]),
+    }
+
+
 def finish(
-    test: Mapping[str, Any],
+    test: RestoreTestPlan,
     groups: Mapping[str, tuple[Mapping[str, Any] | None, bool]],
     finished_at: str,
     folder: Path,
     dr_s3: Any,
     bucket: str,
     key_arn: str,
-    dag_id: str,
-    run_id: str,
+    run: RunInfo,
 ) -> dict[str, Any]:
     """The report, stored and recorded as evidence; its verdict and where it is.
     ``groups`` maps each check to its result and whether it was due: a due check whose
@@ -192,8 +211,8 @@ def finish(
     record(
         kind="restore_test",
         asset="all",
-        dag_id=dag_id,
-        run_id=run_id,
+        dag_id=run.dag_id,
+        run_id=run.run_id,
         outcome="pass" if report["verdict"] == "pass" else "fail",
         details={**report, "report": where},
     )
@@ -205,7 +224,7 @@ def report_url(dr_s3: Any, where: Mapping[str, str], region: str) -> str:
     """Where a person opens the report: its DR copy in the S3 console on AWS; on the local
     stack, whose S3 has no console, the local file."""
     bucket, _, prefix = where["dr_copy"].removeprefix("s3://").partition("/")
-    if dr_s3.meta.endpoint_url.startswith("http://"):
+    if is_local_stack(dr_s3):
         return Path(where["html"]).as_uri()
     return (
         f"https://{region}.console.aws.amazon.com/s3/object/{bucket}"

@@ -1,6 +1,7 @@
-"""Removing what a restore test made, and only that: the scratch database, the scratch
-bucket (every version in it), the temporary instance. Each is named from the run, and
-the instance is deleted only if it carries this run's tag."""
+"""Making and removing what a restore test uses, and only that: the scratch database, the
+scratch bucket (every version in it), the temporary instance. Each is named from the run;
+only a database named as a restore test's is made or dropped, and the instance is
+deleted only if it carries this run's tag."""
 
 from __future__ import annotations
 
@@ -8,10 +9,30 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from include.dr.checks import error_code
+from include.dr.errors import Permanent, is_not_found
 from include.dr.operators.rds_restore import RUN_TAG
 from include.dr.rds.manifest import quote
 from include.dr.tags import as_mapping, owner_tags
+
+SCRATCH_DATABASE_PREFIX = "restore_test_"
+
+
+class NotScratch(Permanent):
+    """Asked to make or remove something that is not this restore test's scratch space."""
+
+
+def scratch_database_sql(database: str, action: str) -> str:
+    """``CREATE DATABASE`` or ``DROP DATABASE IF EXISTS`` for a scratch database, quoted;
+    refused for any name that is not a restore test's."""
+    if not database.startswith(SCRATCH_DATABASE_PREFIX):
+        raise NotScratch(f"{database} is not a restore-test scratch database; not touched")
+    statements = {"create": "CREATE DATABASE", "drop": "DROP DATABASE IF EXISTS"}
+    return f"{statements[action]} {quote(database)}"
+
+
+def create_database(cursor: Any, database: str) -> str:
+    cursor.execute(scratch_database_sql(database, "create"))
+    return "created"
 
 
 def create_bucket(s3: Any, bucket: str, region: str) -> None:
@@ -31,16 +52,14 @@ def delete_bucket(s3: Any, bucket: str) -> str:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
         s3.delete_bucket(Bucket=bucket)
     except ClientError as exc:
-        if error_code(exc) == "NoSuchBucket":
+        if is_not_found(exc):
             return "already gone"
         raise
     return "deleted"
 
 
 def drop_database(cursor: Any, database: str) -> str:
-    if not database.startswith("restore_test_"):
-        raise ValueError(f"{database} is not a restore-test scratch database; not dropped")
-    cursor.execute(f"DROP DATABASE IF EXISTS {quote(database)}")
+    cursor.execute(scratch_database_sql(database, "drop"))
     return "dropped"
 
 
@@ -48,11 +67,11 @@ def delete_instance(rds: Any, identifier: str, run_id: str) -> str:
     try:
         found = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
     except ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
+        if is_not_found(exc):
             return "never made"
         raise
     if as_mapping(found.get("TagList", [])).get(RUN_TAG) != run_id[:256]:
-        raise ValueError(f"{identifier} is not this run's scratch instance; not deleted")
+        raise NotScratch(f"{identifier} is not this run's scratch instance; not deleted")
     rds.delete_db_instance(
         DBInstanceIdentifier=identifier, SkipFinalSnapshot=True, DeleteAutomatedBackups=True
     )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from include.dr.compliance import clauses
-from include.dr.compliance.evaluate import _deletions
+from include.dr.compliance.facts import deletions
 from include.dr.evidence import EvidenceRecord, LocalEvidenceStore
 
 
@@ -38,7 +38,7 @@ def test_a_deletion_by_a_run_dated_ahead_is_judged_by_the_real_clock(tmp_path: P
             },
         )
     )
-    verdict = clauses.early_deletions(_deletions(store), 7)
+    verdict = clauses.early_deletions(deletions(store), 7)
     assert verdict.status == "fail" and "snap-3-days-old" in verdict.text
 
 
@@ -68,4 +68,4 @@ def test_older_records_without_deletion_times_are_judged_by_when_they_were_recor
             },
         )
     )
-    assert clauses.early_deletions(_deletions(store), 7).status == "fail"
+    assert clauses.early_deletions(deletions(store), 7).status == "fail"

@@ -90,3 +90,25 @@ def test_the_page_shows_an_exception_that_no_longer_covers_the_regions(tmp_path:
     assert data["residency_verdict"]["approval"]["covers_configured_pair"] is False
     assert '<p id="residency"><span class="status" style="color:#c0392b">FAIL</span>' in page
     assert "<strong>no</strong>" in page and "eu-west-2 -&gt; eu-west-3" in page
+
+
+def test_an_empty_repository_shows_it_has_no_bundle(tmp_path: Path) -> None:
+    from include.dr.evidence import EvidenceRecord
+
+    store = LocalEvidenceStore(tmp_path)
+    github = load_policy().assets.github
+    assert github is not None
+    repository = (github.repositories or ("empty",))[0]
+    store.write(
+        EvidenceRecord(
+            "git_backup",
+            f"git/{github.organisation}/{repository}",
+            "git_backup",
+            "scheduled__1",
+            "pass",
+            {"verdict": "empty", "refs": {}},
+        )
+    )
+    data = page_data(load_policy(), store, datetime.now(UTC))
+    [shown] = [a for a in data["assets"] if a["asset"].endswith(f"/{repository}")]
+    assert shown["encryption"] == "no bundle (empty repository)"

@@ -1,0 +1,36 @@
+"""What the RDS backup's evidence says it wrote: each passed run's DR snapshot copy, and its
+dump and manifest in the DR bucket. Tamper reconciliation checks each is still there."""
+
+from __future__ import annotations
+
+from include.dr.evidence import LocalEvidenceStore, WrittenObject
+
+EVIDENCE_KIND = "rds_backup"
+
+
+def written_objects(store: LocalEvidenceStore) -> list[WrittenObject]:
+    """Every DR snapshot copy (by id) and DR bucket object (bucket, key, version) a passed
+    RDS backup run recorded writing, oldest run first."""
+    found: list[WrittenObject] = []
+    for record in store.read(EVIDENCE_KIND):
+        if record.outcome != "pass":
+            continue
+        details = record.details
+        copy = details.get("copy") or {}
+        if copy.get("id"):
+            found.append(WrittenObject("snapshot", str(copy["id"]), record))
+        bucket = details.get("dr_bucket")
+        for part in ("dump", "manifest") if bucket else ():
+            written = details.get(part) or {}
+            if written.get("key"):
+                version = written.get("version_id")
+                found.append(
+                    WrittenObject(
+                        "object",
+                        str(bucket),
+                        record,
+                        str(written["key"]),
+                        str(version) if version else None,
+                    )
+                )
+    return found
