@@ -25,7 +25,8 @@ from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import load_settings
 from include.dr.policy.loader import load_policy
 from include.dr.project import PROJECT_ROOT
-from include.dr.rds.dump import dump_binary, dump_command, options_file
+from include.dr.rds.dump import dump_binary, dump_command
+from include.dr.rds.mysql_client import options_file
 
 DATABASE = "restore_bench"  # the backup user owns restore_* databases
 ROWS = int(os.environ.get("BENCH_ROWS", "400000"))

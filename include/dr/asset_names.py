@@ -35,3 +35,8 @@ def dated_prefix(asset: str, day: str) -> str:
 def s3_dr_backup_asset(source_bucket: str) -> str:
     """The Airflow Asset name a finished S3 backup of ``source_bucket`` updates."""
     return f"s3_dr_backup__{source_bucket}"
+
+
+def rds_dr_backup_asset(instance: str) -> str:
+    """The Airflow Asset name a finished RDS backup of ``instance`` updates."""
+    return f"rds_dr_backup__{instance}"

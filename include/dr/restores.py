@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from include.dr.errors import Permanent
 from include.dr.evidence import Outcome
 from include.dr.evidence import record as record_evidence
+from include.dr.run_info import RunInfo
 
 EVIDENCE_KIND = "restore"
 
 
-class RestoreRefused(AirflowFailException):
+class RestoreRefused(Permanent):
     """The request is unsafe or cannot be met; the message names the field and the fix."""
 
     def __init__(self, field: str, problem: str, fix: str) -> None:
@@ -23,11 +23,11 @@ class RestoreRefused(AirflowFailException):
         super().__init__(f"{field}: {problem}. {fix} Nothing was changed.")
 
 
-class RestoreIncomplete(AirflowFailException):
+class RestoreIncomplete(Permanent):
     """The restore ran but its result does not match the backup (retrying will not help)."""
 
 
-class BackupDamaged(AirflowFailException):
+class BackupDamaged(Permanent):
     """The backup the restore needs is no longer whole (an object version it names was
     deleted permanently): nothing was restored, and retrying cannot bring it back."""
 
@@ -53,19 +53,21 @@ def parse_instant(field: str, value: Any, now: datetime) -> datetime:
 
 
 def record_restore(
-    context: Mapping[str, Any], asset: str, outcome: Outcome, details: Mapping[str, Any]
+    run: RunInfo | Mapping[str, Any], asset: str, outcome: Outcome, details: Mapping[str, Any]
 ) -> None:
-    """One evidence record per restore step that decides something (refusal, plan, result)."""
-    from include.dr.operators.run_context import triggered_by
+    """One evidence record per restore step that decides something (refusal, plan, result).
 
-    dag_run = context["dag_run"]
+    ``run`` is the task's :class:`RunInfo` (Airflow's context is still accepted while the
+    restore DAGs move their adapters to it)."""
+    if not isinstance(run, RunInfo):
+        run = RunInfo.from_context(run)
     record_evidence(
         kind=EVIDENCE_KIND,
         asset=asset,
-        dag_id=dag_run.dag_id,
-        run_id=dag_run.run_id,
+        dag_id=run.dag_id,
+        run_id=run.run_id,
         outcome=outcome,
-        details={"triggered_by": triggered_by(context), **details},
+        details={"triggered_by": run.triggered_by, **details},
     )
 
 

@@ -7,6 +7,7 @@ Retention deletes only what carries the owner tag, and the IAM policy
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 OWNER_KEY = "managed-by"
 OWNER_VALUE = "policy-backup"
@@ -19,9 +20,9 @@ def owner_tags() -> list[dict[str, str]]:
     return [{"Key": OWNER_KEY, "Value": OWNER_VALUE}]
 
 
-def as_mapping(tag_list: Iterable[Mapping[str, str]]) -> dict[str, str]:
-    """AWS's ``[{"Key": k, "Value": v}]`` as a plain dict."""
-    return {tag["Key"]: tag["Value"] for tag in tag_list}
+def as_mapping(tag_list: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """AWS's ``[{"Key": k, "Value": v}]`` (boto3's typed tag lists too) as a plain dict."""
+    return {str(tag["Key"]): str(tag["Value"]) for tag in tag_list}
 
 
 def is_ours(tags: Mapping[str, str]) -> bool:

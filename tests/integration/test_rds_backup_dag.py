@@ -83,11 +83,6 @@ def load_into_scratch(settings: LocalSettings, dump: bytes, database: str) -> di
     return exact
 
 
-@pytest.fixture
-def in_window(use_window: Callable[[str, str], None]) -> None:
-    use_window("00:00", "23:59")
-
-
 def test_daily_backup_end_to_end(dag_bag: Any, settings: LocalSettings) -> None:
     run = run_backup(dag_bag, a_day(), override_window=True)
     assert run.state == "success"
@@ -188,7 +183,9 @@ def test_missing_dr_key_stops_before_anything_is_made(
     use_policy(lambda policy: policy["kms_keys"].update({"eu-west-1": "alias/no-such-key"}))
     day = a_day()
     run = run_backup(dag_bag, day, override_window=True)
-    assert run.state == "failed" and failed_task(run).task_id == "take_manifest"
+    failed = failed_task(run)
+    assert run.state == "failed" and failed.task_id == "take_manifest"
+    assert failed.try_number == 1  # a missing key is permanent: failed at once, not retried
     assert nothing_made_for(settings, day)
 
 

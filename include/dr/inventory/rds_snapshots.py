@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from include.dr.aws_clients import hook_clients
+from include.dr.errors import is_not_found
 from include.dr.retention import Backup
 from include.dr.tags import COMPLETED_KEY, as_mapping, is_ours, is_verified
+
+if TYPE_CHECKING:
+    from types_boto3_rds import RDSClient
 
 
 class RdsSnapshotInventory:
     """Snapshots of ``instance``: ours when owner-tagged, finished when ``available``."""
 
-    def __init__(self, rds: Any, instance: str) -> None:
+    def __init__(self, rds: RDSClient, instance: str) -> None:
         self.rds = rds
         self.instance = instance
 
@@ -39,7 +43,7 @@ class RdsSnapshotInventory:
                 backups.append(
                     Backup(
                         backup_id=snapshot["DBSnapshotIdentifier"],
-                        completed_at=_completed_at(snapshot, tags),
+                        completed_at=_completed_at(dict(snapshot), tags),
                         finished=snapshot.get("Status") == "available",
                         verified=is_verified(tags),
                         ours=is_ours(tags),
@@ -52,7 +56,7 @@ class RdsSnapshotInventory:
         try:
             self.rds.delete_db_snapshot(DBSnapshotIdentifier=backup_id)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "DBSnapshotNotFound":
+            if is_not_found(exc):
                 return False
             raise
         return True

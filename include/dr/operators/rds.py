@@ -5,49 +5,31 @@ Custom because the provider's ``RdsCreateDbSnapshotOperator`` and
 fail when the snapshot already exists (so a re-run could not resume), and the
 copy operator does not template ``kms_key_id`` or ``source_region``. These
 create once per instance and day, reuse what a previous try made, and wait in
-the triggerer.
+the triggerer. What a snapshot is and when it failed is decided in
+:mod:`include.dr.rds.snapshots`; errors reach Airflow through the task boundary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
-from botocore.exceptions import ClientError
 
 from include.dr.kms import KeyUnavailable, resolve_key
+from include.dr.rds.snapshots import (
+    SnapshotFailed,
+    describe_snapshot,
+    refuse_failed,
+    snapshot_facts,
+)
 from include.dr.tags import owner_tags
+from include.dr.task_boundary import task_boundary
 
-FAILED_STATES = {"failed", "incompatible-restore", "incompatible-parameters", "deleting", "deleted"}
+if TYPE_CHECKING:
+    from types_boto3_rds import RDSClient
 
-
-def describe_snapshot(rds: Any, snapshot_id: str) -> dict[str, Any] | None:
-    try:
-        snapshots = rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot_id)["DBSnapshots"]
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "DBSnapshotNotFound":
-            return None
-        raise
-    return snapshots[0] if snapshots else None
-
-
-def snapshot_facts(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The evidence-worthy facts of a snapshot, JSON-ready."""
-    created = snapshot.get("SnapshotCreateTime")
-    return {
-        "id": snapshot["DBSnapshotIdentifier"],
-        "arn": snapshot["DBSnapshotArn"],
-        "status": snapshot.get("Status"),
-        "created_at": created.isoformat() if isinstance(created, datetime) else created,
-        "allocated_gb": snapshot.get("AllocatedStorage"),
-        "engine": snapshot.get("Engine"),
-        "engine_version": snapshot.get("EngineVersion"),
-        "encrypted": bool(snapshot.get("Encrypted")),
-        "kms_key_id": snapshot.get("KmsKeyId"),
-    }
+    from include.dr.rds.plans import InstancePlan
 
 
 class _SnapshotOperator(BaseOperator):
@@ -59,7 +41,7 @@ class _SnapshotOperator(BaseOperator):
     def __init__(
         self,
         *,
-        plan: dict[str, Any],
+        plan: InstancePlan,
         aws_conn_id: str = "aws_default",
         waiter_delay: int = 30,
         waiter_max_attempts: int = 720,
@@ -75,26 +57,32 @@ class _SnapshotOperator(BaseOperator):
     def region(self) -> str:
         raise NotImplementedError
 
-    def rds(self) -> Any:
+    def rds(self) -> RDSClient:
         from airflow.providers.amazon.aws.hooks.rds import RdsHook
 
-        return RdsHook(aws_conn_id=self.aws_conn_id, region_name=self.region).conn
+        client: RDSClient = RdsHook(aws_conn_id=self.aws_conn_id, region_name=self.region).conn
+        return client
 
-    def create(self, rds: Any, context: Any) -> None:
+    def create(self, rds: RDSClient, context: Any) -> None:
         raise NotImplementedError
 
-    def execute(self, context: Any) -> dict[str, Any]:
-        rds = self.rds()
-        snapshot_id = self.plan["snapshot_id"]
-        existing = describe_snapshot(rds, snapshot_id)
-        if existing is None:
-            self.create(rds, context)
-        elif existing.get("Status") == "available":
-            self.log.info("Snapshot %s in %s already exists; reusing it", snapshot_id, self.region)
-            return self._result(existing)
-        else:
-            self._refuse_failed(existing)
-            self.log.info("Snapshot %s is %s; waiting for it", snapshot_id, existing.get("Status"))
+    def execute(self, context: Any) -> InstancePlan:
+        with task_boundary(f"{self.task_id} in {self.region}"):
+            rds = self.rds()
+            snapshot_id = self.plan["snapshot_id"]
+            existing = describe_snapshot(rds, snapshot_id)
+            if existing is None:
+                self.create(rds, context)
+            elif existing.get("Status") == "available":
+                self.log.info(
+                    "Snapshot %s in %s already exists; reusing it", snapshot_id, self.region
+                )
+                return self._result(existing)
+            else:
+                refuse_failed(existing, self.region)
+                self.log.info(
+                    "Snapshot %s is %s; waiting for it", snapshot_id, existing.get("Status")
+                )
         # Imported here: the trigger pulls in boto3 through the provider's RDS hook, which the
         # DAG file parsing this module must not load.
         from include.dr.triggers.rds import RdsSnapshotAvailableTrigger
@@ -110,30 +98,25 @@ class _SnapshotOperator(BaseOperator):
             method_name="execute_complete",
         )
 
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        snapshot_id = self.plan["snapshot_id"]
-        found = describe_snapshot(self.rds(), snapshot_id)
-        if not event or event.get("status") != "success" or found is None:
-            if found is not None:
-                self._refuse_failed(found)
-            message = (event or {}).get("message", "no event")
-            raise AirflowFailException(
-                f"RDS snapshot {snapshot_id} in {self.region} did not become available "
-                f"({message}); it is not a backup and nothing later relies on it"
-            )
-        return self._result(found)
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> InstancePlan:
+        with task_boundary(f"{self.task_id} in {self.region}"):
+            snapshot_id = self.plan["snapshot_id"]
+            found = describe_snapshot(self.rds(), snapshot_id)
+            if not event or event.get("status") != "success" or found is None:
+                if found is not None:
+                    refuse_failed(found, self.region)
+                message = (event or {}).get("message", "no event")
+                raise SnapshotFailed(
+                    f"RDS snapshot {snapshot_id} in {self.region} did not become available "
+                    f"({message}); it is not a backup and nothing later relies on it"
+                )
+            return self._result(found)
 
-    def _refuse_failed(self, snapshot: dict[str, Any]) -> None:
-        status = snapshot.get("Status")
-        if status in FAILED_STATES:
-            raise AirflowFailException(
-                f"RDS snapshot {snapshot['DBSnapshotIdentifier']} in {self.region} is {status}, "
-                "so it is not a backup. Investigate it, delete it by hand, and re-run this "
-                "day: the backup is re-made under the same name"
-            )
-
-    def _result(self, snapshot: dict[str, Any]) -> dict[str, Any]:
-        return {**self.plan, self.result_key: snapshot_facts(snapshot)}
+    def _result(self, snapshot: dict[str, Any]) -> InstancePlan:
+        facts = snapshot_facts(snapshot)
+        if self.result_key == "copy":
+            return {**self.plan, "copy": facts}
+        return {**self.plan, "snapshot": facts}
 
 
 class RdsDailySnapshotOperator(_SnapshotOperator):
@@ -145,16 +128,17 @@ class RdsDailySnapshotOperator(_SnapshotOperator):
     def region(self) -> str:
         return str(self.plan["production_region"])
 
-    def create(self, rds: Any, context: Any) -> None:
+    def create(self, rds: RDSClient, context: Any) -> None:
         self.log.info("Creating snapshot %s of %s", self.plan["snapshot_id"], self.plan["instance"])
+        tags: list[Any] = [
+            *owner_tags(),
+            {"Key": "backup-day", "Value": self.plan["day"]},
+            {"Key": "backup-run", "Value": context["run_id"][:256]},
+        ]
         rds.create_db_snapshot(
             DBInstanceIdentifier=self.plan["instance"],
             DBSnapshotIdentifier=self.plan["snapshot_id"],
-            Tags=[
-                *owner_tags(),
-                {"Key": "backup-day", "Value": self.plan["day"]},
-                {"Key": "backup-run", "Value": context["run_id"][:256]},
-            ],
+            Tags=tags,
         )
 
 
@@ -168,7 +152,7 @@ class RdsCopySnapshotToRegionOperator(_SnapshotOperator):
     def region(self) -> str:
         return str(self.plan["dr_region"])
 
-    def create(self, rds: Any, context: Any) -> None:
+    def create(self, rds: RDSClient, context: Any) -> None:
         key_arn = self._dr_key_arn()
         self.log.info(
             "Copying %s to %s with key %s", self.plan["snapshot"]["arn"], self.region, key_arn
@@ -183,13 +167,11 @@ class RdsCopySnapshotToRegionOperator(_SnapshotOperator):
 
     def _dr_key_arn(self) -> str:
         """Resolve the DR key before copying: a real cross-region copy of an encrypted snapshot
-        needs one, and a missing key must stop the run before anything is made."""
-        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+        needs one, and a missing key must stop the run (not retried) before anything is made."""
+        from include.dr.aws_clients import hook_clients
 
-        kms = AwsBaseHook(
-            aws_conn_id=self.aws_conn_id, client_type="kms", region_name=self.region
-        ).get_conn()
+        kms = hook_clients(self.aws_conn_id)("kms", self.region)
         try:
             return resolve_key(kms, self.plan["dr_kms_key"], self.region)
         except KeyUnavailable as exc:
-            raise AirflowFailException(f"{exc}. Nothing was copied.") from None
+            raise KeyUnavailable(f"{exc}. Nothing was copied.") from None

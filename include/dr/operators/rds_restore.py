@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
+from include.dr.connections import AWS_DR
+from include.dr.errors import is_not_found
+from include.dr.restores import RestoreIncomplete, refuse
 from include.dr.tags import OWNER_KEY, as_mapping, owner_tags
+from include.dr.task_boundary import task_boundary
+
+if TYPE_CHECKING:
+    from types_boto3_rds import RDSClient
 
 RUN_TAG = "restore-run"
 
@@ -34,7 +40,7 @@ class RdsRestoreInstanceOperator(BaseOperator):
         self,
         *,
         plan: Any,
-        aws_conn_id: str = "aws_dr",
+        aws_conn_id: str = AWS_DR,
         waiter_delay: int = 30,
         waiter_max_attempts: int = 240,
         **kwargs: Any,
@@ -50,10 +56,11 @@ class RdsRestoreInstanceOperator(BaseOperator):
         """The plan's side: production for a point in time there, else the DR side."""
         return str(self.plan.get("aws_conn_id") or self.aws_conn_id)
 
-    def rds(self) -> Any:
+    def rds(self) -> RDSClient:
         from airflow.providers.amazon.aws.hooks.rds import RdsHook
 
-        return RdsHook(aws_conn_id=self.conn_id, region_name=self.plan["region"]).conn
+        client: RDSClient = RdsHook(aws_conn_id=self.conn_id, region_name=self.plan["region"]).conn
+        return client
 
     def execute(self, context: Any) -> dict[str, Any] | None:
         from airflow.providers.amazon.aws.triggers.rds import RdsDbAvailableTrigger
@@ -61,10 +68,11 @@ class RdsRestoreInstanceOperator(BaseOperator):
         if self.plan.get("dry_run", True):
             self.log.info("Dry run: no instance restored (%s)", self.plan.get("target_instance"))
             return None
-        rds, target = self.rds(), self.plan["target_instance"]
-        existing = self._ours(rds, target, context["run_id"])
-        if existing is None:
-            self._start(rds, context["run_id"])
+        target = self.plan["target_instance"]
+        with task_boundary(f"restoring {target}"):
+            rds = self.rds()
+            if self._ours(rds, target, context["run_id"]) is None:
+                self._start(rds, context["run_id"])
         self.defer(
             trigger=RdsDbAvailableTrigger(
                 db_identifier=target,
@@ -80,13 +88,14 @@ class RdsRestoreInstanceOperator(BaseOperator):
         return None
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        if not event or event.get("status") != "success":
-            raise AirflowFailException(
-                f"{self.plan['target_instance']} did not become available: {event}"
-            )
-        instance = self.rds().describe_db_instances(
-            DBInstanceIdentifier=self.plan["target_instance"]
-        )["DBInstances"][0]
+        with task_boundary(f"restoring {self.plan['target_instance']}"):
+            if not event or event.get("status") != "success":
+                raise RestoreIncomplete(
+                    f"{self.plan['target_instance']} did not become available: {event}"
+                )
+            instance = self.rds().describe_db_instances(
+                DBInstanceIdentifier=self.plan["target_instance"]
+            )["DBInstances"][0]
         endpoint = instance.get("Endpoint") or {}
         created = instance.get("InstanceCreateTime")
         return {
@@ -102,23 +111,24 @@ class RdsRestoreInstanceOperator(BaseOperator):
             "seconds": round((datetime.now(UTC) - created).total_seconds(), 2) if created else None,
         }
 
-    def _ours(self, rds: Any, target: str, run_id: str) -> dict[str, Any] | None:
+    def _ours(self, rds: RDSClient, target: str, run_id: str) -> dict[str, Any] | None:
         try:
             found = rds.describe_db_instances(DBInstanceIdentifier=target)["DBInstances"][0]
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "DBInstanceNotFound":
+            if is_not_found(exc):
                 return None
             raise
         tags = as_mapping(found.get("TagList", []))
         if tags.get(RUN_TAG) != run_id[:256] or OWNER_KEY not in tags:
-            raise AirflowFailException(
-                f"target_instance: {target} already exists and is not this restore's; "
-                "nothing was changed. Choose a new name."
+            refuse(
+                "target_instance",
+                f"{target} already exists and is not this restore's",
+                "Choose a new name.",
             )
         self.log.info("%s was started by an earlier try; waiting for it", target)
         return dict(found)
 
-    def _start(self, rds: Any, run_id: str) -> None:
+    def _start(self, rds: RDSClient, run_id: str) -> None:
         plan = self.plan
         common: dict[str, Any] = {
             "PubliclyAccessible": False,

@@ -1,22 +1,26 @@
 """The steps of the daily RDS backup, one function each, called by the DAG's tasks.
 
-Each step takes the instance's *plan* (a small dict that travels between tasks
-through XCom), does one thing, and returns the plan with its own facts added.
-Each is idempotent for the run's day: it finds and reuses what an earlier try
-made rather than making a second one.
+Each step takes the instance's *plan* (:class:`~include.dr.rds.plans.InstancePlan`,
+small, through XCom), does one thing, and returns the plan with its own facts
+added. Each is idempotent for the run's day: it finds and reuses what an earlier
+try made rather than making a second one. A step that finds the backup cannot be
+made or trusted raises :class:`RdsBackupFailed` (permanent: not retried); a missing
+or disabled DR key is :class:`~include.dr.kms.KeyUnavailable`, permanent too.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
 
+from include.dr.asset_names import rds_asset
 from include.dr.checks import Check
+from include.dr.errors import Permanent, is_not_found
 from include.dr.evidence import record as record_evidence
 from include.dr.kms import resolve_key
 from include.dr.policy.model import BackupPolicy
@@ -24,25 +28,29 @@ from include.dr.preflight import check_rds_instance, fix_rds_drift
 from include.dr.rds.dump import DumpResult, stream_dump
 from include.dr.rds.manifest import manifest_bytes, take_manifest
 from include.dr.rds.naming import dump_key, manifest_key, snapshot_id
-from include.dr.tags import COMPLETED_KEY, OWNER_KEY, OWNER_VALUE, VERIFIED_KEY, as_mapping
+from include.dr.rds.plans import BackupSummary, DumpFacts, InstancePlan, RetentionTarget
+from include.dr.rds.snapshots import describe_snapshot
+from include.dr.run_info import RunInfo
+from include.dr.tags import COMPLETED_KEY, VERIFIED_KEY, as_mapping, is_ours, owner_tags
 from include.dr.window import run_window
+
+if TYPE_CHECKING:
+    from types_boto3_kms import KMSClient
+    from types_boto3_rds import RDSClient
+    from types_boto3_s3 import S3Client
 
 EVIDENCE_KIND = "rds_backup"
 DRIFT_CHECKS = {"rds_backup_retention", "rds_backup_window"}
 
 
-class RdsBackupFailed(AirflowFailException):
+class RdsBackupFailed(Permanent):
     """A step found the backup cannot be made or trusted; the message says what to do.
 
     Retrying cannot help (the instance is missing, a key is wrong, a copy is not what
     it should be), so the task fails at once rather than retrying."""
 
 
-def asset_name(instance: str) -> str:
-    return f"rds/{instance}"
-
-
-def plan_backups(policy: BackupPolicy, logical_time: datetime) -> list[dict[str, Any]]:
+def plan_backups(policy: BackupPolicy, logical_time: datetime) -> list[InstancePlan]:
     """One plan per RDS instance in the policy, named from the run's window day."""
     day = run_window(policy.schedule.window, logical_time).day
     return [
@@ -64,8 +72,8 @@ def plan_backups(policy: BackupPolicy, logical_time: datetime) -> list[dict[str,
 
 
 def preflight(
-    plan: dict[str, Any], policy: BackupPolicy, rds: Any, dag_id: str, run_id: str
-) -> dict[str, Any]:
+    plan: InstancePlan, policy: BackupPolicy, rds: RDSClient, run: RunInfo
+) -> InstancePlan:
     """Check the instance; fix drift only where the policy allows it; fail on the rest,
     after recording every check (passed and failed) as the run's evidence."""
     window, minimum = policy.schedule.window, policy.retention.minimum_days
@@ -74,20 +82,27 @@ def preflight(
     fixed: dict[str, Any] = {}
     drifted = {c.name for c in checks if not c.passed} & DRIFT_CHECKS
     if drifted and plan["fix_drift"]:
-        fixed = fix_rds_drift(rds, plan["instance"], minimum, window, year)
+        try:
+            fixed = fix_rds_drift(rds, plan["instance"], minimum, window, year)
+        except ValueError as exc:  # no RDS window fits the policy's all year
+            raise RdsBackupFailed(f"fixing drift on {plan['instance']}: {exc}") from exc
         checks = [c for c in checks if c.name not in drifted] + [
             Check(c.name, c.resource, True, c.expected, f"fixed: {fixed}")
             for c in checks
             if c.name in drifted
         ]
     failed = [c for c in checks if not c.passed]
-    result = {**plan, "preflight": [c.as_dict() for c in checks], "drift_fixed": fixed}
+    result: InstancePlan = {
+        **plan,
+        "preflight": [c.as_dict() for c in checks],
+        "drift_fixed": fixed,
+    }
     if failed:
         record_evidence(
             kind=EVIDENCE_KIND,
-            asset=asset_name(plan["instance"]),
-            dag_id=dag_id,
-            run_id=run_id,
+            asset=rds_asset(plan["instance"]),
+            dag_id=run.dag_id,
+            run_id=run.run_id,
             outcome="fail",
             details={**result, "failed_step": "preflight"},
         )
@@ -98,7 +113,9 @@ def preflight(
     return result
 
 
-def store_manifest(plan: dict[str, Any], connection: Any, s3: Any, kms: Any) -> dict[str, Any]:
+def store_manifest(
+    plan: InstancePlan, connection: Any, s3: S3Client, kms: KMSClient
+) -> InstancePlan:
     """Describe the live database and store the manifest, encrypted, in the DR bucket."""
     bucket, key = plan["dr_bucket"], plan["manifest_key"]
     existing = _head(s3, bucket, key)
@@ -130,11 +147,9 @@ def store_manifest(plan: dict[str, Any], connection: Any, s3: Any, kms: Any) -> 
     }
 
 
-def verify_copy(plan: dict[str, Any], rds_dr: Any, kms_dr: Any) -> dict[str, Any]:
+def verify_copy(plan: InstancePlan, rds_dr: RDSClient, kms_dr: KMSClient) -> InstancePlan:
     """The DR copy is available, in the DR region, encrypted with the DR key, and ours;
-    then both snapshots are tagged verified, with their completion time."""
-    from include.dr.operators.rds import describe_snapshot
-
+    then it is tagged verified, with its completion time (the adapter tags the source)."""
     copy = describe_snapshot(rds_dr, plan["snapshot_id"])
     expected_key = resolve_key(kms_dr, plan["dr_kms_key"], plan["dr_region"])
     problems = []
@@ -152,7 +167,7 @@ def verify_copy(plan: dict[str, Any], rds_dr: Any, kms_dr: Any) -> dict[str, Any
             problems.append(f"it is encrypted with {copy.get('KmsKeyId')}, not {expected_key}")
         if f":{plan['dr_region']}:" not in copy["DBSnapshotArn"]:
             problems.append(f"it is not in {plan['dr_region']}")
-        if tags.get(OWNER_KEY) != OWNER_VALUE:
+        if not is_ours(tags):
             problems.append("it lacks the owner tag")
     if problems:
         raise RdsBackupFailed(
@@ -164,7 +179,7 @@ def verify_copy(plan: dict[str, Any], rds_dr: Any, kms_dr: Any) -> dict[str, Any
     return {**plan, "copy_verified_at": completed}
 
 
-def mark_verified(rds: Any, snapshot_arn: str, completed: str) -> None:
+def mark_verified(rds: RDSClient, snapshot_arn: str, completed: str) -> None:
     """Tag a snapshot verified, with the completion time retention measures age from."""
     rds.add_tags_to_resource(
         ResourceName=snapshot_arn,
@@ -173,15 +188,15 @@ def mark_verified(rds: Any, snapshot_arn: str, completed: str) -> None:
 
 
 def store_dump(
-    plan: dict[str, Any], connection: Mapping[str, Any], s3: Any, kms: Any
-) -> dict[str, Any]:
+    plan: InstancePlan, connection: Mapping[str, Any], s3: S3Client, kms: KMSClient
+) -> InstancePlan:
     """Stream the logical dump into the DR bucket once per day, then verify and tag it."""
     bucket, key = plan["dr_bucket"], plan["dump_key"]
     key_arn = resolve_key(kms, plan["dr_kms_key"], plan["dr_region"])
     existing = _head(s3, bucket, key)
     if existing is not None:
         tags = as_mapping(s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"])
-        facts = {
+        facts: DumpFacts = {
             "key": key,
             "version_id": existing.get("VersionId"),
             "bytes_compressed": existing["ContentLength"],
@@ -199,7 +214,7 @@ def store_dump(
             kms_key_arn=key_arn,
             tags=_tagging(plan, verified=False),
         )
-        facts = {**result.as_dict(), "reused": False}
+        facts = _dump_facts(result)
     head = s3.head_object(Bucket=bucket, Key=key)
     problems = []
     if head.get("ServerSideEncryption") != "aws:kms" or head.get("SSEKMSKeyId") != key_arn:
@@ -227,10 +242,23 @@ def store_dump(
     return {**plan, "dump": {**facts, "kms_key_arn": key_arn}}
 
 
-def record_backup(plan: dict[str, Any], dag_id: str, run_id: str) -> dict[str, Any]:
+def _dump_facts(result: DumpResult) -> DumpFacts:
+    return {
+        "key": result.key,
+        "version_id": result.version_id,
+        "bytes_raw": result.bytes_raw,
+        "bytes_compressed": result.bytes_compressed,
+        "sha256": result.sha256,
+        "parts": result.parts,
+        "seconds": result.seconds,
+        "reused": False,
+    }
+
+
+def record_backup(plan: InstancePlan, run: RunInfo) -> BackupSummary:
     """Store the run's evidence for one instance; return the few facts a person looks for."""
     path = record_evidence(
-        EVIDENCE_KIND, asset_name(plan["instance"]), dag_id, run_id, "pass", plan
+        EVIDENCE_KIND, rds_asset(plan["instance"]), run.dag_id, run.run_id, "pass", dict(plan)
     )
     return {
         "evidence": str(path),
@@ -245,16 +273,16 @@ def record_backup(plan: dict[str, Any], dag_id: str, run_id: str) -> dict[str, A
 
 
 def retention_targets(
-    plans: list[dict[str, Any]], aws_conn_ids: Mapping[str, str]
-) -> list[dict[str, Any]]:
+    plans: list[InstancePlan], aws_conn_ids: Mapping[str, str]
+) -> list[RetentionTarget]:
     """Where retention applies per instance: the snapshots in both regions, and the dumps."""
-    targets = []
+    targets: list[RetentionTarget] = []
     for plan in plans:
         instance = plan["instance"]
         for side, region in (("production", plan["production_region"]), ("dr", plan["dr_region"])):
             targets.append(
                 {
-                    "asset": f"{asset_name(instance)}@{region}",
+                    "asset": f"{rds_asset(instance)}@{region}",
                     "inventory": "rds_snapshots",
                     "inventory_args": {
                         "instance": instance,
@@ -265,7 +293,7 @@ def retention_targets(
             )
         targets.append(
             {
-                "asset": f"{asset_name(instance)}/dumps",
+                "asset": f"{rds_asset(instance)}/dumps",
                 "inventory": "rds_dumps",
                 "inventory_args": {
                     "instance": instance,
@@ -278,29 +306,27 @@ def retention_targets(
     return targets
 
 
-def _tags(plan: Mapping[str, Any], *, verified: bool) -> dict[str, str]:
-    tags = {OWNER_KEY: OWNER_VALUE, "backup-day": plan["day"], "instance": plan["instance"]}
+def _tags(plan: InstancePlan, *, verified: bool) -> dict[str, str]:
+    tags = {**as_mapping(owner_tags()), "backup-day": plan["day"], "instance": plan["instance"]}
     if verified:
         tags |= {VERIFIED_KEY: "true", COMPLETED_KEY: datetime.now(UTC).isoformat()}
     return tags
 
 
-def _tagging(plan: Mapping[str, Any], *, verified: bool) -> str:
+def _tagging(plan: InstancePlan, *, verified: bool) -> str:
     return urllib.parse.urlencode(_tags(plan, verified=verified))
 
 
-def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+def _head(s3: S3Client, bucket: str, key: str) -> dict[str, Any] | None:
     try:
-        head: dict[str, Any] = s3.head_object(Bucket=bucket, Key=key)
+        head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
+        if is_not_found(exc):
             return None
         raise
-    return head
+    return dict(head)
 
 
-def _read_json(s3: Any, bucket: str, key: str) -> dict[str, Any]:
-    import json
-
+def _read_json(s3: S3Client, bucket: str, key: str) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     return body

@@ -8,35 +8,44 @@ the DR key. Only a dump that ``mysqldump`` finished (exit status 0 and its
 closing ``-- Dump completed`` line) is completed into an object; anything else
 aborts the upload, so no partial object can be taken for a backup.
 
-The password reaches ``mysqldump`` through a private options file, never the
-command line or the environment.
+The client runs through :mod:`include.dr.rds.mysql_client` (credentials in a
+private options file, never the command line or the environment).
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
 import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from queue import Queue
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
+
+from include.dr.errors import Transient
+from include.dr.rds.mysql_client import (
+    connection_settings as connection_settings,  # re-exported for dags/restore_test.py
+)
+from include.dr.rds.mysql_client import (
+    find_client,
+    options_file,
+    reading,
+)
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 PART_SIZE = 8 * 1024 * 1024
-READ_SIZE = 1024 * 1024
-READ_AHEAD_CHUNKS = 16
 UPLOADS_IN_FLIGHT = 2
 COMPLETION_MARK = b"-- Dump completed"
 
 
-class DumpFailed(RuntimeError):
-    """mysqldump did not finish; the upload was aborted and nothing was stored."""
+class DumpFailed(Transient):
+    """mysqldump did not finish (the server went away, the connection dropped); the upload
+    was aborted and nothing was stored, so a retry starts the dump again."""
 
 
 @dataclass(frozen=True)
@@ -54,52 +63,7 @@ class DumpResult:
 
 
 def dump_binary() -> str:
-    for name in ("mariadb-dump", "mysqldump"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise DumpFailed(
-        "neither mariadb-dump nor mysqldump is installed; install the MariaDB or MySQL "
-        "client (Debian: apt-get install mariadb-client; the image gets it from packages.txt)"
-    )
-
-
-def connection_settings(conn_id: str) -> dict[str, Any]:
-    """An Airflow MySQL connection, as :func:`options_file` and the clients need it."""
-    from airflow.providers.mysql.hooks.mysql import MySqlHook
-
-    conn = MySqlHook.get_connection(conn_id)
-    return {
-        "host": conn.host,
-        "port": conn.port,
-        "login": conn.login,
-        "password": conn.password,
-        "extra": conn.extra_dejson,
-    }
-
-
-def options_file(folder: Path, connection: Mapping[str, Any]) -> Path:
-    """A ``[client]`` options file readable only by us, with the TLS settings the
-    connection asks for (extra ``ssl``: ``ca``, ``cert``, ``key``)."""
-    lines = [
-        "[client]",
-        f"host={connection['host']}",
-        f"port={int(connection.get('port') or 3306)}",
-        f"user={connection['login']}",
-        f"password={connection.get('password') or ''}",
-    ]
-    ssl = (connection.get("extra") or {}).get("ssl") or {}
-    for option in ("ca", "cert", "key"):
-        if ssl.get(option):
-            lines.append(f"ssl-{option}={ssl[option]}")
-    if ssl:
-        # MariaDB and MySQL clients name certificate checking differently; loose- skips
-        # the option a client does not know.
-        lines += ["loose-ssl-verify-server-cert", "loose-ssl-mode=VERIFY_IDENTITY"]
-    path = folder / "client.cnf"
-    path.touch(mode=0o600)
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return find_client("mariadb-dump", "mysqldump")
 
 
 def dump_command(binary: str, options: Path, database: str) -> list[str]:
@@ -117,7 +81,7 @@ def dump_command(binary: str, options: Path, database: str) -> list[str]:
 
 
 def stream_dump(
-    s3: Any,
+    s3: S3Client,
     *,
     connection: Mapping[str, Any],
     database: str,
@@ -144,7 +108,7 @@ def stream_dump(
             argv = command or dump_command(
                 dump_binary(), options_file(Path(folder), connection), database
             )
-            result = _pump(s3, bucket, key, upload_id, argv, Path(folder), part_size)
+            result = _pump(s3, bucket, key, upload_id, argv, part_size)
     except BaseException:
         s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         raise
@@ -162,7 +126,7 @@ def stream_dump(
 
 
 def _pump(
-    s3: Any, bucket: str, key: str, upload_id: str, argv: list[str], folder: Path, part_size: int
+    s3: S3Client, bucket: str, key: str, upload_id: str, argv: list[str], part_size: int
 ) -> dict[str, Any]:
     """Three stages overlap: a thread reads the dump, this thread compresses, a pool uploads.
 
@@ -194,25 +158,21 @@ def _pump(
         uploads.append(pool.submit(upload, len(uploads) + 1, data))
 
     with (
-        (folder / "stderr").open("w+b") as stderr,
         ThreadPoolExecutor(UPLOADS_IN_FLIGHT, thread_name_prefix="dump-upload") as pool,
+        reading(argv) as output,
     ):
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr)  # noqa: S603
-        chunks = _read_ahead(process.stdout)  # type: ignore[arg-type]
         try:
-            for chunk in chunks:
+            for chunk in output.chunks:
                 raw += len(chunk)
                 tail = (tail + chunk)[-512:]
                 buffer += compressor.compress(chunk)
                 while len(buffer) >= part_size:
                     send(pool, bytes(buffer[:part_size]))
                     del buffer[:part_size]
-            status = process.wait()
-            stderr.seek(0)
-            message = stderr.read()[-2000:].decode(errors="replace").strip()
-            if status != 0:
+            ended = output.finish()
+            if not ended.ok:
                 raise DumpFailed(
-                    f"mysqldump exited with status {status}: {message or 'no message'}"
+                    f"mysqldump exited with status {ended.status}: {ended.message or 'no message'}"
                 )
             if COMPLETION_MARK not in tail:
                 raise DumpFailed("mysqldump ended without its '-- Dump completed' line; it is cut")
@@ -220,8 +180,6 @@ def _pump(
             send(pool, bytes(buffer))
             parts = [future.result() for future in uploads]
         except BaseException:
-            process.kill()
-            process.wait()
             for future in uploads:
                 future.cancel()
             raise
@@ -231,23 +189,3 @@ def _pump(
         "sha256": digest.hexdigest(),
         "parts": parts,
     }
-
-
-def _read_ahead(stream: IO[bytes]) -> Iterator[bytes]:
-    """Chunks of ``stream``, read by a thread into a bounded queue so reading never waits
-    on compression (and the dump never stalls on a full pipe)."""
-    queue: Queue[bytes | BaseException | None] = Queue(maxsize=READ_AHEAD_CHUNKS)
-
-    def reader() -> None:
-        try:
-            while chunk := stream.read(READ_SIZE):
-                queue.put(chunk)
-            queue.put(None)
-        except BaseException as exc:  # handed to the consumer
-            queue.put(exc)
-
-    threading.Thread(target=reader, name="dump-reader", daemon=True).start()
-    while (item := queue.get()) is not None:
-        if isinstance(item, BaseException):
-            raise item
-        yield item

@@ -1,11 +1,8 @@
 """A manifest of the live database, taken just before the snapshot.
 
 For each table: its columns and types, primary key, row count and a content
-checksum. The annual restore test checks restored data against it. The
-checksum is computed by the server (``BIT_XOR`` and ``SUM`` of a ``CRC32`` per
-row) so no rows cross the network, and it does not depend on row order. It
-compares data on the same engine family (MariaDB with MariaDB, MySQL with
-MySQL): the engines may print some types differently.
+checksum (:mod:`include.dr.rds.checksum`). A logical restore and the annual
+restore test check restored data against it.
 """
 
 from __future__ import annotations
@@ -14,22 +11,19 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from include.dr.errors import Permanent
+
+# Re-exported for include/dr/restore_test and dags/restore_test.py until they import
+# them from include.dr.rds.checksum.
+from include.dr.rds.checksum import checksum_sql as checksum_sql
+from include.dr.rds.checksum import quote as quote
+from include.dr.rds.checksum import table_checksum
+
 MANIFEST_VERSION = 1
 
 
-def quote(identifier: str) -> str:
-    """A MySQL identifier quoted with backticks; names come from information_schema."""
-    return "`" + identifier.replace("`", "``") + "`"
-
-
-def checksum_sql(database: str, table: str, columns: list[str]) -> str:
-    """SQL that returns (rows, xor, sum) over a canonical text form of every row."""
-    fields = ", ".join(f"IFNULL(CAST({quote(c)} AS CHAR), CHAR(0))" for c in columns)
-    row = f"CRC32(CONCAT_WS(CHAR(31), {fields}))"
-    return (
-        f"SELECT COUNT(*), COALESCE(BIT_XOR({row}), 0), COALESCE(SUM({row}), 0) "
-        f"FROM {quote(database)}.{quote(table)}"
-    )
+class NoTables(Permanent):
+    """The database holds no table the backup user can see: nothing to back up."""
 
 
 def take_manifest(connection: Any, database: str) -> dict[str, Any]:
@@ -57,15 +51,13 @@ def take_manifest(connection: Any, database: str) -> dict[str, Any]:
         if key == "PRI":
             entry["primary_key"].append(column)
     if not tables:
-        raise ValueError(
+        raise NoTables(
             f"database {database!r} has no tables the backup user can see; check "
             "assets.rds[].database in the policy file and the user's SELECT grant"
         )
     for table, entry in tables.items():
-        cursor.execute(checksum_sql(database, table, [c["name"] for c in entry["columns"]]))
-        rows, xor, total = cursor.fetchone()
-        entry["row_count"] = int(rows)
-        entry["checksum"] = f"{int(xor):08x}-{int(total):x}"
+        counted = table_checksum(cursor, database, table, [c["name"] for c in entry["columns"]])
+        entry["row_count"], entry["checksum"] = counted.rows, counted.checksum
     cursor.close()
     connection.rollback()
     return {

@@ -1,171 +1,50 @@
-"""Restoring an RDS database: a new instance from a snapshot or a point in time, or a
-logical dump loaded into a new database.
+"""Restoring an RDS database: finding the backup a checked request names, then loading a
+logical dump and comparing it with the backup's manifest.
 
-Every target must be new: an instance or database the policy names as
-production is refused, an existing instance is refused, and a dump is loaded
-only into a database that does not exist or holds no tables. A restored
-instance is never publicly accessible, carries our tags, and keeps the
-snapshot's encryption (the DR key, for the DR copies).
+An instance restore needs a snapshot (or a restorable window) and a target name
+that does not exist yet; the restore itself is
+:class:`~include.dr.operators.rds_restore.RdsRestoreInstanceOperator`. A logical
+restore needs the day's dump and a target database that does not exist or holds
+no tables; the dump is streamed into it through the ``mysql`` client
+(:mod:`include.dr.rds.mysql_client`) and each table's row count and checksum are
+compared with the manifest (:mod:`include.dr.rds.checksum`).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import re
-import subprocess
 import tempfile
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
-from include.dr.checks import error_code
-from include.dr.policy.model import BackupPolicy
-from include.dr.rds.dump import options_file
-from include.dr.rds.manifest import checksum_sql, quote
+from include.dr.errors import is_not_found
+from include.dr.evidence import Outcome
+from include.dr.rds.checksum import quote, table_checksum
+from include.dr.rds.mysql_client import feeding, find_client, options_file
 from include.dr.rds.naming import backup_prefix, dump_key, manifest_key
-from include.dr.restores import RestoreIncomplete, parse_instant, refuse
+from include.dr.rds.plans import LoadResult, RestorePlan, TableComparison
+from include.dr.rds.restore_request import restore_side
+from include.dr.restores import RestoreIncomplete, refuse
 
-SOURCES = ("latest", "snapshot", "point_in_time", "logical_dump")
-_INSTANCE = re.compile(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*")
-_DATABASE = re.compile(r"[A-Za-z0-9_]{1,64}")
-_CLASS = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
-_SUBNET_GROUP = re.compile(r"[a-zA-Z0-9 ._-]{1,255}")
-_SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-
-def validate_request(
-    params: Mapping[str, Any], policy: BackupPolicy, now: datetime
-) -> dict[str, Any]:
-    """The request, normalised; refuses by field. AWS and MySQL are checked next."""
-    assets = {asset.instance: asset for asset in policy.assets.rds}
-    instance = str(params.get("instance") or "")
-    if instance not in assets:
-        refuse(
-            "instance",
-            f"{instance!r} is not an instance the policy backs up",
-            f"Choose one of: {', '.join(sorted(assets))}.",
-        )
-    source = str(params.get("source") or "")
-    if source not in SOURCES:
-        refuse(
-            "source", f"{source!r} is not a restore source", f"Choose one of: {', '.join(SOURCES)}."
-        )
-    request: dict[str, Any] = {
-        "instance": instance,
-        "database": assets[instance].database,
-        "dr_bucket": assets[instance].dr_bucket,
-        "source": source,
-        "dry_run": params.get("dry_run") is not False,
-        "production_region": policy.regions.production,
-        "dr_region": policy.regions.dr,
-    }
-    if source == "logical_dump":
-        return request | _logical_target(params, policy)
-    request |= _native_target(params, assets)
-    if source == "snapshot":
-        snapshot = str(params.get("snapshot_id") or "")
-        if not _INSTANCE.fullmatch(snapshot) or len(snapshot) > 255:
-            refuse(
-                "snapshot_id",
-                f"{snapshot!r} is not a snapshot identifier",
-                "Copy it from the RDS console or the backup evidence.",
-            )
-        request["snapshot_id"] = snapshot
-    if source == "point_in_time":
-        region = str(params.get("region") or "production")
-        if region not in {"production", "dr"}:
-            refuse("region", f"{region!r} is not a region choice", "Choose 'production' or 'dr'.")
-        request["pitr_region"] = (
-            policy.regions.production if region == "production" else policy.regions.dr
-        )
-        request["restore_time"] = parse_instant(
-            "restore_time", params.get("restore_time"), now
-        ).isoformat()
-    return request
+    from types_boto3_rds import RDSClient
+    from types_boto3_s3 import S3Client
 
 
-def _native_target(params: Mapping[str, Any], assets: Mapping[str, Any]) -> dict[str, Any]:
-    target = str(params.get("target_instance") or "")
-    if not _INSTANCE.fullmatch(target) or len(target) > 63:
-        refuse(
-            "target_instance",
-            f"{target!r} is not an RDS instance identifier",
-            "Use 1-63 letters, digits or single hyphens, starting with a letter, "
-            "e.g. customers-restored.",
-        )
-    if target in assets:
-        refuse(
-            "target_instance",
-            f"{target} is a production instance",
-            "Restore into a new instance name.",
-        )
-    instance_class = str(params.get("instance_class") or "")
-    if instance_class and not _CLASS.fullmatch(instance_class):
-        refuse(
-            "instance_class",
-            f"{instance_class!r} is not an instance class",
-            "Use e.g. db.t3.micro, or leave it empty for the snapshot's class.",
-        )
-    subnet_group = str(params.get("subnet_group") or "")
-    if subnet_group and not _SUBNET_GROUP.fullmatch(subnet_group):
-        refuse(
-            "subnet_group",
-            f"{subnet_group!r} is not a DB subnet group name",
-            "Give the group's name, or leave it empty for the default.",
-        )
-    groups = params.get("security_group_ids") or []
-    if not isinstance(groups, list) or not all(
-        isinstance(g, str) and _SECURITY_GROUP.fullmatch(g) for g in groups
-    ):
-        refuse(
-            "security_group_ids",
-            f"{groups!r} is not a list of security group ids",
-            "Give ids like sg-0123456789abcdef0, or none for the default group.",
-        )
-    return {
-        "target_instance": target,
-        "instance_class": instance_class or None,
-        "subnet_group": subnet_group or None,
-        "security_group_ids": list(groups),
-    }
+def check_native(request: RestorePlan, rds: RDSClient) -> RestorePlan:
+    """Resolve the snapshot or the restorable window, and refuse an existing target.
 
-
-def _logical_target(params: Mapping[str, Any], policy: BackupPolicy) -> dict[str, Any]:
-    wanted = str(params.get("dump_date") or "")
-    try:
-        day = date.fromisoformat(wanted).isoformat()
-    except ValueError:
-        refuse("dump_date", f"{wanted!r} is not a date", "Use YYYY-MM-DD.")
-    database = str(params.get("target_database") or "")
-    if not _DATABASE.fullmatch(database):
-        refuse(
-            "target_database",
-            f"{database!r} is not a database name",
-            "Use 1-64 letters, digits or _, e.g. restore_customers.",
-        )
-    if database in {asset.database for asset in policy.assets.rds} or database.lower() in {
-        "mysql",
-        "sys",
-        "information_schema",
-        "performance_schema",
-    }:
-        refuse(
-            "target_database",
-            f"{database} is a production or system database",
-            "Restore into a new database, e.g. restore_customers.",
-        )
-    return {"dump_date": day, "target_database": database}
-
-
-def check_native(request: Mapping[str, Any], rds_by_region: Mapping[str, Any]) -> dict[str, Any]:
-    """Resolve the snapshot or the restorable window, and refuse an existing target."""
-    region = request.get("pitr_region") or request["dr_region"]
-    rds = rds_by_region[region]
+    ``rds`` is a client in the request's :func:`restore_side` (its connection and region)."""
+    side = restore_side(request)
+    region = side.region
+    found_at: RestorePlan = {**request, "region": region, "aws_conn_id": side.aws_conn_id}
     if _instance_exists(rds, request["target_instance"]):
         refuse(
             "target_instance",
@@ -180,13 +59,15 @@ def check_native(request: Mapping[str, Any], rds_by_region: Mapping[str, Any]) -
                 f"no available DR snapshot of {request['instance']} in {region}",
                 "Run rds_backup first, or choose a logical dump.",
             )
-        return {**request, "snapshot_id": snapshot["DBSnapshotIdentifier"], "region": region}
+        return {**found_at, "snapshot_id": snapshot["DBSnapshotIdentifier"]}
     if request["source"] == "snapshot":
         try:
             found = rds.describe_db_snapshots(DBSnapshotIdentifier=request["snapshot_id"])[
                 "DBSnapshots"
             ]
-        except ClientError:
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
             found = []
         if not found or found[0].get("Status") != "available":
             refuse(
@@ -194,11 +75,11 @@ def check_native(request: Mapping[str, Any], rds_by_region: Mapping[str, Any]) -
                 f"no available snapshot {request['snapshot_id']} in {region}",
                 "Pick one from the backup evidence, or use 'latest'.",
             )
-        return {**request, "region": region}
-    return {**request, **_restorable(rds, request, region), "region": region}
+        return found_at
+    return {**found_at, **_restorable(rds, request, region)}
 
 
-def _restorable(rds: Any, request: Mapping[str, Any], region: str) -> dict[str, Any]:
+def _restorable(rds: RDSClient, request: RestorePlan, region: str) -> RestorePlan:
     at = datetime.fromisoformat(request["restore_time"])
     if region == request["production_region"]:
         instance = rds.describe_db_instances(DBInstanceIdentifier=request["instance"])[
@@ -207,7 +88,7 @@ def _restorable(rds: Any, request: Mapping[str, Any], region: str) -> dict[str, 
         latest = instance.get("LatestRestorableTime")
         retention = int(instance.get("BackupRetentionPeriod") or 0)
         earliest = instance.get("InstanceCreateTime")
-        source = {"source_instance": request["instance"]}
+        source: RestorePlan = {**request, "source_instance": request["instance"]}
     else:
         backups = rds.describe_db_instance_automated_backups(
             DBInstanceIdentifier=request["instance"]
@@ -220,7 +101,10 @@ def _restorable(rds: Any, request: Mapping[str, Any], region: str) -> dict[str, 
             )
         window = backups[0].get("RestoreWindow", {})
         latest, earliest, retention = window.get("LatestTime"), window.get("EarliestTime"), 1
-        source = {"source_automated_backups_arn": backups[0]["DBInstanceAutomatedBackupsArn"]}
+        source = {
+            **request,
+            "source_automated_backups_arn": backups[0]["DBInstanceAutomatedBackupsArn"],
+        }
     if not retention or latest is None:
         refuse(
             "restore_time",
@@ -236,29 +120,33 @@ def _restorable(rds: Any, request: Mapping[str, Any], region: str) -> dict[str, 
     return source
 
 
-def latest_snapshot(rds: Any, instance: str) -> dict[str, Any] | None:
+def latest_snapshot(rds: RDSClient, instance: str) -> dict[str, Any] | None:
+    """The newest available snapshot of ``instance`` in the client's region."""
     snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=instance).get("DBSnapshots", [])
     available = [s for s in snapshots if s.get("Status") == "available"]
-    return max(available, key=lambda s: s["SnapshotCreateTime"], default=None)
+    newest = max(available, key=lambda s: s["SnapshotCreateTime"], default=None)
+    return dict(newest) if newest else None
 
 
-def _instance_exists(rds: Any, identifier: str) -> bool:
+def _instance_exists(rds: RDSClient, identifier: str) -> bool:
     try:
         rds.describe_db_instances(DBInstanceIdentifier=identifier)
     except ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
+        if is_not_found(exc):
             return False
         raise
     return True
 
 
-def check_logical(request: Mapping[str, Any], dr_s3: Any, cursor: Any) -> dict[str, Any]:
+def check_logical(request: RestorePlan, dr_s3: S3Client, cursor: Any) -> RestorePlan:
     """The day's dump exists; the target database is new or empty."""
     instance, day = request["instance"], date.fromisoformat(request["dump_date"])
     key = dump_key(instance, day, request["database"])
     try:
         head = dr_s3.head_object(Bucket=request["dr_bucket"], Key=key)
-    except ClientError:
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
         days = dump_days(dr_s3, request["dr_bucket"], instance)
         refuse(
             "dump_date",
@@ -283,7 +171,8 @@ def check_logical(request: Mapping[str, Any], dr_s3: Any, cursor: Any) -> dict[s
     }
 
 
-def dump_days(dr_s3: Any, bucket: str, instance: str) -> list[str]:
+def dump_days(dr_s3: S3Client, bucket: str, instance: str) -> list[str]:
+    """The days with a dump of ``instance`` in the DR bucket, oldest first."""
     prefix = backup_prefix(instance, date(2000, 1, 1)).rsplit("/", 2)[0] + "/"
     pages = dr_s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return sorted(
@@ -297,8 +186,8 @@ def dump_days(dr_s3: Any, bucket: str, instance: str) -> list[str]:
 
 
 def load_dump(
-    plan: Mapping[str, Any], dr_s3: Any, connection: Mapping[str, Any], cursor: Any
-) -> dict[str, Any]:
+    plan: Mapping[str, Any], dr_s3: S3Client, connection: Mapping[str, Any], cursor: Any
+) -> LoadResult:
     """Create the database, stream the dump into it, and compare it with the manifest."""
     cursor.execute(f"CREATE DATABASE IF NOT EXISTS {quote(plan['target_database'])}")
     body = dr_s3.get_object(Bucket=plan["dr_bucket"], Key=plan["dump_key"])["Body"]
@@ -312,33 +201,16 @@ def load_dump(
 
 
 def _stream_into_mysql(body: Any, options: Path, database: str) -> None:
-    binary = _client_binary()
-    with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv, credentials in the options file
-            [binary, f"--defaults-extra-file={options}", "--batch", database],
-            stdin=subprocess.PIPE,
-            stderr=errors,
-        )
-        assert process.stdin is not None
-        failed: list[BaseException] = []
-
-        def feed(stdin: IO[bytes]) -> None:
-            try:
-                for chunk in _gunzip(body):
-                    stdin.write(chunk)
-            except BaseException as exc:  # noqa: BLE001 - reported after mysql exits
-                failed.append(exc)
-            finally:
-                stdin.close()
-
-        feeder = threading.Thread(target=feed, args=(process.stdin,), daemon=True)
-        feeder.start()
-        code = process.wait()
-        feeder.join()
-        if code != 0 or failed:
-            errors.seek(0)
-            detail = errors.read().decode(errors="replace").strip()[-500:] or repr(failed[:1])
-            raise RestoreIncomplete(f"loading the dump into {database} failed: {detail}")
+    argv = [
+        find_client("mariadb", "mysql"),
+        f"--defaults-extra-file={options}",
+        "--batch",
+        database,
+    ]
+    ended, failed = feeding(argv, _gunzip(body))
+    if not ended.ok or failed:
+        detail = ended.message[-500:] or repr(failed)
+        raise RestoreIncomplete(f"loading the dump into {database} failed: {detail}")
 
 
 def _gunzip(body: Any) -> Iterator[bytes]:
@@ -347,28 +219,15 @@ def _gunzip(body: Any) -> Iterator[bytes]:
             yield chunk
 
 
-def _client_binary() -> str:
-    import shutil
-
-    for name in ("mariadb", "mysql"):
-        if found := shutil.which(name):
-            return found
-    raise RestoreIncomplete("no mysql client on the worker; install mariadb-client (packages.txt)")
-
-
-def compare_with_manifest(
-    cursor: Any, database: str, manifest: Mapping[str, Any]
-) -> dict[str, Any]:
+def compare_with_manifest(cursor: Any, database: str, manifest: Mapping[str, Any]) -> LoadResult:
     """Each table's row count and content checksum against the backup-time manifest."""
-    tables: dict[str, Any] = {}
+    tables: dict[str, TableComparison] = {}
     for table, entry in manifest["tables"].items():
-        cursor.execute(checksum_sql(database, table, [c["name"] for c in entry["columns"]]))
-        rows, xor, total = cursor.fetchone()
-        checksum = f"{int(xor):08x}-{int(total):x}"
+        found = table_checksum(cursor, database, table, [c["name"] for c in entry["columns"]])
         tables[table] = {
-            "rows": int(rows),
+            "rows": found.rows,
             "expected_rows": entry["row_count"],
-            "checksum_equal": checksum == entry["checksum"],
+            "checksum_equal": found.checksum == entry["checksum"],
         }
     equal = all(t["rows"] == t["expected_rows"] and t["checksum_equal"] for t in tables.values())
     return {
@@ -376,3 +235,22 @@ def compare_with_manifest(
         "equal_to_manifest": equal,
         "checked_at": datetime.now(UTC).isoformat(),
     }
+
+
+class RestoreOutcome(NamedTuple):
+    """A restore's verdict: pass unless a loaded dump differs from its manifest."""
+
+    outcome: Outcome
+    details: dict[str, Any]  # the evidence record's details
+    summary: dict[str, Any]  # the report task's return value
+
+
+def restore_outcome(
+    plan: RestorePlan, instance: Mapping[str, Any] | None, loaded: Mapping[str, Any] | None
+) -> RestoreOutcome:
+    """Judge a restore from its plan and its path's result (``None`` where it did not run)."""
+    step = "dry run" if plan["dry_run"] else "restored"
+    ok = loaded is None or bool(loaded["equal_to_manifest"])
+    details = {"step": step, **plan, "instance_result": instance, "load_result": loaded}
+    summary = {"step": step, "instance": instance, "equal_to_manifest": ok}
+    return RestoreOutcome("pass" if ok else "fail", details, summary)

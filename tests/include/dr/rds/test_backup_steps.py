@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pymysql
@@ -13,6 +14,7 @@ from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
 from include.dr.rds import backup
 from include.dr.rds.manifest import take_manifest
+from include.dr.run_info import RunInfo
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 POLICY = load_policy()
@@ -37,14 +39,18 @@ def drifted_instance() -> Any:
     rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
 
 
-def plan_for(instance: str, fix_drift: bool) -> dict[str, Any]:
+def plan_for(instance: str, fix_drift: bool) -> Any:
     return {"instance": instance, "fix_drift": fix_drift, "day": "2026-11-27"}
+
+
+def run(run_id: str) -> RunInfo:
+    return RunInfo("rds_backup", run_id, datetime(2026, 11, 27, 1, tzinfo=UTC))
 
 
 def test_drift_fails_the_preflight_naming_each_setting(drifted_instance: Any) -> None:
     rds, name = drifted_instance
     with pytest.raises(backup.RdsBackupFailed) as failed:
-        backup.preflight(plan_for(name, False), POLICY, rds, "rds_backup", "manual__drift")
+        backup.preflight(plan_for(name, False), POLICY, rds, run("manual__drift"))
     assert "rds_backup_retention: found 1 days" in str(failed.value)
     assert "rds_backup_window: found 12:00-12:30 UTC" in str(failed.value)
     assert (
@@ -57,7 +63,7 @@ def test_drift_fails_the_preflight_naming_each_setting(drifted_instance: Any) ->
 
 def test_fix_drift_sets_the_policy_values_when_allowed(drifted_instance: Any) -> None:
     rds, name = drifted_instance
-    result = backup.preflight(plan_for(name, True), POLICY, rds, "rds_backup", "manual__fix")
+    result = backup.preflight(plan_for(name, True), POLICY, rds, run("manual__fix"))
     instance = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
     assert instance["BackupRetentionPeriod"] == POLICY.retention.minimum_days
     assert result["drift_fixed"]["PreferredBackupWindow"] == instance["PreferredBackupWindow"]

@@ -1,0 +1,134 @@
+"""What crosses XCom in the RDS backup and restore: typed, so a misspelt key is a mypy error.
+
+A backup plan starts as :class:`InstancePlan`'s required keys (from the policy and the
+run's day); each step adds its own facts under its own key and hands the plan on.
+A restore request is the trigger form checked field by field; the plan adds what
+was found (the snapshot, the restorable window, the dump) and where to act.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+
+class ManifestFacts(TypedDict):
+    key: str
+    version_id: str | None
+    taken_at: str
+    tables: int
+    rows: int
+
+
+class SnapshotFacts(TypedDict):
+    id: str
+    arn: str
+    status: str | None
+    created_at: str | None
+    allocated_gb: int | None
+    engine: str | None
+    engine_version: str | None
+    encrypted: bool
+    kms_key_id: str | None
+
+
+class DumpFacts(TypedDict):
+    key: str
+    version_id: str | None
+    bytes_raw: int
+    bytes_compressed: int
+    sha256: str | None
+    reused: bool
+    kms_key_arn: NotRequired[str]
+    parts: NotRequired[int]
+    seconds: NotRequired[float]
+
+
+class InstancePlan(TypedDict):
+    """One instance's backup for one day; the steps' facts are added as it travels."""
+
+    instance: str
+    database: str
+    dr_bucket: str
+    fix_drift: bool
+    day: str
+    snapshot_id: str
+    manifest_key: str
+    dump_key: str
+    production_region: str
+    dr_region: str
+    dr_kms_key: str
+    preflight: NotRequired[list[dict[str, Any]]]
+    drift_fixed: NotRequired[dict[str, Any]]
+    manifest: NotRequired[ManifestFacts]
+    snapshot: NotRequired[SnapshotFacts]
+    copy: NotRequired[SnapshotFacts]
+    copy_verified_at: NotRequired[str]
+    dump: NotRequired[DumpFacts]
+
+
+class BackupSummary(TypedDict):
+    """The few facts a person looks for in the UI's XCom tab."""
+
+    evidence: str
+    snapshot: str
+    dr_copy: str
+    dr_copy_kms_key: str | None
+    dump: str
+    dump_sha256: str | None
+    tables: int
+    rows: int
+
+
+class RetentionTarget(TypedDict):
+    """The keyword arguments of one mapped retention task."""
+
+    asset: str
+    inventory: str
+    inventory_args: dict[str, str]
+
+
+class RestorePlan(TypedDict):
+    """A restore: the trigger form checked field by field (the request), then what was
+    found in AWS or MySQL (where to restore and from what)."""
+
+    instance: str
+    database: str
+    dr_bucket: str
+    source: str
+    dry_run: bool
+    production_region: str
+    dr_region: str
+    # an instance restore (latest, snapshot, point_in_time)
+    target_instance: NotRequired[str]
+    instance_class: NotRequired[str | None]
+    subnet_group: NotRequired[str | None]
+    security_group_ids: NotRequired[list[str]]
+    snapshot_id: NotRequired[str]
+    pitr_region: NotRequired[str]
+    restore_time: NotRequired[str]
+    # a logical dump
+    dump_date: NotRequired[str]
+    target_database: NotRequired[str]
+    # found: an instance restore
+    region: NotRequired[str]
+    aws_conn_id: NotRequired[str]
+    source_instance: NotRequired[str]
+    source_automated_backups_arn: NotRequired[str]
+    # found: a logical restore
+    dump_key: NotRequired[str]
+    manifest_key: NotRequired[str]
+    dump_bytes: NotRequired[int]
+
+
+class TableComparison(TypedDict):
+    rows: int
+    expected_rows: int
+    checksum_equal: bool
+
+
+class LoadResult(TypedDict):
+    """A loaded dump compared table by table with its manifest."""
+
+    tables: dict[str, TableComparison]
+    equal_to_manifest: bool
+    checked_at: str
