@@ -15,6 +15,7 @@ import pytest
 from include.dr.evidence import evidence_store
 from include.dr.local_stack.seed_aws import aws_client, demo_objects
 from include.dr.local_stack.settings import LocalSettings
+from include.dr.run_info import RunInfo
 from tests.integration.dag_runs import a_day
 from tests.integration.s3_runs import run_backup
 
@@ -184,7 +185,8 @@ def test_a_retried_task_of_a_finished_run_rewrites_none_of_its_manifests(
     again = copy_partition(part, clients)
     assert again["reused"] is True and again["copied"] == details["parts"][0]["copied"]
     plan = {**details, "kms_key_arn": "unused", "checks": [], "fixed": []}
-    [summary] = record_buckets([plan], [{**again, "copied": 999}], dst, "s3_backup", run.run_id)
+    info = RunInfo("s3_backup", run.run_id, run.logical_date)
+    [summary] = record_buckets([plan], [{**again, "copied": 999}], dst, info)
     assert summary["copied"] == details["copied"]  # the stored summary, not the retry's
     assert versions() == before  # nothing in the finished run's folder was written again
     assert "avatars/late.png" not in {

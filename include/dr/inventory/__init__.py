@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from include.dr.errors import Permanent
 from include.dr.retention import Backup
+
+
+class UnknownInventory(Permanent, ValueError):
+    """A retention target names an inventory that is not registered (a wiring mistake)."""
 
 
 class BackupInventory(Protocol):
@@ -36,7 +41,7 @@ def open_inventory(name: str, **arguments: Any) -> BackupInventory:
         "git_dr_bundles": DatedFolderInventory.for_git_bundles,
     }
     if name not in registry:
-        raise ValueError(
+        raise UnknownInventory(
             f"unknown backup inventory {name!r}; known inventories: {', '.join(sorted(registry))}"
         )
     inventory: BackupInventory = registry[name](**arguments)

@@ -17,8 +17,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from include.dr.asset_names import git_asset, rds_asset
 from include.dr.aws_clients import hook_clients
 from include.dr.retention import Backup
+from include.dr.s3.layout import SUMMARY, manifests_of
 from include.dr.tags import COMPLETED_KEY, as_mapping, is_ours, is_verified
 
 
@@ -37,7 +39,10 @@ class DatedFolderInventory:
         cls, *, instance: str, bucket: str, aws_conn_id: str, region_name: str
     ) -> DatedFolderInventory:
         return cls(
-            hook_clients(aws_conn_id)("s3", region_name), bucket, f"rds/{instance}/", ".sql.gz"
+            hook_clients(aws_conn_id)("s3", region_name),
+            bucket,
+            f"{rds_asset(instance)}/",
+            ".sql.gz",
         )
 
     @classmethod
@@ -45,14 +50,14 @@ class DatedFolderInventory:
         cls, *, source: str, bucket: str, aws_conn_id: str, region_name: str
     ) -> DatedFolderInventory:
         s3 = hook_clients(aws_conn_id)("s3", region_name)
-        return cls(s3, bucket, f".backup/manifests/{source}/", "run.json", by_run=True)
+        return cls(s3, bucket, manifests_of(source), SUMMARY, by_run=True)
 
     @classmethod
     def for_git_bundles(
         cls, *, organisation: str, repository: str, bucket: str, aws_conn_id: str, region_name: str
     ) -> DatedFolderInventory:
         s3 = hook_clients(aws_conn_id)("s3", region_name)
-        return cls(s3, bucket, f"git/{organisation}/{repository}/", "bundle.json")
+        return cls(s3, bucket, f"{git_asset(organisation, repository)}/", "bundle.json")
 
     def _objects(self, prefix: str) -> list[dict[str, Any]]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)

@@ -26,8 +26,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as AwsConnectionError
 
+from include.dr.errors import error_code, is_transient
 from include.dr.s3.diff import SourceObject, Step, plan_copies
 from include.dr.s3.listing import dr_objects, source_objects
 from include.dr.s3.partitions import Partition
@@ -45,7 +47,7 @@ class PartitionResult:
     unchanged: int = 0
     deleted_at_source: int = 0
     bytes_copied: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # key, error, transient
     manifest_key: str = ""
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -58,9 +60,15 @@ class PartitionResult:
             self.copied += 1
             self.bytes_copied += size
 
-    def add_failure(self, key: str, error: str) -> None:
+    def add_failure(self, key: str, error: str, transient: bool = False) -> None:
         with self.lock:
-            self.failures.append({"key": key, "error": error})
+            self.failures.append({"key": key, "error": error, "transient": transient})
+
+    @property
+    def only_transient_failures(self) -> bool:
+        """Some objects failed, each for a reason a later try may mend (throttling, a server
+        error, the network)."""
+        return bool(self.failures) and all(f.get("transient") for f in self.failures)
 
 
 @dataclass(frozen=True)
@@ -133,20 +141,28 @@ def _copy_step(
     record: Callable[[dict[str, Any]], None],
 ) -> None:
     assert step.source is not None
-    error = ""
+    error, transient = "", False
     for attempt in range(ATTEMPTS):
         try:
             # A failed attempt may still have copied (its answer was lost): look first.
             landed = _already_copied(dr_s3, target, step.source) if attempt else None
             version, checksum = landed or copy_verified(dr_s3, target, step.source)
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then reported
-            error = f"{type(exc).__name__}: {exc}"
+            error, transient = f"{type(exc).__name__}: {exc}", _may_mend(exc)
             time.sleep(0.2 * 2**attempt)
             continue
         record(_entry(step, "copied", version, checksum))
         result.add_copy(step.source.size)
         return
-    result.add_failure(step.source.key, error)
+    result.add_failure(step.source.key, error, transient)
+
+
+def _may_mend(exc: Exception) -> bool:
+    """Whether a later try may copy the object: AWS asked to try again (throttling, a
+    server error), or the network failed; not a refusal or a failed verification."""
+    if isinstance(exc, ClientError):
+        return is_transient(exc)
+    return isinstance(exc, AwsConnectionError | HTTPClientError | ConnectionError | TimeoutError)
 
 
 def _already_copied(
@@ -176,7 +192,7 @@ def copy_verified(
     try:
         response = _copy_single(dr_s3, target, source.key, {"CopySourceIfMatch": source.etag})
     except ClientError as exc:
-        if exc.response["Error"]["Code"] not in {"PreconditionFailed", "412"}:
+        if error_code(exc) not in {"PreconditionFailed", "412"}:
             raise
         # Changed since it was listed: copy what is there now, and check it with a HEAD.
         version, checksum = copy_object(dr_s3, target, source.key, source.size)

@@ -30,17 +30,30 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypedDict
 
 from botocore.exceptions import ClientError
 
-from include.dr.checks import error_code
+from include.dr.asset_names import s3_asset
+from include.dr.checks import bucket_region
+from include.dr.errors import Permanent, error_code, from_client_error, is_not_found, is_transient
 from include.dr.policy.model import BackupPolicy
-from include.dr.restores import BackupDamaged, parse_instant, refuse
+from include.dr.restores import (
+    BackupDamaged,
+    RestoreIncomplete,
+    parse_instant,
+    record_restore,
+    refuse,
+)
+from include.dr.run_info import RunInfo
+from include.dr.s3.layout import MANIFESTS, SUMMARY, manifests_of
+from include.dr.s3.plans import CheckedRequest, RestorePlan, RestoreRequest
 
-MANIFESTS = ".backup/manifests/"
+if TYPE_CHECKING:
+    from types_boto3_kms import KMSClient
+    from types_boto3_s3 import S3Client
 _BUCKET = re.compile(r"(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 SAMPLE = 20
 THREADS = 16
@@ -68,9 +81,13 @@ class RestoreResult:
     sample: list[str] = field(default_factory=list)
 
 
+class NoSuchRun(Permanent):
+    """A plan names a day with no finished backup run."""
+
+
 def validate_request(
     params: Mapping[str, Any], policy: BackupPolicy, now: datetime
-) -> dict[str, Any]:
+) -> RestoreRequest:
     """The request, normalised; refuses by field. Buckets are checked against AWS later."""
     sources = {asset.source: asset for asset in policy.assets.s3}
     source = str(params.get("source_bucket") or "")
@@ -104,34 +121,42 @@ def validate_request(
             f"the target s3://{target} is a production bucket",
             f"To restore into it, type '{target}' here (nothing there is deleted).",
         )
-    return {
-        "source_bucket": source,
-        "dr_bucket": asset.dr_bucket,
-        "prefix": prefix,
-        "as_of": as_of.isoformat(),
-        "target_bucket": target,
-        "target_prefix": target_prefix,
-        "production_target": production,
-        "dry_run": params.get("dry_run") is not False,
-    }
+    return RestoreRequest(
+        source_bucket=source,
+        dr_bucket=asset.dr_bucket,
+        prefix=prefix,
+        as_of=as_of.isoformat(),
+        target_bucket=target,
+        target_prefix=target_prefix,
+        production_target=production,
+        dry_run=params.get("dry_run") is not False,
+    )
 
 
-def check_buckets(request: Mapping[str, Any], target_s3: Any) -> dict[str, Any]:
+def plan_restore(request: RestoreRequest, target_s3: S3Client, dr_s3: S3Client) -> RestorePlan:
+    """The checked request, with the backup run chosen and the target's region."""
+    checked = check_buckets(request, target_s3)
+    return choose_backup(dr_s3, checked, bucket_region(target_s3, checked["target_bucket"]))
+
+
+def check_buckets(request: RestoreRequest, target_s3: S3Client) -> CheckedRequest:
     """The target exists; whether it is versioned decides if existing objects are replaced."""
     bucket = request["target_bucket"]
     try:
         target_s3.head_bucket(Bucket=bucket)
     except ClientError as exc:
+        if is_transient(exc):  # throttled or a server hiccup: retried, not refused
+            raise from_client_error(exc, f"looking at s3://{bucket}") from exc
         refuse(
             "target_bucket",
             f"s3://{bucket} cannot be used ({error_code(exc)})",
             "Create the bucket first, or give one this connection can write to.",
         )
     versioning = target_s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled"
-    return {**request, "target_versioned": versioning}
+    return CheckedRequest(**request, target_versioned=versioning)
 
 
-def choose_backup(dr_s3: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+def choose_backup(dr_s3: S3Client, request: CheckedRequest, target_region: str) -> RestorePlan:
     """The newest backup run finished at or before ``as_of``; refused when there is none."""
     source = request["source_bucket"]
     runs = finished_runs(dr_s3, request["dr_bucket"], source)
@@ -145,12 +170,13 @@ def choose_backup(dr_s3: Any, request: Mapping[str, Any]) -> dict[str, Any]:
             "Choose a later time.",
         )
     chosen = eligible[-1]
-    return {
+    return RestorePlan(
         **request,
-        "backup_day": chosen.day,
-        "backup_run": chosen.folder,
-        "backup_finished_at": chosen.finished_at.isoformat(),
-    }
+        backup_day=chosen.day,
+        backup_run=chosen.folder,
+        backup_finished_at=chosen.finished_at.isoformat(),
+        target_region=target_region,
+    )
 
 
 @dataclass(frozen=True)
@@ -162,38 +188,38 @@ class FinishedRun:
     finished_at: datetime
 
 
-def finished_runs(dr_s3: Any, dr_bucket: str, source: str) -> list[FinishedRun]:
+def finished_runs(dr_s3: S3Client, dr_bucket: str, source: str) -> list[FinishedRun]:
     """Every finished run (a folder holding ``run.json``), oldest first. A summary straight
     in a day's folder is a run from before runs had folders of their own."""
-    prefix = f"{MANIFESTS}{source}/"
+    prefix = manifests_of(source)
     pages = dr_s3.get_paginator("list_objects_v2").paginate(Bucket=dr_bucket, Prefix=prefix)
     runs = [
         FinishedRun(
             item["Key"][len(prefix) :].split("/", 1)[0],
-            item["Key"].removesuffix("run.json"),
+            item["Key"].removesuffix(SUMMARY),
             item["LastModified"],
         )
         for page in pages
         for item in page.get("Contents", [])
-        if item["Key"].endswith("/run.json")
+        if item["Key"].endswith(f"/{SUMMARY}")
     ]
     return sorted(runs, key=lambda run: (run.finished_at, run.folder))
 
 
-def finished_days(dr_s3: Any, dr_bucket: str, source: str) -> list[tuple[str, datetime]]:
+def finished_days(dr_s3: S3Client, dr_bucket: str, source: str) -> list[tuple[str, datetime]]:
     """Each backed-up day with when its newest run finished, oldest first."""
     newest = {run.day: run.finished_at for run in finished_runs(dr_s3, dr_bucket, source)}
     return sorted(newest.items(), key=lambda pair: pair[1])
 
 
-def run_folder(dr_s3: Any, plan: Mapping[str, Any]) -> str:
+def run_folder(dr_s3: S3Client, plan: Mapping[str, Any]) -> str:
     """The plan's run folder; a plan naming only a day reads that day's newest run."""
     if plan.get("backup_run"):
         return str(plan["backup_run"])
     runs = finished_runs(dr_s3, plan["dr_bucket"], plan["source_bucket"])
     of_day = [run for run in runs if run.day == plan["backup_day"]]
     if not of_day:
-        raise LookupError(
+        raise NoSuchRun(
             f"s3://{plan['dr_bucket']}: no finished backup of s3://{plan['source_bucket']} "
             f"on {plan['backup_day']}"
         )
@@ -208,7 +234,7 @@ class VersionIndex:
     ids: set[tuple[str, str]]
 
     @classmethod
-    def list(cls, dr_s3: Any, bucket: str, prefix: str) -> VersionIndex:
+    def list(cls, dr_s3: S3Client, bucket: str, prefix: str) -> VersionIndex:
         pages = dr_s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
         versions = [
             version
@@ -229,7 +255,9 @@ class VersionIndex:
         return self.by_time.get((key, str(entry.get("dr_modified"))))
 
 
-def manifest_entries(dr_s3: Any, bucket: str, folder: str, prefix: str) -> Iterator[dict[str, Any]]:
+def manifest_entries(
+    dr_s3: S3Client, bucket: str, folder: str, prefix: str
+) -> Iterator[dict[str, Any]]:
     """The entries of a run's manifests under ``prefix`` that a restore brings back."""
     pages = dr_s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
     for item in (i for page in pages for i in page.get("Contents", [])):
@@ -244,7 +272,7 @@ def manifest_entries(dr_s3: Any, bucket: str, folder: str, prefix: str) -> Itera
 
 
 def objects_as_of(
-    dr_s3: Any, plan: Mapping[str, Any], index: VersionIndex | None = None
+    dr_s3: S3Client, plan: Mapping[str, Any], index: VersionIndex | None = None
 ) -> Iterator[RestoreObject]:
     """The DR versions that make up the prefix in the chosen run, key by key."""
     bucket, prefix = plan["dr_bucket"], plan["prefix"]
@@ -254,7 +282,7 @@ def objects_as_of(
         # restore test reports it so); a restore checks every version first.
         version = index.resolve(entry) or entry.get("dr_version_id")
         if version is None:
-            raise LookupError(f"s3://{bucket}/{entry['key']}: {_named_version(entry)} is gone")
+            raise BackupDamaged(f"s3://{bucket}/{entry['key']}: {_named_version(entry)} is gone")
         yield RestoreObject(entry["key"], int(entry["size"]), version, entry.get("sha256"))
 
 
@@ -269,7 +297,7 @@ class RunCheck:
 
 
 def check_run(
-    dr_s3: Any,
+    dr_s3: S3Client,
     bucket: str,
     folder: str,
     prefix: str,
@@ -289,7 +317,7 @@ def check_run(
     return found
 
 
-def check_versions(dr_s3: Any, plan: Mapping[str, Any], index: VersionIndex) -> None:
+def check_versions(dr_s3: S3Client, plan: Mapping[str, Any], index: VersionIndex) -> None:
     """Refuses, before anything is copied, a restore whose run names a version that is gone;
     the error names the versions and what can still be restored."""
     bucket, prefix = plan["dr_bucket"], plan["prefix"]
@@ -342,7 +370,7 @@ def _named_version(entry: Mapping[str, Any]) -> str:
 
 
 def restore_objects(
-    dr_s3: Any, target_s3: Any, plan: Mapping[str, Any], encryption: Mapping[str, str]
+    dr_s3: S3Client, target_s3: S3Client, plan: RestorePlan, encryption: Encryption
 ) -> RestoreResult:
     """Copy every object of the plan with a bounded pool (in a dry run, only count them)."""
     result = RestoreResult()
@@ -378,11 +406,11 @@ def restore_objects(
 
 
 def _restore_one(
-    dr_s3: Any,
-    target_s3: Any,
-    plan: Mapping[str, Any],
+    dr_s3: S3Client,
+    target_s3: S3Client,
+    plan: RestorePlan,
     obj: RestoreObject,
-    encryption: Mapping[str, str],
+    encryption: Encryption,
 ) -> str:
     target_key = plan["target_prefix"] + obj.key
     error = ""
@@ -413,11 +441,11 @@ def _restore_one(
     return error
 
 
-def _exists(s3: Any, bucket: str, key: str) -> bool:
+def _exists(s3: S3Client, bucket: str, key: str) -> bool:
     try:
         s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
+        if is_not_found(exc):
             return False
         raise
     return True
@@ -441,11 +469,47 @@ def _key_prefix(name: str, value: Any) -> str:
     return prefix
 
 
-def target_encryption(policy: BackupPolicy, region: str, kms: Any) -> dict[str, str]:
+class Encryption(TypedDict, total=False):
+    """How restored objects are encrypted (empty: the target bucket's default)."""
+
+    ServerSideEncryption: Literal["aws:kms"]
+    SSEKMSKeyId: str
+
+
+def target_encryption(policy: BackupPolicy, region: str, kms: KMSClient) -> Encryption:
     """SSE-KMS with the policy's key for the target's region; else the bucket's default."""
     if region not in policy.kms_keys:
-        return {}
+        return Encryption()
     from include.dr.kms import resolve_key
 
     arn = resolve_key(kms, policy.kms_key(region), region)
-    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": arn}
+    return Encryption(ServerSideEncryption="aws:kms", SSEKMSKeyId=arn)
+
+
+def restore_and_record(
+    policy: BackupPolicy,
+    plan: RestorePlan,
+    dr_s3: S3Client,
+    target_s3: S3Client,
+    target_kms: KMSClient,
+    run: RunInfo,
+) -> dict[str, Any]:
+    """Restore the plan and record the outcome as restore evidence. A damaged backup (found
+    before any copy) and objects that were not restored are recorded, then raised."""
+    asset = s3_asset(plan["source_bucket"])
+    encryption = target_encryption(policy, plan["target_region"], target_kms)
+    try:
+        result = restore_objects(dr_s3, target_s3, plan, encryption)
+    except BackupDamaged as exc:
+        details = {"step": "checked the backup's versions", **plan, "reason": str(exc)}
+        record_restore(run, asset, "fail", details)
+        raise
+    step = "dry run" if plan["dry_run"] else "restored"
+    details = {"step": step, **plan, **asdict(result)}
+    record_restore(run, asset, "fail" if result.failures else "pass", details)
+    if result.failures:
+        raise RestoreIncomplete(
+            f"{len(result.failures)} object(s) were not restored: "
+            + "; ".join(f"{f['key']} ({f['error']})" for f in result.failures[:10])
+        )
+    return {k: v for k, v in details.items() if k not in {"sample", "kept_existing"}}
