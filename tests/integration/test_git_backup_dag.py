@@ -15,8 +15,8 @@ import pytest
 
 from include.dr.evidence import evidence_store
 from include.dr.git import crypto
-from include.dr.git.backup import bundles_dir, mirrors_dir
-from include.dr.git.bundle import bundle_path
+from include.dr.git.bundle import bundle_path, bundles_dir
+from include.dr.git.mirror import mirrors_dir
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings, load_settings
 from tests.alerts_queue import AlertsQueue
@@ -117,8 +117,10 @@ def test_repository_deleted_upstream_fails_the_run_by_name_and_keeps_its_backups
 
     after = run_backup(dag_bag, day + timedelta(days=1))
     assert after.state == "failed"
+    tries = [ti.try_number for ti in after.get_task_instances() if ti.task_id == "back_up_batch"]
+    assert tries and all(n == 1 for n in tries)  # missing upstream is permanent: no retry
     beta = evidence(after, org, "beta")
-    assert "beta" in beta["error"]
+    assert "beta" in beta["error"] and beta["transient"] is False
     assert beta["kept"] == {"mirror": True, "bundles": [f"{day.date().isoformat()}.json"]}
     assert (mirrors_dir() / org / "beta.git" / "HEAD").exists()
     assert evidence(after, org, "alpha")["bundle_made"] is True  # the others carried on
@@ -183,30 +185,36 @@ def test_an_empty_repository_passes_and_one_emptied_upstream_keeps_its_backups_a
 def test_a_retry_of_the_batch_redoes_only_the_repositories_that_failed(
     upstream: Upstream,
 ) -> None:
-    """A repository the server cannot give on the first try (a passing outage) is retried
-    by Airflow; the retry leaves what the first try backed up as it is."""
+    """A repository the server cannot give on the first try (a passing outage: nothing
+    answers at its address) is retried by Airflow; the retry leaves what the first try
+    backed up as it is."""
     from include.dr.git import backup
     from include.dr.git.connections import bundle_key, git_remote
+    from include.dr.git.planning import plan_repositories
     from include.dr.policy.loader import load_policy
+    from include.dr.run_info import RunInfo
 
-    plan = backup.plan_repositories(load_policy(), a_day(), git_remote(), None, None)
+    plan = plan_repositories(load_policy(), a_day(), git_remote(), None, None)
     batch = {
         **plan["batches"][0],
         "repositories": [r for b in plan["batches"] for r in b["repositories"]],
     }
+    outage = {
+        **batch,
+        "repositories": [
+            {**r, "url": "git://127.0.0.1:1/down/beta.git"} if r["name"] == "beta" else r
+            for r in batch["repositories"]
+        ],
+    }
     run_id, org = f"retry-{uuid.uuid4().hex[:8]}", upstream.organisation
-    away = upstream.bare("beta").rename(upstream.root / "beta.away")
-    try:
-        with pytest.raises(backup.RepositoriesToRetry, match="try 1 of 2: beta;"):
-            backup.back_up_batch(
-                batch, git_remote(), bundle_key(), None, "git_backup", run_id, 1, 1
-            )
-    finally:
-        away.rename(upstream.bare("beta"))
+
+    def run(try_number: int) -> RunInfo:
+        return RunInfo("git_backup", run_id, a_day(), try_number=try_number, max_tries=1)
+
+    with pytest.raises(backup.RepositoriesToRetry, match="try 1 of 2: beta;"):
+        backup.back_up_batch(outage, git_remote(), bundle_key(), None, run(1))  # type: ignore[arg-type]
     first = evidence_store().get("git_backup", f"git/{org}/alpha", "git_backup", run_id)
-    result = backup.back_up_batch(
-        batch, git_remote(), bundle_key(), None, "git_backup", run_id, 2, 1
-    )
+    result = backup.back_up_batch(batch, git_remote(), bundle_key(), None, run(2))  # type: ignore[arg-type]
     assert result["backed_up"] == ["alpha", "beta"] and result["failed"] == []
     again = evidence_store().get("git_backup", f"git/{org}/alpha", "git_backup", run_id)
     assert again.recorded_at == first.recorded_at  # alpha was not done twice

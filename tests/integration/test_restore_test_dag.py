@@ -16,7 +16,7 @@ import pymysql
 import pytest
 
 from include.dr.evidence import evidence_store
-from include.dr.git.backup import bundles_dir
+from include.dr.git.bundle import bundles_dir
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy

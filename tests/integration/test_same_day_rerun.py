@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from include.dr.evidence import evidence_store
-from include.dr.git.backup import bundles_dir
-from include.dr.git.bundle import bundle_path
+from include.dr.git.bundle import bundle_path, bundles_dir
 from include.dr.local_stack.seed_aws import aws_client, demo_objects
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy

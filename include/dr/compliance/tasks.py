@@ -52,7 +52,7 @@ def evaluate() -> dict[str, Any]:
     from include.dr.compliance.evaluate import PolicyNotMet, evaluate, record_evaluation
     from include.dr.connections import AWS_DR, AWS_PRODUCTION
     from include.dr.evidence import evidence_store
-    from include.dr.git.backup import bundles_dir
+    from include.dr.git.bundle import bundles_dir
     from include.dr.policy.loader import load_policy
     from include.dr.run_info import RunInfo
     from include.dr.task_boundary import task_boundary

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import IO
 
 from include.dr.git import crypto
-from include.dr.git.remote import GitError, git_binary
+from include.dr.git.remote import GitFailed, git_binary
+from include.dr.store import backup_store_dir
 from include.dr.tags import OWNER_VALUE
 
 SIDECAR_SUFFIX = ".json"
@@ -53,6 +54,11 @@ class BundleRecord:
     @classmethod
     def read(cls, sidecar: Path) -> BundleRecord:
         return cls(**json.loads(sidecar.read_text()))
+
+
+def bundles_dir() -> Path:
+    """The dated bundles in the local backup store: ``<org>/<repository>/<day>.bundle.enc``."""
+    return backup_store_dir() / "git" / "bundles"
 
 
 def bundle_path(bundles: Path, organisation: str, name: str, day: str) -> Path:
@@ -125,7 +131,7 @@ def _create_encrypted(mirror: Path, partial: Path, key: bytes, bundle_label: str
             code = process.wait()
         if code != 0:
             errors.seek(0)
-            raise GitError(f"git bundle create failed ({code}): {errors.read().decode().strip()}")
+            raise GitFailed(f"git bundle create failed ({code}): {errors.read().decode().strip()}")
     return hashing.digest.hexdigest()
 
 
@@ -134,7 +140,7 @@ def verify_bundle(
 ) -> dict[str, str]:
     """Decrypt in full and let ``git bundle verify`` read it; return the bundle's refs.
 
-    Raises :class:`crypto.BundleDecryptError` or :class:`GitError` when it does not hold.
+    Raises :class:`crypto.BundleDecryptError` or :class:`GitFailed` when it does not hold.
     """
     digest = hashlib.sha256()
     header = bytearray()
@@ -168,7 +174,7 @@ def verify_bundle(
             code = process.wait()
         if code != 0:
             errors.seek(0)
-            raise GitError(f"git bundle verify failed: {errors.read().decode().strip()}")
+            raise GitFailed(f"git bundle verify failed: {errors.read().decode().strip()}")
     if digest.hexdigest() != plaintext_sha256:
         raise crypto.BundleDecryptError(
             f"{bundle.name} decrypts to other bytes than git wrote "

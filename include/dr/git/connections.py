@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from include.dr.connections import GIT_BUNDLE_KEY, GITHUB
 from include.dr.git.crypto import load_key
 from include.dr.git.remote import GitRemote
 
-GITHUB_CONN_ID = "github_default"
-BUNDLE_KEY_CONN_ID = "git_bundle_key"
 
-
-def git_remote(conn_id: str = GITHUB_CONN_ID) -> GitRemote:
+def git_remote(conn_id: str = GITHUB) -> GitRemote:
     """The git host and token of the ``github`` connection; every form of the token masked."""
     from airflow.sdk import Connection
     from airflow.sdk.log import mask_secret
@@ -23,14 +21,14 @@ def git_remote(conn_id: str = GITHUB_CONN_ID) -> GitRemote:
     return remote
 
 
-def github_client(conn_id: str = GITHUB_CONN_ID) -> Any:
+def github_client(conn_id: str = GITHUB) -> Any:
     """PyGithub through the provider's hook (the connection's host is the Enterprise URL)."""
     from airflow.providers.github.hooks.github import GithubHook
 
     return GithubHook(github_conn_id=conn_id).get_conn()
 
 
-def bundle_key(conn_id: str = BUNDLE_KEY_CONN_ID) -> bytes:
+def bundle_key(conn_id: str = GIT_BUNDLE_KEY) -> bytes:
     """The AES-256 bundle key: the connection's password, base64."""
     from airflow.sdk import Connection
     from airflow.sdk.log import mask_secret

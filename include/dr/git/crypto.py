@@ -25,6 +25,8 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from include.dr.errors import Permanent
+
 MAGIC = b"SWLGITB1"
 CHUNK = 1024 * 1024
 MAX_CHUNK = 64 * 1024 * 1024
@@ -42,12 +44,13 @@ class Writable(Protocol):
     def write(self, data: bytes, /) -> int: ...
 
 
-class BundleKeyError(ValueError):
+class BundleKeyError(Permanent):
     """The bundle key is missing or malformed; the message says how to make one."""
 
 
-class BundleDecryptError(ValueError):
-    """The file is not a bundle sealed with this key, or it was altered or cut short."""
+class BundleDecryptError(Permanent):
+    """The file is not a bundle sealed with this key, or it was altered or cut short
+    (retrying cannot mend either)."""
 
 
 def load_key(encoded: str | None, conn_id: str) -> bytes:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from include.dr.errors import Transient
+from include.dr.git.plans import RepositorySpec
 from include.dr.git.remote import GitRemote
 from include.dr.policy.model import GithubAsset
 
@@ -23,8 +25,14 @@ QUOTA_RESERVE = 10  # requests left for the rest of the run (and other tools) on
 LONGEST_WAIT_SECONDS = 90
 
 
-class RateLimitExhausted(RuntimeError):
-    """The GitHub API quota is spent and resets too late to wait for in a worker."""
+class RateLimitExhausted(Transient):
+    """The GitHub API quota is spent and resets too late to wait for in a worker.
+
+    Transient: the quota refills by itself within the hour, with nobody acting, so
+    asking again later is the remedy; the task's retries (with backoff) ask again
+    without holding a worker while they wait, and a reset that falls within them
+    lets the run finish. Should it not, the run fails naming the reset time, and
+    the next day's run is unaffected."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,7 @@ class Repository:
     url: str
     optional: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RepositorySpec:
         return {"name": self.name, "url": self.url, "optional": self.optional}
 
 

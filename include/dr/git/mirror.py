@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from include.dr.git.remote import GitError, GitRemote, run_git
+from include.dr.store import backup_store_dir
 
 LFS_NOT_USED = "not used"
 LFS_UNAVAILABLE = "used, but git-lfs is not installed on the worker: LFS objects NOT backed up"
@@ -49,6 +50,11 @@ class MirrorState:
     refs: dict[str, str]
     fsck: str
     lfs: str
+
+
+def mirrors_dir() -> Path:
+    """The mirror cache in the local backup store: ``<org>/<repository>.git``."""
+    return backup_store_dir() / "git" / "mirrors"
 
 
 def mirror_path(cache: Path, organisation: str, name: str) -> Path:

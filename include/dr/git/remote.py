@@ -5,6 +5,10 @@ config and print it in errors). It reaches git as an HTTP ``Authorization``
 header through ``GIT_CONFIG_*`` environment variables, scoped to the git host,
 and only over HTTPS (or loopback, for tests). Every git call goes through
 :func:`run_git`, which scrubs the token from anything it raises.
+
+A failed git command is a :class:`GitUnreachable` (the host could not be reached or
+the transfer broke off: transient, asked again later) or a :class:`GitFailed` (the
+repository is refused, missing or invalid, or a local command failed: permanent).
 """
 
 from __future__ import annotations
@@ -19,12 +23,57 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from include.dr.errors import BackupError, Permanent, Transient
+
 GITHUB = "https://github.com"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-class GitError(RuntimeError):
-    """A git command failed; the message holds its (scrubbed) stderr."""
+# What git prints when the network, not the repository, is at fault.
+NETWORK_FAULTS = (
+    "could not resolve host",
+    "temporary failure in name resolution",
+    "unable to connect",
+    "failed to connect",
+    "couldn't connect",
+    "connection refused",
+    "connection reset",
+    "connection timed out",
+    "operation timed out",
+    "network is unreachable",
+    "the remote end hung up unexpectedly",
+    "early eof",
+    "rpc failed",
+    "transfer closed",
+    "gnutls",
+    "ssl_error",
+    "returned error: 429",
+    "returned error: 500",
+    "returned error: 502",
+    "returned error: 503",
+    "returned error: 504",
+)
+
+
+class GitError(BackupError):
+    """A git command failed; the message holds its (scrubbed) stderr. Raised only as one
+    of its two kinds, which say whether to retry."""
+
+
+class GitUnreachable(GitError, Transient):
+    """The git host could not be reached, or the transfer broke off: ask again later."""
+
+
+class GitFailed(GitError, Permanent):
+    """The repository is refused, missing or invalid, or a local git command failed."""
+
+
+def git_error(message: str) -> GitError:
+    """A failed git command's message as the kind of error it is."""
+    lowered = message.lower()
+    if any(fault in lowered for fault in NETWORK_FAULTS):
+        return GitUnreachable(message)
+    return GitFailed(message)
 
 
 @dataclass(frozen=True)
@@ -81,7 +130,7 @@ class GitRemote:
 def git_binary() -> str:
     found = shutil.which("git")
     if not found:
-        raise GitError("git is not installed on this worker; on Debian: apt-get install -y git")
+        raise GitFailed("git is not installed on this worker; on Debian: apt-get install -y git")
     return found
 
 
@@ -95,22 +144,27 @@ def run_git(
     stdin: bytes | None = None,
 ) -> str:
     """Run git (``stdin`` fed to it) and return its stdout; a failure raises
-    :class:`GitError` with stderr."""
+    :class:`GitError` of the kind its stderr shows (a command over the network that
+    times out is :class:`GitUnreachable`)."""
     env = dict(os.environ, **(remote.environment() if remote else {}), LC_ALL="C")
-    done = subprocess.run(  # noqa: S603 - argv is built here, never by a shell
-        [git_binary(), *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        timeout=timeout,
-        check=False,
-    )
+    command = _subcommand(args)
+    try:
+        done = subprocess.run(  # noqa: S603 - argv is built here, never by a shell
+            [git_binary(), *args],
+            cwd=cwd,
+            env=env,
+            input=stdin,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        kind = GitUnreachable if remote is not None else GitFailed
+        raise kind(f"git {command} did not finish within {timeout:g} s") from None
     if done.returncode != 0:
         message = (done.stderr or b"").decode(errors="replace").strip()
-        command = _subcommand(args)
-        raise GitError(scrub(f"git {command} failed ({done.returncode}): {message}", remote))
+        raise git_error(scrub(f"git {command} failed ({done.returncode}): {message}", remote))
     return (done.stdout or b"").decode(errors="replace") if stdout is subprocess.PIPE else ""
 
 

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 from include.dr.git import crypto
 from include.dr.git.bundle import BundleRecord, bundle_path, sidecar_path
+from include.dr.git.plans import PushChanges, PushPlan, RestoreRequest
 from include.dr.git.remote import GitError, GitRemote, run_git
-from include.dr.restores import refuse
+from include.dr.restores import RestoreIncomplete, refuse
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _SCHEMES = {"https", "ssh", "git", "http"}
@@ -36,7 +37,7 @@ def backed_up_days(bundles: Path, organisation: str, repository: str) -> list[st
 
 def validate_request(
     params: Mapping[str, Any], organisation: str, bundles: Path, remote: GitRemote
-) -> dict[str, Any]:
+) -> RestoreRequest:
     """The request, normalised; refuses by field before anything is read or pushed."""
     repository = str(params.get("repository") or "")
     if not _REPOSITORY.fullmatch(repository) or repository in {".", ".."}:
@@ -115,12 +116,24 @@ def validate_target_url(url: str) -> str:
     return url
 
 
-def describe_bundle(bundles: Path, request: Mapping[str, Any]) -> BundleRecord:
+def describe_bundle(bundles: Path, request: RestoreRequest) -> BundleRecord:
     target = bundle_path(bundles, request["organisation"], request["repository"], request["day"])
     return BundleRecord.read(sidecar_path(target))
 
 
-def plan_push(record: BundleRecord, target_refs: Mapping[str, str]) -> dict[str, list[str]]:
+def push_plan(bundles: Path, request: RestoreRequest, remote: GitRemote) -> PushPlan:
+    """The backup's refs against the target's: what the push would change."""
+    record = describe_bundle(bundles, request)
+    before = remote_refs(request["target_url"], remote)
+    return {
+        **request,
+        "bundle_sha256": record.sha256,
+        "target_refs_before": before,
+        "changes": plan_push(record, before),
+    }
+
+
+def plan_push(record: BundleRecord, target_refs: Mapping[str, str]) -> PushChanges:
     """What the push would do to each ref at the target."""
     wanted = {ref: sha for ref, sha in record.refs.items() if ref.startswith(PUSHED)}
     return {
@@ -152,7 +165,7 @@ def remote_refs(url: str, remote: GitRemote) -> dict[str, str]:
 
 
 def push_bundle(
-    bundles: Path, request: Mapping[str, Any], key: bytes, remote: GitRemote
+    bundles: Path, request: RestoreRequest, key: bytes, remote: GitRemote
 ) -> dict[str, Any]:
     """Decrypt the bundle, clone it, push its branches and tags; the refs now at the target."""
     source = bundle_path(bundles, request["organisation"], request["repository"], request["day"])
@@ -199,7 +212,7 @@ def _known(bundles: Path, organisation: str) -> list[str]:
 
 
 def push_and_check(
-    bundles: Path, plan: Mapping[str, Any], key: bytes, remote: GitRemote
+    bundles: Path, plan: RestoreRequest, key: bytes, remote: GitRemote
 ) -> dict[str, Any]:
     """Push, then compare the target's branches and tags with the backup's."""
     try:
@@ -218,3 +231,14 @@ def push_and_check(
         "differing_refs": differing,
         "refs_equal_backup": not differing and error is None,
     }
+
+
+def check_restored(checked: Mapping[str, Any]) -> None:
+    """Raise :class:`RestoreIncomplete` (permanent) when the target does not hold the
+    backup's branches and tags after the push."""
+    if not checked["refs_equal_backup"]:
+        raise RestoreIncomplete(
+            f"the target does not hold the backup's refs {checked['differing_refs']} "
+            f"({checked['push_error'] or 'rejected'}); set overwrite_refs to replace "
+            "branches whose history differs"
+        )

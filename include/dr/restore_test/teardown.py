@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from include.dr.errors import Permanent, is_not_found
 from include.dr.operators.rds_restore import RUN_TAG
-from include.dr.rds.manifest import quote
+from include.dr.rds.checksum import quote
 from include.dr.tags import as_mapping, owner_tags
 
 SCRATCH_DATABASE_PREFIX = "restore_test_"

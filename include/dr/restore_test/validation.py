@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from include.dr.rds.manifest import checksum_sql, quote
+from include.dr.rds.checksum import checksum_sql, checksum_text, quote
 
 
 def expectations(entry: Mapping[str, Any], tolerance: float) -> list[Any]:
@@ -86,7 +86,7 @@ def validate_database(
         if checked:
             cursor.execute(checksum_sql(database, table, [c["name"] for c in entry["columns"]]))
             _, xor, total = cursor.fetchone()
-            checksum_ok = f"{int(xor):08x}-{int(total):x}" == entry["checksum"]
+            checksum_ok = checksum_text(xor, total) == entry["checksum"]
             if not checksum_ok:
                 failed.append("content checksum differs from the manifest")
         tables[table] = {

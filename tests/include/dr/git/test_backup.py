@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from include.dr.asset_names import git_asset
+from include.dr.errors import Permanent, Transient
 from include.dr.evidence import evidence_store
 from include.dr.git import backup
-from include.dr.git.mirror import inspect_mirror, mirror_path
-from include.dr.git.remote import GitRemote
+from include.dr.git.bundle import bundles_dir
+from include.dr.git.crypto import BundleKeyError
+from include.dr.git.mirror import inspect_mirror, mirror_path, mirrors_dir
+from include.dr.git.planning import retention_targets
+from include.dr.git.plans import BackupPlan, Batch, BatchResult, Failure
+from include.dr.git.remote import GitFailed, GitRemote, GitUnreachable
+from include.dr.run_info import RunInfo
 from tests.gitrepos import Upstream
 
 LOCAL = GitRemote("")
 KEY = bytes(range(32))
 RUN = ("git_backup", "unit-run")
+
+
+def run_info(run_id: str = RUN[1], try_number: int = 1, max_tries: int = 0) -> RunInfo:
+    moment = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    return RunInfo(RUN[0], run_id, moment, try_number=try_number, max_tries=max_tries)
 
 
 @pytest.fixture
@@ -25,7 +39,7 @@ def upstream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Upstream:
     return Upstream(tmp_path / "server", ("app", "lib"))
 
 
-def batch(upstream: Upstream, day: str) -> dict[str, Any]:
+def batch(upstream: Upstream, day: str) -> Batch:
     return {
         "organisation": upstream.organisation,
         "day": day,
@@ -39,19 +53,18 @@ def batch(upstream: Upstream, day: str) -> dict[str, Any]:
     }
 
 
-def run(upstream: Upstream, day: str, try_number: int = 1, max_tries: int = 3) -> dict[str, Any]:
-    return backup.back_up_batch(
-        batch(upstream, day), LOCAL, KEY, None, RUN[0], f"{RUN[1]}-{day}", try_number, max_tries
-    )
+def run(upstream: Upstream, day: str, try_number: int = 1, max_tries: int = 3) -> BatchResult:
+    info = run_info(f"{RUN[1]}-{day}", try_number, max_tries)
+    return backup.back_up_batch(batch(upstream, day), LOCAL, KEY, None, info)
 
 
 def evidence(upstream: Upstream, name: str, day: str) -> Any:
-    asset = backup.asset_name(upstream.organisation, name)
+    asset = git_asset(upstream.organisation, name)
     return evidence_store().get(backup.EVIDENCE_KIND, asset, RUN[0], f"{RUN[1]}-{day}")
 
 
 def bundles(upstream: Upstream, name: str) -> dict[str, bytes]:
-    folder = backup.bundles_dir() / upstream.organisation / name
+    folder = bundles_dir() / upstream.organisation / name
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*"))} if folder.exists() else {}
 
 
@@ -73,7 +86,7 @@ def test_a_repository_emptied_upstream_keeps_its_mirror_and_bundles_and_warns(
     upstream: Upstream, caplog: pytest.LogCaptureFixture
 ) -> None:
     run(upstream, "2026-11-01")
-    mirror = mirror_path(backup.mirrors_dir(), upstream.organisation, "lib")
+    mirror = mirror_path(mirrors_dir(), upstream.organisation, "lib")
     refs_before, bundles_before = inspect_mirror(mirror, LOCAL).refs, bundles(upstream, "lib")
     upstream.empty("lib")
 
@@ -97,8 +110,8 @@ def test_retention_never_reaches_the_bundles_of_an_empty_or_emptied_repository(
     run(upstream, "2026-11-01")
     upstream.empty("lib")
     result = run(upstream, "2026-11-02")
-    plan = {**batch(upstream, "2026-11-02"), "dr_bucket": "dr"}
-    targets = backup.retention_targets(plan, result["backed_up"], "aws_dr")
+    plan: Batch = {**batch(upstream, "2026-11-02"), "dr_bucket": "dr"}
+    targets = retention_targets(plan, result["backed_up"], "aws_dr")
     assert {t["inventory_args"]["repository"] for t in targets} == {"app"}
 
 
@@ -110,13 +123,107 @@ def test_the_run_summary_warns_and_alerts_once_for_an_emptied_repository(
     upstream.empty("lib")
     result = run(upstream, "2026-11-02")
     sent: list[tuple[str, str]] = []
-    plan = {**batch(upstream, "2026-11-02"), "source": "pinned", "listed": list(upstream.names)}
-    summary = backup.summarise(
-        {**plan, "vanished": []}, [result], *RUN, alert=lambda s, m: sent.append((s, m))
-    )
+    plan: BackupPlan = {
+        **batch(upstream, "2026-11-02"),
+        "source": "pinned",
+        "listed": list(upstream.names),
+        "vanished": [],
+        "batches": [],
+    }
+    summary = backup.summarise(plan, [result], run_info(), alert=lambda s, m: sent.append((s, m)))
     assert (summary["empty"], summary["emptied_upstream"]) == (["blank"], ["lib"])
     record = evidence_store().get(
         f"{backup.EVIDENCE_KIND}_run", f"git/{upstream.organisation}", *RUN
     )
     assert record.outcome == "warn"
     assert len(sent) == 1 and "lib" in sent[0][1] and "blank" not in sent[0][1]
+
+
+def test_a_repository_missing_upstream_is_not_retried_and_is_named(upstream: Upstream) -> None:
+    """Refused or missing upstream is permanent: the batch returns it for the summary,
+    even with tries left, rather than have Airflow retry it."""
+    spec = batch(upstream, "2026-11-03")
+    spec["repositories"].append(
+        {"name": "gone", "url": str(upstream.bare("gone")), "optional": False}
+    )
+    result = backup.back_up_batch(spec, LOCAL, KEY, None, run_info("gone-run", 1, 3))
+    [failure] = result["failed"]
+    assert (failure["name"], failure["transient"]) == ("gone", False)
+    assert result["backed_up"] == ["app", "lib"]
+    record = evidence_store().get(
+        backup.EVIDENCE_KIND, git_asset(upstream.organisation, "gone"), RUN[0], "gone-run"
+    )
+    assert record.outcome == "fail" and record.details["transient"] is False
+
+
+def test_a_repository_the_network_failed_is_retried_while_tries_remain(upstream: Upstream) -> None:
+    spec = batch(upstream, "2026-11-04")
+    spec["repositories"][0]["url"] = "git://127.0.0.1:1/nobody/app.git"  # nothing listens
+    with pytest.raises(backup.RepositoriesToRetry, match="try 1 of 3: app;") as retry:
+        backup.back_up_batch(spec, LOCAL, KEY, None, run_info("net-run", 1, 2))
+    assert isinstance(retry.value, Transient)
+    last = backup.back_up_batch(spec, LOCAL, KEY, None, run_info("net-run", 3, 2))
+    assert [(f["name"], f["transient"]) for f in last["failed"]] == [("app", True)]
+    assert last["backed_up"] == ["lib"]  # taken from the earlier try's evidence
+
+
+@pytest.mark.parametrize(
+    ("failed", "try_number", "retried"),
+    [
+        ([], 1, False),
+        ([("a", True)], 1, True),
+        ([("a", True)], 2, True),
+        ([("a", True)], 3, False),  # the last try: summarised, failing the run by name
+        ([("a", False)], 1, False),  # permanent: no retry can mend it
+        ([("a", False), ("b", True)], 1, True),
+    ],
+)
+def test_the_retry_decision_follows_the_failures_class_and_the_tries_left(
+    failed: list[tuple[str, bool]], try_number: int, retried: bool
+) -> None:
+    failures: list[Failure] = [{"name": n, "error": "x", "transient": t} for n, t in failed]
+    run = run_info(try_number=try_number, max_tries=2)
+    if retried:
+        with pytest.raises(backup.RepositoriesToRetry, match=f"try {try_number} of 3"):
+            backup.retry_decision(failures, run)
+    else:
+        backup.retry_decision(failures, run)
+
+
+def test_what_may_mend() -> None:
+    def client_error(code: str, status: int) -> ClientError:
+        answer: Any = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return ClientError(answer, "PutObject")
+
+    assert backup.may_mend(GitUnreachable("connection refused"))
+    assert not backup.may_mend(GitFailed("repository not found"))
+    assert not backup.may_mend(BundleKeyError("no key"))
+    assert backup.may_mend(client_error("SlowDown", 503))
+    assert not backup.may_mend(client_error("AccessDenied", 403))
+    assert backup.may_mend(OSError("No space left on device"))
+
+
+def test_the_summary_fails_the_run_permanently_naming_the_repositories(
+    upstream: Upstream,
+) -> None:
+    plan: BackupPlan = {
+        **batch(upstream, "2026-11-05"),
+        "source": "pinned",
+        "listed": ["app"],
+        "vanished": [],
+        "batches": [],
+    }
+    result: BatchResult = {
+        "repositories": 1,
+        "backed_up": [],
+        "skipped": [],
+        "empty": [],
+        "emptied": [],
+        "failed": [{"name": "app", "error": "GitFailed: not found", "transient": False}],
+        "bundles_made": 0,
+    }
+    with pytest.raises(
+        backup.GitBackupFailed, match="1 repositories were not backed up: app:"
+    ) as e:
+        backup.summarise(plan, [result], run_info("summary-run"))
+    assert isinstance(e.value, Permanent)
