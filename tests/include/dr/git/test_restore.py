@@ -39,11 +39,15 @@ def request(**changes: Any) -> dict[str, Any]:
         ({"repository": "other"}, "repository"),
         ({"repository": 42}, "repository"),
         ({"backup_date": "2026-11-24"}, "backup_date"),
+        ({"backup_date": "2020-01-01"}, "backup_date"),
         ({"backup_date": "2026-13-01"}, "backup_date"),
         ({"backup_date": "'; DROP TABLE x"}, "backup_date"),
         ({"target_url": ""}, "target_url"),
         ({"target_url": "https://github.com/org/x.git\nrm -rf /"}, "target_url"),
         ({"target_url": "-oProxyCommand=touch /tmp/x"}, "target_url"),
+        ({"target_url": "--upload-pack=touch /tmp/pwned"}, "target_url"),
+        ({"target_url": "ftp://example.com/x.git"}, "target_url"),
+        ({"target_url": "https://user:secret@github.com/org/x.git"}, "target_url"),
         ({"target_url": "file:///var/backups/store"}, "target_url"),
         ({"target_url": "http://example.com/org/x.git"}, "target_url"),
         ({"target_url": "https://me:tok@github.com/org/x.git"}, "target_url"),
@@ -105,3 +109,32 @@ def test_the_plan_names_what_the_push_would_change_and_what_it_leaves() -> None:
         "unchanged": ["refs/tags/v1"],
         "only_at_target": ["refs/heads/other"],
     }
+
+
+def test_a_push_that_leaves_the_target_unlike_the_backup_fails_permanently() -> None:
+    from include.dr.errors import Permanent
+    from include.dr.git.restore import check_restored
+    from include.dr.restores import RestoreIncomplete
+
+    check_restored({"refs_equal_backup": True})
+    with pytest.raises(RestoreIncomplete, match=r"\['refs/heads/main'\].*overwrite_refs") as e:
+        check_restored(
+            {"refs_equal_backup": False, "differing_refs": ["refs/heads/main"], "push_error": None}
+        )
+    assert isinstance(e.value, Permanent)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "git://127.0.0.1:1/nobody/missing.git",  # nothing answers
+        "MISSING",  # it answers, but the repository does not exist
+    ],
+)
+def test_an_unreachable_target_is_refused_by_field(tmp_path: Path, target: str) -> None:
+    from include.dr.git.restore import remote_refs
+
+    url = target.replace("MISSING", str(tmp_path / "nobody" / "missing.git"))
+    with pytest.raises(RestoreRefused, match="cannot reach") as refused:
+        remote_refs(url, GitRemote(""))
+    assert refused.value.field == "target_url" and "Nothing was changed" in str(refused.value)
