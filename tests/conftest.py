@@ -38,8 +38,12 @@ def _link(folder: Path, sources: list[Path]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {source.name: source for source in sources}
     for present in folder.iterdir():
-        if present.name not in wanted:
-            present.unlink()
+        if present.name in wanted:
+            continue
+        if present.is_dir() and not present.is_symlink():
+            shutil.rmtree(present, ignore_errors=True)  # __pycache__ from a parse
+        else:
+            present.unlink(missing_ok=True)
     for name, source in wanted.items():
         link = folder / name
         if link.is_symlink() and link.readlink() == source:
