@@ -26,14 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from include.dr.errors import Transient
-from include.dr.rds.mysql_client import (
-    connection_settings as connection_settings,  # re-exported for dags/restore_test.py
-)
-from include.dr.rds.mysql_client import (
-    find_client,
-    options_file,
-    reading,
-)
+from include.dr.rds.mysql_client import find_client, options_file, reading
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client

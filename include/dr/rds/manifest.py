@@ -12,11 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from include.dr.errors import Permanent
-
-# Re-exported for include/dr/restore_test and dags/restore_test.py until they import
-# them from include.dr.rds.checksum.
-from include.dr.rds.checksum import checksum_sql as checksum_sql
-from include.dr.rds.checksum import quote as quote
 from include.dr.rds.checksum import table_checksum
 
 MANIFEST_VERSION = 1

@@ -96,7 +96,7 @@ def check_instance(test: RestoreTestPlan, instance: dict[str, Any] | None) -> di
     from include.dr.connections import MYSQL_PRODUCTION
     from include.dr.kms import resolve_key
     from include.dr.policy.loader import load_policy
-    from include.dr.rds.dump import connection_settings
+    from include.dr.rds.mysql_client import connection_settings
     from include.dr.restore_test import steps
     from include.dr.task_boundary import task_boundary
 
@@ -114,7 +114,7 @@ def check_rds(test: RestoreTestPlan) -> dict[str, Any]:
     """Load each latest dump into the scratch database and validate it with GX."""
     from include.dr.connections import MYSQL_RESTORE
     from include.dr.policy.loader import load_policy
-    from include.dr.rds.dump import connection_settings
+    from include.dr.rds.mysql_client import connection_settings
     from include.dr.restore_test import steps
     from include.dr.task_boundary import task_boundary
 
