@@ -112,9 +112,10 @@ def validate_request(**context: Any) -> RestoreRequest:
     from include.dr.git.connections import git_remote
     from include.dr.policy.loader import load_policy
     from include.dr.restores import RestoreRefused, record_restore
+    from include.dr.run_info import RunInfo
     from include.dr.task_boundary import task_boundary
 
-    params = dict(context["params"])
+    params, run = dict(context["params"]), RunInfo.from_context(context)
     with task_boundary("checking the restore request"):
         github = load_policy().assets.github
         organisation = github.organisation if github else ""
@@ -125,7 +126,7 @@ def validate_request(**context: Any) -> RestoreRequest:
             return request
         except RestoreRefused as exc:
             asset = git_asset(organisation, str(params.get("repository")))
-            record_restore(context, asset, "fail", {"refused": exc.field, "reason": str(exc)})
+            record_restore(run, asset, "fail", {"refused": exc.field, "reason": str(exc)})
             raise
 
 
@@ -137,12 +138,14 @@ def plan_push(request: RestoreRequest, **context: Any) -> PushPlan:
     from include.dr.git.bundle import bundles_dir
     from include.dr.git.connections import git_remote
     from include.dr.restores import record_restore
+    from include.dr.run_info import RunInfo
     from include.dr.task_boundary import task_boundary
 
+    run = RunInfo.from_context(context)
     with task_boundary("planning the push"):
         plan = restore.push_plan(bundles_dir(), request, git_remote())
         asset = git_asset(request["organisation"], request["repository"])
-        record_restore(context, asset, "pass", {"step": "plan", **plan})
+        record_restore(run, asset, "pass", {"step": "plan", **plan})
         return plan
 
 
@@ -154,16 +157,17 @@ def push(plan: PushPlan, **context: Any) -> dict[str, Any]:
     from include.dr.git.bundle import bundles_dir
     from include.dr.git.connections import bundle_key, git_remote
     from include.dr.restores import record_restore
+    from include.dr.run_info import RunInfo
     from include.dr.task_boundary import task_boundary
 
-    asset = git_asset(plan["organisation"], plan["repository"])
+    run, asset = RunInfo.from_context(context), git_asset(plan["organisation"], plan["repository"])
     with task_boundary("pushing the backup"):
         if plan["dry_run"]:
-            record_restore(context, asset, "pass", {"step": "dry run", **plan})
+            record_restore(run, asset, "pass", {"step": "dry run", **plan})
             return {"dry_run": True, "changes": plan["changes"]}
         checked = restore.push_and_check(bundles_dir(), plan, bundle_key(), git_remote())
         ok = checked["refs_equal_backup"]
         details = {"step": "restored", **plan, **checked}
-        record_restore(context, asset, "pass" if ok else "fail", details)
+        record_restore(run, asset, "pass" if ok else "fail", details)
         restore.check_restored(checked)
         return {"pushed": checked["refs_pushed"], "target_url": plan["target_url"]}
