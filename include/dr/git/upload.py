@@ -64,7 +64,7 @@ def check_dr_bucket_for_bundles(
         checks, key_arn = [], ""
         reason = str(exc)
     else:
-        bad = [c for c in checks if not c.passed]
+        bad = [c for c in checks if c.failed]
         reason = "; ".join(f"{c.name} {c.resource}: found {c.found}; {c.fix}" for c in bad)
     if reason:
         record_evidence(

@@ -6,8 +6,9 @@ encrypted by default with the DR region's key, expires old versions no sooner
 than the policy's minimum retention, and refuses plain-HTTP requests.
 
 moto applies a bucket policy's Deny while ignoring its conditions, so a TLS-only
-policy would block everything on the local stack: there (an ``http://``
-endpoint) the TLS rule is reported as not applicable instead of attached.
+policy would block everything on the local stack: there
+(:func:`include.dr.environment.is_local_stack`) the TLS rule is neither attached nor
+checked, and reports ``n/a``, never ``pass``.
 """
 
 from __future__ import annotations
@@ -135,12 +136,11 @@ def _default_kms_key(s3: Any, kms: Any, bucket: str) -> str | None:
 def _tls_check(s3: Any, bucket: str, local: bool) -> Check:
     expected = "bucket policy denies requests without TLS"
     if local:
-        return Check(
+        return Check.not_checked(
             "dr_bucket_tls_only",
             bucket,
-            True,
             expected,
-            "not applicable on the local stack (plain-HTTP endpoint; moto would deny all)",
+            "the local stack (plain-HTTP endpoint; moto would apply the Deny to every request)",
         )
     try:
         policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])

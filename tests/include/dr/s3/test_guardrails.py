@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from include.dr.environment import is_local_stack
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.s3.guardrails import (
@@ -63,7 +64,7 @@ def test_a_bare_bucket_fails_each_guardrail_until_fixed(settings: LocalSettings)
         return {
             c.name
             for c in check_dr_bucket(s3, kms, bucket, "eu-west-1", key, 7, local=True)
-            if not c.passed
+            if c.failed
         }
 
     assert failing() == {"dr_bucket_versioning", "dr_bucket_encryption", "dr_bucket_lifecycle"}
@@ -90,3 +91,25 @@ def test_outside_the_local_stack_a_missing_tls_policy_fails(settings: LocalSetti
     }
     assert not checks["dr_bucket_tls_only"].passed
     assert "aws:SecureTransport" in checks["dr_bucket_tls_only"].fix
+
+
+@pytest.mark.usefixtures("local_stack")
+def test_on_the_local_stack_the_tls_rule_is_not_checked_and_says_n_a_never_pass(
+    settings: LocalSettings,
+) -> None:
+    s3, kms = aws_client(settings, "s3", "eu-west-1"), aws_client(settings, "kms", "eu-west-1")
+    assert is_local_stack(s3)
+    key = kms.describe_key(KeyId="alias/swl-backup-dr")["KeyMetadata"]["Arn"]
+    checks = {
+        c.name: c
+        for c in check_dr_bucket(
+            s3, kms, "swl-customer-uploads-dr", "eu-west-1", key, 7, is_local_stack(s3)
+        )
+    }
+    tls = checks["dr_bucket_tls_only"]
+    assert (tls.status, tls.passed, tls.failed) == ("n/a", False, False)
+    assert tls.as_dict()["status"] == "n/a" and "local stack" in tls.found
+    assert [c.status for n, c in checks.items() if n != "dr_bucket_tls_only"] == ["pass"] * 4
+    assert "TLS-only bucket policy" not in fix_dr_bucket(
+        s3, "swl-customer-uploads-dr", key, 7, {"dr_bucket_tls_only"}, local=True
+    )
