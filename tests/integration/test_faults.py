@@ -39,6 +39,8 @@ def test_a_disabled_dr_key_stops_the_s3_backup_before_any_copy_and_the_rerun_com
         "s3_backup", f"s3/{fresh_buckets['source']}", "s3_backup", failed.run_id
     )
     assert record.outcome == "fail" and "Disabled" in record.details["reason"]
+    checks = [ti for ti in failed.get_task_instances() if ti.task_id == "check_buckets"]
+    assert [(ti.state, ti.try_number) for ti in checks] == [("failed", 1)]  # Permanent: no retry
     dr = fresh_buckets["dst"].list_objects_v2(Bucket=fresh_buckets["dr"]).get("KeyCount", 0)
     assert dr == 0  # nothing was copied under a key that could not be used
     again = run_s3_backup(dag_bag, day)

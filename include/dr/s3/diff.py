@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from include.dr.errors import Permanent
+
 Action = Literal["copy", "unchanged", "deleted_at_source"]
+
+
+class UnsortedListing(Permanent, ValueError):
+    """A listing is not in S3's key order, so the merge cannot be trusted."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ def plan_copies(source: Iterable[SourceObject], dr: Iterable[DrObject]) -> Itera
             step = _compare(src, dst)
             src, dst = next(sources, None), next(copies, None)
         if step.key < previous:
-            raise ValueError(
+            raise UnsortedListing(
                 f"listings are not sorted by key ({step.key!r} after {previous!r}); "
                 "list them as S3 does, in ascending key order"
             )

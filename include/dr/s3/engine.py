@@ -29,7 +29,7 @@ from typing import IO, Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
 
-from include.dr.errors import error_code, is_transient
+from include.dr.errors import Permanent, error_code, is_transient
 from include.dr.s3.diff import SourceObject, Step, plan_copies
 from include.dr.s3.listing import dr_objects, source_objects
 from include.dr.s3.partitions import Partition
@@ -38,6 +38,10 @@ DEFAULT_THREADS = 32  # real S3 answers a cross-region copy in tens of milliseco
 MULTIPART_THRESHOLD = 5 * 1024**3  # CopyObject's limit
 MULTIPART_PART_SIZE = 512 * 1024**2
 ATTEMPTS = 3
+
+
+class CopyNotVerified(Permanent, ValueError):
+    """A copy landed, but not as the backup needs it (its size, key or checksum differs)."""
 
 
 @dataclass
@@ -200,7 +204,7 @@ def copy_verified(
         verify_copy(dr_s3, target, source.key, version, int(head["ContentLength"]))
         return version, checksum
     if response.get("SSEKMSKeyId") != target.kms_key_arn:
-        raise ValueError(
+        raise CopyNotVerified(
             f"s3://{target.dr_bucket}/{source.key}: encrypted with "
             f"{response.get('SSEKMSKeyId')}, not {target.kms_key_arn}"
         )
@@ -274,7 +278,7 @@ def verify_copy(dr_s3: Any, target: CopyTarget, key: str, version: str | None, s
     ):
         problems.append(f"encrypted with {head.get('SSEKMSKeyId')}, not {target.kms_key_arn}")
     if problems:
-        raise ValueError(f"s3://{target.dr_bucket}/{key}: {'; '.join(problems)}")
+        raise CopyNotVerified(f"s3://{target.dr_bucket}/{key}: {'; '.join(problems)}")
 
 
 def _entry(

@@ -13,6 +13,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from include.dr.errors import Permanent
+
+
+class NoPartitions(Permanent, ValueError):
+    """A bucket was to be split into fewer than one partition."""
+
 
 @dataclass(frozen=True)
 class Partition:
@@ -27,7 +33,7 @@ class Partition:
 def split(scope: str, folders: Iterable[str], max_parts: int) -> list[Partition]:
     """At most ``max_parts`` partitions covering every key under ``scope``."""
     if max_parts < 1:
-        raise ValueError("max_parts must be at least 1")
+        raise NoPartitions("max_parts must be at least 1")
     ordered = sorted(set(folders))
     if not ordered:
         return [Partition(scope, (), True)]

@@ -48,6 +48,7 @@ from include.dr.restores import (
     refuse,
 )
 from include.dr.run_info import RunInfo
+from include.dr.s3.engine import CopyNotVerified
 from include.dr.s3.layout import MANIFESTS, SUMMARY, manifests_of
 from include.dr.s3.plans import CheckedRequest, RestorePlan, RestoreRequest
 
@@ -433,7 +434,7 @@ def _restore_one(
             )
             checksum = response.get("CopyObjectResult", {}).get("ChecksumSHA256")
             if obj.sha256 and checksum and checksum != obj.sha256:
-                raise ValueError(f"SHA-256 {checksum} differs from the backup's {obj.sha256}")
+                raise CopyNotVerified(f"SHA-256 {checksum} differs from the backup's {obj.sha256}")
             return "copied"
         except Exception as exc:  # noqa: BLE001 - retried, then reported by key
             error = f"{type(exc).__name__}: {exc}"
