@@ -10,9 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 from include.dr.connections import AWS_PRODUCTION
+from include.dr.errors import Permanent
 from include.dr.policy.model import BackupPolicy
 
 ALERTS_CONN_ID = AWS_PRODUCTION  # the SNS topic lives in the production account
+
+
+class NotANotifier(Permanent, TypeError):
+    """The policy names a class for alerts that is not an Airflow notifier."""
 
 
 def notifier(policy: BackupPolicy, subject: str, message: str) -> Any:
@@ -28,7 +33,7 @@ def notifier(policy: BackupPolicy, subject: str, message: str) -> Any:
         module, _, name = spec.class_path.rpartition(".")
         chosen = getattr(importlib.import_module(module), name)
         if not (isinstance(chosen, type) and issubclass(chosen, BaseNotifier)):
-            raise TypeError(f"alerts.notifier.class_path {spec.class_path} is not a notifier")
+            raise NotANotifier(f"alerts.notifier.class_path {spec.class_path} is not a notifier")
         arguments = {**spec.arguments, spec.message_argument: message}
         if spec.subject_argument:
             arguments[spec.subject_argument] = subject

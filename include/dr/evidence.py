@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from include.dr.errors import Permanent
 from include.dr.store import evidence_dir
 
 SCHEMA_VERSION = 1
@@ -26,6 +27,11 @@ Outcome = Literal["pass", "warn", "fail"]
 _SAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 # Field names that must never carry a value into evidence.
 _SECRET_NAMES = re.compile(r"(password|secret|token|private[_-]?key|credential)", re.IGNORECASE)
+
+
+class EvidenceRefused(Permanent, ValueError):
+    """A record that must not be written or read: a secret in it, a name that is no path
+    segment, a schema this code does not know."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class EvidenceRecord:
     def from_json(cls, text: str) -> EvidenceRecord:
         body = json.loads(text)
         if body.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(
+            raise EvidenceRefused(
                 f"evidence schema_version {body.get('schema_version')!r} is not "
                 f"{SCHEMA_VERSION}; read it with the release that wrote it"
             )
@@ -83,7 +89,9 @@ def _refuse_secrets(value: Any, where: str) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
             if _SECRET_NAMES.search(str(key)):
-                raise ValueError(f"evidence field {where}.{key} looks like a secret; leave it out")
+                raise EvidenceRefused(
+                    f"evidence field {where}.{key} looks like a secret; leave it out"
+                )
             _refuse_secrets(item, f"{where}.{key}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
@@ -142,7 +150,7 @@ def _segment(name: str) -> str:
     """A name made safe as one path segment: no separators, no '..'."""
     cleaned = _SAFE.sub("_", name).strip(".")
     if not cleaned:
-        raise ValueError(f"{name!r} cannot name an evidence path segment")
+        raise EvidenceRefused(f"{name!r} cannot name an evidence path segment")
     return cleaned
 
 

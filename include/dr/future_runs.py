@@ -13,9 +13,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from include.dr.errors import Permanent
+
 # Clocks disagree a little (a browser's "now" in the trigger form, a server's NTP);
 # a run dated within this of the clock is not "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class RunDatedAhead(Permanent):
+    """A run dated ahead of the clock reached a task: it must not do anything."""
 
 
 def future_run_refusal(logical_time: datetime, now: datetime) -> str | None:

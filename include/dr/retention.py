@@ -22,7 +22,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from include.dr.errors import Permanent
+
 Action = Literal["keep", "delete"]
+
+
+class RetentionMisconfigured(Permanent, ValueError):
+    """Retention asked to keep nothing: refused rather than deleting everything."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def plan_deletions(
     ``now`` is the real clock; ages count to ``measured_from(logical_time, now)``.
     """
     if minimum_days < 1 or keep_verified < 1:
-        raise ValueError("minimum_days and keep_verified must both be at least 1")
+        raise RetentionMisconfigured("minimum_days and keep_verified must both be at least 1")
     ordered = sorted(backups, key=lambda b: (b.completed_at, b.backup_id), reverse=True)
     finished_ours = [b for b in ordered if b.ours and b.finished]
     verified = [b for b in finished_ours if b.verified][:keep_verified]

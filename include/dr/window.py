@@ -32,7 +32,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from include.dr.errors import Permanent
 from include.dr.policy.model import BackupWindow
+
+
+class WindowClosed(Permanent):
+    """The run's window closed before it started; only the override runs it now."""
+
 
 GateAction = Literal["pass", "wait", "fail"]
 

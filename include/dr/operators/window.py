@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 
 from include.dr.evidence import Outcome, evidence_store
 from include.dr.evidence import record as record_evidence
-from include.dr.future_runs import future_run_refusal
+from include.dr.future_runs import RunDatedAhead, future_run_refusal
 from include.dr.operators.run_context import as_flag, logical_time, triggered_by
 from include.dr.policy.loader import load_policy
-from include.dr.window import decide_gate, judge_completion
+from include.dr.task_boundary import task_boundary
+from include.dr.window import WindowClosed, decide_gate, judge_completion
 
 EVIDENCE_KIND = "window"
 
@@ -39,10 +39,12 @@ class BackupWindowGateOperator(BaseOperator):
         self.override_window = override_window
 
     def execute(self, context: Any) -> dict[str, Any]:
-        return self._decide(context)
+        with task_boundary("the window gate"):
+            return self._decide(context)
 
     def execute_complete(self, context: Any, event: Any = None) -> dict[str, Any]:
-        return self._decide(context)
+        with task_boundary("the window gate"):
+            return self._decide(context)
 
     def _decide(self, context: Any) -> dict[str, Any]:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
@@ -63,7 +65,7 @@ class BackupWindowGateOperator(BaseOperator):
                     "triggered_by": triggered_by(context),
                 },
             )
-            raise AirflowFailException(refusal)
+            raise RunDatedAhead(refusal)
         decision = decide_gate(
             policy.schedule.window, logical_time(context), now, override=override
         )
@@ -83,7 +85,7 @@ class BackupWindowGateOperator(BaseOperator):
         }
         self._record(context, "fail" if decision.action == "fail" else "pass", details)
         if decision.action == "fail":
-            raise AirflowFailException(decision.reason)
+            raise WindowClosed(decision.reason)
         return {"gate": decision.action, "override": override, **decision.window.as_dict()}
 
     @staticmethod

@@ -25,6 +25,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from include.dr.errors import Permanent
 from include.dr.policy.model import BackupPolicy, excerpt
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parents[2] / "policy.yaml"
@@ -40,7 +41,7 @@ MAX_YAML_ERROR = 300  # characters of a YAML parser's message
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class PolicyError(ValueError):
+class PolicyError(Permanent, ValueError):
     """The policy file cannot be used; the message names the file, the field and the fix."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from include.dr.errors import Permanent
 from include.dr.policy.model import BackupWindow
 from include.dr.window import occurrence
 
@@ -39,6 +40,10 @@ def rds_window_inside(window: BackupWindow, preferred: str, year: int) -> bool:
     return all(_fits(window, preferred, date(year, month, 15)) for month in (1, 7))
 
 
+class NoRdsWindowFits(Permanent, ValueError):
+    """The policy window is too narrow for RDS's own 30-minute backup window all year."""
+
+
 def rds_window_for(window: BackupWindow, year: int) -> str:
     """A 30-minute UTC window that fits the policy window all year, for fixing drift."""
     for offset in range(0, int(window.length.total_seconds() // 60), 10):
@@ -50,7 +55,7 @@ def rds_window_for(window: BackupWindow, year: int) -> str:
         candidate = f"{begin:%H:%M}-{end:%H:%M}"
         if rds_window_inside(window, candidate, year):
             return candidate
-    raise ValueError(
+    raise NoRdsWindowFits(
         f"no 30-minute UTC window fits the policy window {window.start:%H:%M}-{window.end:%H:%M} "
         f"{window.timezone} in both winter and summer; widen the policy window"
     )
