@@ -3,7 +3,7 @@ and recording who restored what, from which backup, to where, with what outcome.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -34,6 +34,14 @@ class BackupDamaged(Permanent):
 
 def refuse(field: str, problem: str, fix: str) -> NoReturn:
     raise RestoreRefused(field, problem, fix)
+
+
+def one_of(field: str, value: Any, choices: Iterable[str], what: str) -> str:
+    """``value`` as text if it is one of ``choices``; refused by field, listing them."""
+    chosen, allowed = str(value or ""), sorted(choices)
+    if chosen not in allowed:
+        refuse(field, f"{chosen!r} is not {what}", f"Choose one of: {', '.join(allowed)}.")
+    return chosen
 
 
 def parse_instant(field: str, value: Any, now: datetime) -> datetime:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, TypedDict
 from include.dr.connections import AWS_DR, AWS_PRODUCTION
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.plans import RestorePlan
-from include.dr.restores import parse_instant, refuse
+from include.dr.restores import one_of, parse_instant, refuse
 
 SOURCES = ("latest", "snapshot", "point_in_time", "logical_dump")
 _INSTANCE = re.compile(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*")
@@ -60,13 +60,7 @@ def restore_side(request: RestorePlan) -> RestoreSide:
 def validate_request(params: Mapping[str, Any], policy: BackupPolicy, now: datetime) -> RestorePlan:
     """The request, normalised; refuses by field. AWS and MySQL are checked next."""
     assets = {asset.instance: asset for asset in policy.assets.rds}
-    instance = str(params.get("instance") or "")
-    if instance not in assets:
-        refuse(
-            "instance",
-            f"{instance!r} is not an instance the policy backs up",
-            f"Choose one of: {', '.join(sorted(assets))}.",
-        )
+    instance = one_of("instance", params.get("instance"), assets, "an instance the policy backs up")
     source = str(params.get("source") or "")
     if source not in SOURCES:
         refuse(

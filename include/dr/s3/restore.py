@@ -43,6 +43,7 @@ from include.dr.policy.model import BackupPolicy
 from include.dr.restores import (
     BackupDamaged,
     RestoreIncomplete,
+    one_of,
     parse_instant,
     record_restore,
     refuse,
@@ -91,13 +92,9 @@ def validate_request(
 ) -> RestoreRequest:
     """The request, normalised; refuses by field. Buckets are checked against AWS later."""
     sources = {asset.source: asset for asset in policy.assets.s3}
-    source = str(params.get("source_bucket") or "")
-    if source not in sources:
-        refuse(
-            "source_bucket",
-            f"{source!r} is not a bucket the policy backs up",
-            f"Choose one of: {', '.join(sorted(sources))}.",
-        )
+    source = one_of(
+        "source_bucket", params.get("source_bucket"), sources, "a bucket the policy backs up"
+    )
     asset = sources[source]
     prefix = _key_prefix("prefix", params.get("prefix"))
     target_prefix = _key_prefix("target_prefix", params.get("target_prefix"))
