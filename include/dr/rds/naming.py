@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from include.dr.asset_names import dated_prefix, rds_asset
+
 
 def snapshot_id(instance: str, day: date) -> str:
     """The snapshot of ``instance`` for ``day``: the same in both regions."""
@@ -12,7 +14,7 @@ def snapshot_id(instance: str, day: date) -> str:
 
 def backup_prefix(instance: str, day: date) -> str:
     """The DR-bucket folder that holds one day's manifest and dump."""
-    return f"rds/{instance}/{day.isoformat()}/"
+    return dated_prefix(rds_asset(instance), day.isoformat())
 
 
 def manifest_key(instance: str, day: date) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from include.dr.environment import is_local_stack
 from include.dr.evidence import evidence_store, record
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds import restore as rds_restore
+from include.dr.rds.naming import manifest_key
 from include.dr.restore_test.git_check import check_repository
 from include.dr.restore_test.plans import RestoreTestPlan
 from include.dr.restore_test.report import build_report, store_report
@@ -99,7 +101,7 @@ def instance_validator(
 
     def validate(asset: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, Any]:
         day = str(asset["snapshot_id"]).removeprefix(f"{asset['instance']}-")
-        key = f"rds/{asset['instance']}/{day}/manifest.json"
+        key = manifest_key(asset["instance"], date.fromisoformat(day))
         body = dr_s3.get_object(Bucket=asset["dr_bucket"], Key=key)["Body"].read()
         return validate_instance_data(
             instance, connection, asset["database"], json.loads(body), policy
