@@ -19,9 +19,14 @@ from typing import Any
 
 from include.dr.asset_names import git_asset, rds_asset
 from include.dr.aws_clients import hook_clients
+from include.dr.errors import NOT_FOUND_CODES
+from include.dr.inventory import UndeletedKey, incomplete_deletion
 from include.dr.retention import Backup
 from include.dr.s3.layout import SUMMARY, manifests_of
 from include.dr.tags import COMPLETED_KEY, as_mapping, is_ours, is_verified
+
+# S3 deletes at most 1,000 keys per DeleteObjects request.
+DELETE_BATCH = 1000
 
 
 class DatedFolderInventory:
@@ -103,8 +108,30 @@ class DatedFolderInventory:
         items = [i for i in self._objects(backup_id) if self._folder(i["Key"]) == backup_id]
         if not items:
             return False
-        self.s3.delete_objects(
-            Bucket=self.bucket,
-            Delete={"Objects": [{"Key": item["Key"]} for item in items], "Quiet": True},
-        )
+        keys = [item["Key"] for item in items]
+        failed: list[UndeletedKey] = []
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = keys[start : start + DELETE_BATCH]
+            answer = self.s3.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+            )
+            failed.extend(undeleted(answer))
+        if failed:
+            kind = incomplete_deletion(failed)
+            raise kind(f"s3://{self.bucket}/{backup_id}", failed, len(keys) - len(failed))
         return True
+
+
+def undeleted(answer: dict[str, Any]) -> list[UndeletedKey]:
+    """The keys a ``DeleteObjects`` answer did not delete; a key already gone counts as
+    deleted."""
+    return [
+        UndeletedKey(
+            key=str(error.get("Key", "")),
+            code=str(error.get("Code", "")),
+            message=str(error.get("Message", "")),
+        )
+        for error in answer.get("Errors", [])
+        if error.get("Code") not in NOT_FOUND_CODES
+    ]
