@@ -22,6 +22,53 @@ def git(*args: str, cwd: Path | None = None) -> str:
     return done.stdout
 
 
+def literally(repository: Path, kind: str, content: bytes) -> str:
+    """Write an object as given, unchecked (``git hash-object --literally``); its SHA."""
+    done = subprocess.run(
+        [
+            "git",
+            "--git-dir",
+            str(repository),
+            "hash-object",
+            "-w",
+            "--literally",
+            "-t",
+            kind,
+            "--stdin",
+        ],
+        input=content,
+        capture_output=True,
+        check=True,  # noqa: S607
+    )
+    return done.stdout.decode().strip()
+
+
+def tree_entry(mode: str, name: str, sha: str) -> bytes:
+    """One raw tree entry; ``mode`` as written, ``040000`` (zero-padded) included."""
+    return f"{mode} {name}".encode() + b"\0" + bytes.fromhex(sha)
+
+
+def zero_padded_tree(repository: Path) -> bytes:
+    """Raw entries of a tree holding a subtree under the zero-padded mode ``040000``."""
+    blob = literally(repository, "blob", b"old\n")
+    inner = literally(repository, "tree", tree_entry("100644", "file", blob))
+    return tree_entry("040000", "dir", inner)
+
+
+def with_folder(repository: Path, top: str, name: str, sub: str) -> str:
+    """Tree ``top`` with the folder ``name`` (tree ``sub``) added, written by ``git mktree``
+    (which writes its own entries well, whatever ``sub`` holds)."""
+    listing = git("--git-dir", str(repository), "ls-tree", top) + f"040000 tree {sub}\t{name}\n"
+    done = subprocess.run(
+        ["git", "--git-dir", str(repository), "mktree"],
+        input=listing,
+        capture_output=True,
+        text=True,
+        check=True,  # noqa: S607
+    )
+    return done.stdout.strip()
+
+
 class Upstream:
     """A throwaway organisation of bare repositories under the git daemon's base path."""
 
@@ -96,6 +143,28 @@ class Upstream:
             "--git-dir", str(self.bare(name)), "for-each-ref", "--format=%(refname)"
         ).split():
             git("--git-dir", str(self.bare(name)), "update-ref", "-d", ref)
+
+    def commit_malformed(
+        self, name: str, branch: str, *, zero_padded: bool = False, zone: str = "+0000"
+    ) -> str:
+        """Write a commit on ``branch`` the way old tools did, past git's own checks
+        (``hash-object --literally``): with ``zero_padded``, a ``sub/`` folder whose tree
+        holds a ``040000`` mode; ``zone`` as the author's time zone (``+05-30`` is bad).
+        github.com serves such history as it is."""
+        git_dir = ("--git-dir", str(self.bare(name)))
+        parent = git(*git_dir, "rev-parse", f"refs/heads/{branch}").strip()
+        top = git(*git_dir, "rev-parse", f"{parent}^{{tree}}").strip()
+        if zero_padded:
+            sub = literally(self.bare(name), "tree", zero_padded_tree(self.bare(name)))
+            top = with_folder(self.bare(name), top, "sub", sub)
+        body = (
+            f"tree {top}\nparent {parent}\n"
+            f"author Old Tool <old@example.com> 1000000000 {zone}\n"
+            f"committer Old Tool <old@example.com> 1000000000 +0000\n\nold history\n"
+        )
+        sha = literally(self.bare(name), "commit", body.encode())
+        git(*git_dir, "update-ref", f"refs/heads/{branch}", sha)
+        return sha
 
     def delete_repository(self, name: str) -> None:
         shutil.rmtree(self.bare(name))

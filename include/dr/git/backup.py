@@ -181,7 +181,11 @@ def back_up_repository(
             update = update_mirror(path, repo.url, remote)
         details |= {"mirror": update.action, "mirror_seconds": update.seconds}
         state = inspect_mirror(path, remote)
-        details |= {"fsck": state.fsck, "lfs": state.lfs}
+        details |= {
+            "fsck": state.fsck,  # "clean" or "warnings"; an fsck error raised above
+            "fsck_warnings": list(state.fsck_warnings),  # bounded: FSCK_LINES_KEPT and a count
+            "lfs": state.lfs,
+        }
         kept = _kept_bundles(organisation, repo.name)
         if update.action == "kept" or (not state.refs and kept):
             details |= {

@@ -4,7 +4,9 @@ A mirror is made by cloning into a hidden sibling folder and renaming it into
 place, so a half-made clone is never taken for a mirror. Later runs fetch with
 ``--atomic``: git writes the received pack under a temporary name and updates
 every ref in one transaction, so a fetch cut off mid-transfer leaves the mirror
-exactly as it was. ``git fsck`` proves that after every fetch.
+exactly as it was. ``git fsck`` proves that after every fetch: it fails on a
+broken or missing object, and records (without failing) the harmless malformations
+old history carries (see :func:`check_objects`).
 
 The mirror follows upstream, force-pushes and deleted branches included; the
 dated bundles (:mod:`include.dr.git.bundle`) are what keep the old history.
@@ -26,12 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from include.dr.git.remote import GitError, GitRemote, run_git
+from include.dr.git.remote import GitError, GitFailed, GitRemote, call_git, run_git
 from include.dr.store import backup_store_dir
 
 LFS_NOT_USED = "not used"
 LFS_UNAVAILABLE = "used, but git-lfs is not installed on the worker: LFS objects NOT backed up"
 HISTORY_REFS = ("refs/heads/", "refs/tags/")
+# fsck messages git counts as errors that are only a malformed header in old history.
+FSCK_DEMOTED = ("badTimezone",)
+# At most this many of fsck's warnings or errors are recorded or raised; a count says the rest.
+FSCK_LINES_KEPT = 20
+_NOT_ERRORS = ("warning", "notice")  # fsck's lines that say nothing is broken
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,17 @@ class MirrorState:
     """What the mirror holds after an update: its refs, and whether it is sound."""
 
     refs: dict[str, str]
-    fsck: str
+    fsck: Literal["clean", "warnings"]
     lfs: str
+    fsck_warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FsckResult:
+    """``warnings``: fsck's warning lines, at most :data:`FSCK_LINES_KEPT` and a count."""
+
+    verdict: Literal["clean", "warnings"]
+    warnings: tuple[str, ...]
 
 
 def mirrors_dir() -> Path:
@@ -94,9 +110,53 @@ def update_mirror(path: Path, url: str, remote: GitRemote) -> MirrorUpdate:
 
 def inspect_mirror(path: Path, remote: GitRemote) -> MirrorState:
     """Refs and their SHAs, a full ``git fsck``, and the LFS objects where LFS is used."""
-    git_dir = ["--git-dir", str(path)]
-    run_git([*git_dir, "fsck", "--no-progress", "--no-dangling", "--strict"])
-    return MirrorState(refs=local_refs(path), fsck="clean", lfs=_fetch_lfs(path, remote))
+    checked = check_objects(path)
+    return MirrorState(
+        refs=local_refs(path),
+        fsck=checked.verdict,
+        lfs=_fetch_lfs(path, remote),
+        fsck_warnings=checked.warnings,
+    )
+
+
+def check_objects(path: Path) -> FsckResult:
+    """``git fsck`` the repository at ``path``: fail on errors, return the warnings.
+
+    Not ``--strict``: it turns every warning into an error, and real repositories carry
+    harmless ones in history nobody can rewrite (a tree with a zero-padded ``040000``
+    mode, written by old tools; GitHub serves them). Such a repository would fail every
+    day. Nor do we keep ``--strict`` and demote warnings one by one (``-c
+    fsck.<id>=warn``): the list of ids grows with each git release, and a new one would
+    fail the backup again. Instead plain fsck, which already fails on every real
+    corruption (a missing, truncated or unreadable object, a broken link, a ref to
+    nothing), plus :data:`FSCK_DEMOTED`: the few ids plain fsck counts as errors that
+    are only a malformed header (a commit's time zone such as ``+05-30``), named one by
+    one so that every other error still fails.
+
+    A failure raises :class:`GitFailed` (permanent: re-running cannot mend a broken
+    object), naming the first errors and what to do.
+    """
+    demoted = [arg for msg_id in FSCK_DEMOTED for arg in ("-c", f"fsck.{msg_id}=warn")]
+    done = call_git([*demoted, "--git-dir", str(path), "fsck", "--no-progress", "--no-dangling"])
+    printed = [*done.stderr.splitlines(), *done.stdout.splitlines()]
+    if done.returncode != 0:
+        errors = [line for line in printed if line and not line.startswith(_NOT_ERRORS)]
+        errors = errors or [f"exit code {done.returncode}, no error printed"]
+        raise GitFailed(
+            f"git fsck found errors in the mirror {path}: {'; '.join(_bounded(errors))}. "
+            "Nothing of it is bundled today; its earlier bundles are kept. Delete the mirror "
+            "folder so that the next run clones it afresh from upstream; if upstream is "
+            "broken too, restore the repository from its newest bundle (restore_git DAG)."
+        )
+    warnings = [line for line in printed if line.startswith("warning")]
+    return FsckResult("warnings" if warnings else "clean", _bounded(warnings))
+
+
+def _bounded(lines: list[str]) -> tuple[str, ...]:
+    """The first :data:`FSCK_LINES_KEPT` lines, and how many more there were."""
+    kept = lines[:FSCK_LINES_KEPT]
+    more = len(lines) - len(kept)
+    return (*kept, f"... and {more} more") if more else tuple(kept)
 
 
 def holds_history(refs: Iterable[str]) -> bool:

@@ -134,6 +134,16 @@ def git_binary() -> str:
     return found
 
 
+@dataclass(frozen=True)
+class GitCall:
+    """A finished git command: its exit code and what it printed (scrubbed)."""
+
+    command: str
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 def run_git(
     args: Sequence[str],
     *,
@@ -146,6 +156,24 @@ def run_git(
     """Run git (``stdin`` fed to it) and return its stdout; a failure raises
     :class:`GitError` of the kind its stderr shows (a command over the network that
     times out is :class:`GitUnreachable`)."""
+    done = call_git(args, remote=remote, cwd=cwd, timeout=timeout, stdout=stdout, stdin=stdin)
+    if done.returncode != 0:
+        raise git_error(f"git {done.command} failed ({done.returncode}): {done.stderr}")
+    return done.stdout
+
+
+def call_git(
+    args: Sequence[str],
+    *,
+    remote: GitRemote | None = None,
+    cwd: Path | None = None,
+    timeout: float = 3600,
+    stdout: Any = subprocess.PIPE,
+    stdin: bytes | None = None,
+) -> GitCall:
+    """Run git and return how it ended, failed or not, for a caller that reads both its
+    outputs either way (``git fsck`` prints warnings on success, and missing objects on
+    stdout). Only a time-out raises, as in :func:`run_git`."""
     env = dict(os.environ, **(remote.environment() if remote else {}), LC_ALL="C")
     command = _subcommand(args)
     try:
@@ -162,10 +190,9 @@ def run_git(
     except subprocess.TimeoutExpired:
         kind = GitUnreachable if remote is not None else GitFailed
         raise kind(f"git {command} did not finish within {timeout:g} s") from None
-    if done.returncode != 0:
-        message = (done.stderr or b"").decode(errors="replace").strip()
-        raise git_error(scrub(f"git {command} failed ({done.returncode}): {message}", remote))
-    return (done.stdout or b"").decode(errors="replace") if stdout is subprocess.PIPE else ""
+    out = (done.stdout or b"").decode(errors="replace") if stdout is subprocess.PIPE else ""
+    err = (done.stderr or b"").decode(errors="replace").strip()
+    return GitCall(command, done.returncode, scrub(out, remote), scrub(err, remote))
 
 
 def _subcommand(args: Sequence[str]) -> str:

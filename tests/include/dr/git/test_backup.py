@@ -20,7 +20,7 @@ from include.dr.git.planning import retention_targets
 from include.dr.git.plans import BackupPlan, Batch, BatchResult, Failure
 from include.dr.git.remote import GitFailed, GitRemote, GitUnreachable
 from include.dr.run_info import RunInfo
-from tests.gitrepos import Upstream
+from tests.gitrepos import Upstream, git
 
 LOCAL = GitRemote("")
 KEY = bytes(range(32))
@@ -227,3 +227,40 @@ def test_the_summary_fails_the_run_permanently_naming_the_repositories(
     ) as e:
         backup.summarise(plan, [result], run_info("summary-run"))
     assert isinstance(e.value, Permanent)
+
+
+def test_old_history_git_fsck_warns_about_is_backed_up_and_the_warnings_recorded(
+    upstream: Upstream,
+) -> None:
+    """A zero-padded mode and a bad time zone failed ``git fsck --strict`` every day."""
+    upstream.commit_malformed("app", "main", zero_padded=True, zone="+05-30")
+    result = run(upstream, "2026-11-06", try_number=1, max_tries=3)
+    assert (result["failed"], result["backed_up"]) == ([], ["app", "lib"])
+    record = evidence(upstream, "app", "2026-11-06")
+    assert (record.outcome, record.details["verdict"]) == ("pass", backup.BUNDLED)
+    assert record.details["bundle_made"] is True
+    assert record.details["fsck"] == "warnings"
+    assert [w.split(": ")[1] for w in record.details["fsck_warnings"]] == [
+        "badTimezone",
+        "zeroPaddedFilemode",
+    ]
+    clean = evidence(upstream, "lib", "2026-11-06").details
+    assert (clean["fsck"], clean["fsck_warnings"]) == ("clean", [])
+
+
+def test_a_mirror_with_a_missing_object_fails_permanently_and_is_not_retried(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    run(upstream, "2026-11-07")
+    commit = upstream.commit("app", "main", "data.txt", "precious\n", tmp_path)
+    run(upstream, "2026-11-08")
+    mirror = mirror_path(mirrors_dir(), upstream.organisation, "app")
+    blob = git("--git-dir", str(mirror), "rev-parse", f"{commit}:data.txt").strip()
+    (mirror / "objects" / blob[:2] / blob[2:]).unlink()
+    result = run(upstream, "2026-11-09", try_number=1, max_tries=3)  # tries left: no retry
+    [failure] = result["failed"]
+    assert (failure["name"], failure["transient"]) == ("app", False)
+    assert f"missing blob {blob}" in failure["error"]
+    record = evidence(upstream, "app", "2026-11-09")
+    assert (record.outcome, record.details["verdict"]) == ("fail", backup.FAILED)
+    assert record.details["kept"]["bundles"] == ["2026-11-07.json", "2026-11-08.json"]

@@ -1,4 +1,5 @@
-"""The mirror cache with real git: atomic clones and fetches, fsck after each."""
+"""The mirror cache with real git: atomic clones and fetches, fsck after each (failing on
+a broken object, recording the harmless malformations old history carries)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from include.dr.errors import Permanent
 from include.dr.git.mirror import (
     LFS_NOT_USED,
     LFS_UNAVAILABLE,
@@ -17,7 +19,7 @@ from include.dr.git.mirror import (
     mirror_path,
     update_mirror,
 )
-from include.dr.git.remote import GitError, GitRemote
+from include.dr.git.remote import GitError, GitFailed, GitRemote
 from tests.gitrepos import Upstream, git
 
 LOCAL = GitRemote("")
@@ -149,3 +151,67 @@ def test_a_repository_emptied_between_the_listing_and_the_fetch_gets_its_refs_ba
     assert update_mirror(path, str(upstream.bare("app")), LOCAL).action == "kept"
     after = inspect_mirror(path, LOCAL)
     assert (after.refs, after.fsck) == (before, "clean")
+
+
+def loose_object(repository: Path, sha: str) -> Path:
+    """Where git keeps ``sha`` as a loose object (a small fetch leaves its objects loose)."""
+    found = repository / "objects" / sha[:2] / sha[2:]
+    assert found.exists(), f"{sha} is not loose in {repository}"
+    return found
+
+
+def test_old_history_with_a_zero_padded_mode_and_a_bad_time_zone_is_backed_up_with_warnings(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    """``git fsck --strict`` failed on both, every day; plain fsck records them and passes."""
+    upstream.commit_malformed("app", "main", zero_padded=True)
+    upstream.commit_malformed("app", "develop", zone="+05-30")
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    state = inspect_mirror(path, LOCAL)
+    assert (state.refs, state.fsck) == (upstream.refs("app"), "warnings")
+    assert [w.split(": ")[1] for w in state.fsck_warnings] == ["badTimezone", "zeroPaddedFilemode"]
+    assert all(w.startswith("warning in ") for w in state.fsck_warnings)
+
+
+def test_the_recorded_warnings_are_bounded_with_a_count_of_the_rest(
+    upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for zone in ("+05-30", "+1", "-99999"):
+        upstream.commit_malformed("app", "main", zone=zone)
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    monkeypatch.setattr("include.dr.git.mirror.FSCK_LINES_KEPT", 1)
+    warnings = inspect_mirror(path, LOCAL).fsck_warnings
+    assert len(warnings) == 2 and "badTimezone" in warnings[0]
+    assert warnings[1] == "... and 2 more"
+
+
+def test_a_missing_object_still_fails_permanently_naming_it_and_what_to_do(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    commit = upstream.commit("app", "main", "data.txt", "precious\n", tmp_path)
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    blob = git("--git-dir", str(path), "rev-parse", f"{commit}:data.txt").strip()
+    loose_object(path, blob).unlink()
+    with pytest.raises(
+        GitFailed, match=f"git fsck found errors in the mirror .*missing blob {blob}"
+    ):
+        inspect_mirror(path, LOCAL)
+
+
+def test_a_corrupted_object_still_fails_permanently(upstream: Upstream, tmp_path: Path) -> None:
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    commit = upstream.commit("app", "main", "data.txt", "precious\n", tmp_path)
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    tree = git("--git-dir", str(path), "rev-parse", f"{commit}^{{tree}}").strip()
+    stored = loose_object(path, tree)
+    stored.unlink()  # a fresh file: the object store may share inodes with upstream
+    stored.write_bytes(b"not zlib at all")
+    with pytest.raises(GitFailed, match="Delete the mirror folder") as failed:
+        inspect_mirror(path, LOCAL)
+    assert isinstance(failed.value, Permanent)
+    assert tree in str(failed.value)
