@@ -119,7 +119,16 @@ def inspect_mirror(path: Path, remote: GitRemote) -> MirrorState:
     )
 
 
-def check_objects(path: Path) -> FsckResult:
+MIRROR_FSCK_FIX = (
+    "Nothing of it is bundled today; its earlier bundles are kept. Delete the mirror folder "
+    "so that the next run clones it afresh from upstream; if upstream is broken too, restore "
+    "the repository from its newest bundle (restore_git DAG)."
+)
+
+
+def check_objects(
+    path: Path, *, what: str = "the mirror", fix: str = MIRROR_FSCK_FIX
+) -> FsckResult:
     """``git fsck`` the repository at ``path``: fail on errors, return the warnings.
 
     Not ``--strict``: it turns every warning into an error, and real repositories carry
@@ -134,7 +143,8 @@ def check_objects(path: Path) -> FsckResult:
     one so that every other error still fails.
 
     A failure raises :class:`GitFailed` (permanent: re-running cannot mend a broken
-    object), naming the first errors and what to do.
+    object), naming the first errors and ``fix``. Restores and the restore test check a
+    bundle's clone with the same rule, so a backup that passed is never refused later.
     """
     demoted = [arg for msg_id in FSCK_DEMOTED for arg in ("-c", f"fsck.{msg_id}=warn")]
     done = call_git([*demoted, "--git-dir", str(path), "fsck", "--no-progress", "--no-dangling"])
@@ -143,10 +153,7 @@ def check_objects(path: Path) -> FsckResult:
         errors = [line for line in printed if line and not line.startswith(_NOT_ERRORS)]
         errors = errors or [f"exit code {done.returncode}, no error printed"]
         raise GitFailed(
-            f"git fsck found errors in the mirror {path}: {'; '.join(_bounded(errors))}. "
-            "Nothing of it is bundled today; its earlier bundles are kept. Delete the mirror "
-            "folder so that the next run clones it afresh from upstream; if upstream is "
-            "broken too, restore the repository from its newest bundle (restore_git DAG)."
+            f"git fsck found errors in {what} {path}: {'; '.join(_bounded(errors))}. {fix}"
         )
     warnings = [line for line in printed if line.startswith("warning")]
     return FsckResult("warnings" if warnings else "clean", _bounded(warnings))

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from include.dr.git import crypto
 from include.dr.git.bundle import BundleRecord, bundle_path, sidecar_path
+from include.dr.git.mirror import check_objects
 from include.dr.git.plans import PushChanges, PushPlan, RestoreRequest
 from include.dr.git.remote import GitError, GitRemote, run_git
 from include.dr.restores import RestoreIncomplete, refuse
@@ -183,7 +184,7 @@ def push_bundle(
                 out.write(chunk)
         clone = Path(work) / "clone.git"
         run_git(["clone", "--quiet", "--mirror", str(plain), str(clone)])
-        run_git(["--git-dir", str(clone), "fsck", "--no-progress", "--no-dangling"])
+        check_objects(clone, what="the bundle's clone", fix="Choose an earlier backup_date.")
         push = ["--git-dir", str(clone), "push", "--porcelain"]
         if request["delete_other_refs"]:
             push.append("--prune")

@@ -10,6 +10,7 @@ from typing import Any
 
 from include.dr.git import crypto
 from include.dr.git.bundle import bundle_path
+from include.dr.git.mirror import check_objects
 from include.dr.git.remote import GitError, run_git
 
 
@@ -30,7 +31,7 @@ def check_repository(
                     out.write(chunk)
             clone = Path(work) / "clone.git"
             run_git(["clone", "--quiet", "--mirror", str(plain), str(clone)])
-            run_git(["--git-dir", str(clone), "fsck", "--no-progress", "--strict"])
+            check_objects(clone, what="the bundle's clone", fix="The bundle is damaged.")
             listing = run_git(
                 ["--git-dir", str(clone), "for-each-ref", "--format=%(objectname) %(refname)"]
             )

@@ -264,3 +264,18 @@ def test_a_mirror_with_a_missing_object_fails_permanently_and_is_not_retried(
     record = evidence(upstream, "app", "2026-11-09")
     assert (record.outcome, record.details["verdict"]) == ("fail", backup.FAILED)
     assert record.details["kept"]["bundles"] == ["2026-11-07.json", "2026-11-08.json"]
+
+
+def test_a_bundle_of_history_fsck_only_warns_about_passes_the_restore_tests_check(
+    upstream: Upstream,
+) -> None:
+    """The restore test checks a bundle's clone with the backup's own fsck rule, so a
+    backup that passed is never called damaged a year later."""
+    from include.dr.restore_test.git_check import check_repository
+
+    upstream.commit_malformed("app", "main", zero_padded=True, zone="+05-30")
+    run(upstream, "2026-11-10")
+    refs = evidence(upstream, "app", "2026-11-10").details["refs"]
+    repo = {"organisation": upstream.organisation, "repository": "app", "day": "2026-11-10"}
+    checked = check_repository(bundles_dir(), repo, KEY, refs)
+    assert checked["success"] is True, checked
