@@ -29,7 +29,13 @@ from include.dr.evidence import record as record_evidence
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy
 from include.dr.run_info import RunInfo
-from include.dr.s3.engine import DEFAULT_THREADS, MULTIPART_THRESHOLD, CopyTarget, back_up_partition
+from include.dr.s3.engine import (
+    DEFAULT_THREADS,
+    MULTIPART_THRESHOLD,
+    CopyTarget,
+    back_up_partition,
+    kms_encryption,
+)
 from include.dr.s3.guardrails import check_dr_bucket, fix_dr_bucket
 from include.dr.s3.layout import manifest_prefix, run_key, summary_key
 from include.dr.s3.listing import folders
@@ -320,8 +326,7 @@ def _store_summary(dr_s3: S3Client, plan: CheckedBucket, summary: dict[str, Any]
             Key=key,
             Body=json.dumps(summary, indent=2, default=str).encode(),
             ContentType="application/json",
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=plan["kms_key_arn"],
+            **kms_encryption(plan["kms_key_arn"]),
             Tagging=urllib.parse.urlencode(tags),
             IfNoneMatch="*",
         )

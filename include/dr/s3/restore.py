@@ -472,6 +472,7 @@ class Encryption(TypedDict, total=False):
 
     ServerSideEncryption: Literal["aws:kms"]
     SSEKMSKeyId: str
+    BucketKeyEnabled: bool
 
 
 def target_encryption(policy: BackupPolicy, region: str, kms: KMSClient) -> Encryption:
@@ -481,7 +482,7 @@ def target_encryption(policy: BackupPolicy, region: str, kms: KMSClient) -> Encr
     from include.dr.kms import resolve_key
 
     arn = resolve_key(kms, policy.kms_key(region), region)
-    return Encryption(ServerSideEncryption="aws:kms", SSEKMSKeyId=arn)
+    return Encryption(ServerSideEncryption="aws:kms", SSEKMSKeyId=arn, BucketKeyEnabled=True)
 
 
 def restore_and_record(

@@ -27,15 +27,18 @@ PARALLEL_PARTITIONS = 4  # copy tasks running at once (each with its own thread 
 
 
 def backup_clients(production_region: str, dr_region: str) -> BackupClients:
-    """The source bucket's client (production account) and the DR bucket's and key's."""
-    from include.dr.aws_clients import hook_clients
+    """The source bucket's client (production account) and the DR bucket's and key's; the
+    S3 clients the copy threads share have a connection per thread and adaptive retries."""
+    from include.dr.aws_clients import for_threads, hook_clients
     from include.dr.connections import AWS_DR, AWS_PRODUCTION
+    from include.dr.s3.backup import tuning
+    from include.dr.s3.engine import DEFAULT_THREADS
 
-    dr = hook_clients(AWS_DR)
+    copying = for_threads(tuning("COPY_THREADS", DEFAULT_THREADS))
     return {
-        "source_s3": hook_clients(AWS_PRODUCTION)("s3", production_region),
-        "dr_s3": dr("s3", dr_region),
-        "dr_kms": dr("kms", dr_region),
+        "source_s3": hook_clients(AWS_PRODUCTION, copying)("s3", production_region),
+        "dr_s3": hook_clients(AWS_DR, copying)("s3", dr_region),
+        "dr_kms": hook_clients(AWS_DR)("kms", dr_region),
     }
 
 
@@ -155,16 +158,17 @@ def validate_request(**context: Any) -> RestorePlan:
 @task
 def restore_objects(plan: RestorePlan, **context: Any) -> dict[str, Any]:
     """Copy the chosen backup's versions to the target (count them only in a dry run)."""
-    from include.dr.aws_clients import hook_clients
+    from include.dr.aws_clients import for_threads, hook_clients
     from include.dr.connections import AWS_DR, AWS_PRODUCTION
     from include.dr.policy.loader import load_policy
     from include.dr.run_info import RunInfo
-    from include.dr.s3.restore import restore_and_record
+    from include.dr.s3.restore import THREADS, restore_and_record
     from include.dr.task_boundary import task_boundary
 
     run, region = RunInfo.from_context(context), plan["target_region"]
     with task_boundary(f"restoring s3://{plan['source_bucket']}"):
-        policy, target = load_policy(), hook_clients(AWS_PRODUCTION)
-        dr_s3 = hook_clients(AWS_DR)("s3", policy.regions.dr)
-        clients = (dr_s3, target("s3", region), target("kms", region))
+        policy, copying = load_policy(), for_threads(THREADS)
+        dr_s3 = hook_clients(AWS_DR, copying)("s3", policy.regions.dr)
+        target_s3 = hook_clients(AWS_PRODUCTION, copying)("s3", region)
+        clients = (dr_s3, target_s3, hook_clients(AWS_PRODUCTION)("kms", region))
         return restore_and_record(policy, plan, *clients, run)

@@ -144,3 +144,34 @@ def test_an_object_changed_since_listing_is_copied_as_it_now_is(
     version, _ = copy_verified(dst, target, stale)
     copied = dst.get_object(Bucket=target.dr_bucket, Key="a/obj-000", VersionId=version)
     assert copied["Body"].read() == b"v1 0"
+
+
+def test_every_copy_and_put_asks_for_an_s3_bucket_key(
+    buckets: tuple[Any, Any, CopyTarget],
+) -> None:
+    """moto ignores BucketKeyEnabled, so the request itself is checked: every SSE-KMS
+    CopyObject, CreateMultipartUpload and PutObject carries the Bucket Key header."""
+    src, dst, target = buckets
+    src.put_object(Bucket=target.source_bucket, Key="big/blob.bin", Body=b"x" * 6 * 1024**2)
+    sent: list[tuple[str, dict[str, str]]] = []
+
+    def capture(model: Any, params: dict[str, Any], **_: Any) -> None:
+        sent.append((model.name, dict(params["headers"])))
+
+    dst.meta.events.register("before-call.s3", capture)
+    try:
+        small_threshold = CopyTarget(
+            target.source_bucket, target.dr_bucket, target.kms_key_arn, 4, 5 * 1024**2, 5 * 1024**2
+        )
+        assert run(src, dst, small_threshold, "day1")["failures"] == []
+    finally:
+        dst.meta.events.unregister("before-call.s3", capture)
+    writes = [
+        (name, headers)
+        for name, headers in sent
+        if name in {"CopyObject", "CreateMultipartUpload", "PutObject"}
+    ]
+    assert {name for name, _ in writes} == {"CopyObject", "CreateMultipartUpload", "PutObject"}
+    for name, headers in writes:
+        assert headers.get("x-amz-server-side-encryption") == "aws:kms", name
+        assert headers.get("x-amz-server-side-encryption-bucket-key-enabled") == "true", name
