@@ -90,8 +90,10 @@ def deletions(store: LocalEvidenceStore) -> list[tuple[str, datetime, datetime, 
         # Judged by when the deletion really happened, never by the run's logical time: a run
         # dated in the future would otherwise make a young backup look old enough.
         deleted_at = record.details.get("deleted_at") or {}
+        # A backup S3 refused to delete at all is not a deletion; one partly deleted is.
+        refused = set(record.details.get("not_deleted") or {}) - set(deleted_at)
         for decision in record.details.get("plan", []):
-            if decision["action"] == "delete":
+            if decision["action"] == "delete" and decision["backup_id"] not in refused:
                 completed = datetime.fromisoformat(decision["completed_at"])
                 when = deleted_at.get(decision["backup_id"])
                 really = datetime.fromisoformat(when) if when else record.recorded_at

@@ -69,3 +69,31 @@ def test_older_records_without_deletion_times_are_judged_by_when_they_were_recor
         )
     )
     assert clauses.early_deletions(deletions(store), 7).status == "fail"
+
+
+def test_a_backup_s3_refused_to_delete_is_no_deletion_but_a_partly_deleted_one_is(
+    tmp_path: Path,
+) -> None:
+    now = datetime.now(UTC)
+    old = (now - timedelta(days=30)).isoformat()
+    store = LocalEvidenceStore(tmp_path)
+    store.write(
+        EvidenceRecord(
+            "retention",
+            "s3/swl-uploads",
+            "s3_backup",
+            "scheduled__refused",
+            "fail",
+            {
+                "status": "done",
+                "plan": [
+                    {"backup_id": b, "completed_at": old, "action": "delete", "reason": "old"}
+                    for b in ("refused/", "partly/", "gone/")
+                ],
+                "deleted": ["gone/"],
+                "deleted_at": {"gone/": now.isoformat(), "partly/": now.isoformat()},
+                "not_deleted": {"refused/": {"reason": "AccessDenied"}, "partly/": {}},
+            },
+        )
+    )
+    assert sorted(backup for backup, *_ in deletions(store)) == ["gone/", "partly/"]
