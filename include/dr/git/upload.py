@@ -137,6 +137,7 @@ def upload_bundle(
         Tagging=urllib.parse.urlencode(tags),
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=key_arn,
+        BucketKeyEnabled=True,
     )
     head = dr_s3.head_object(Bucket=bucket, Key=object_key)
     if head["ContentLength"] != record.size or head.get("SSEKMSKeyId") != key_arn:

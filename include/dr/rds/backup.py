@@ -132,6 +132,7 @@ def store_manifest(
             ContentType="application/json",
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=resolve_key(kms, plan["dr_kms_key"], plan["dr_region"]),
+            BucketKeyEnabled=True,
             Tagging=_tagging(plan, verified=True),
         ).get("VersionId")
     tables = manifest["tables"]

@@ -93,6 +93,7 @@ def stream_dump(
         ContentType="application/gzip",
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=kms_key_arn,
+        BucketKeyEnabled=True,
         Tagging=tags,
     )
     upload_id = upload["UploadId"]

@@ -102,6 +102,7 @@ def store_report(
             ContentType=kind,
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=key_arn,
+            BucketKeyEnabled=True,
         )
     return {
         "html": str(folder / f"{name}.html"),
