@@ -65,7 +65,8 @@ def _link_dags() -> None:
 _link_dags()
 os.environ.update(airflow_env(TEST_HOME, parallelism=4))
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(TEST_DAGS)
-os.environ["BACKUP_EVIDENCE_DIR"] = str(STATE / "evidence-test")
+os.environ["BACKUP_STORE_URL"] = f"file://{STATE / 'store-test'}"
+os.environ["BACKUP_CACHE_DIR"] = str(STATE / "cache-test")
 os.environ["BACKUP_RETRY_DELAY_SECONDS"] = "0.5"  # retries still happen, just quickly
 # Every dag.test() re-serializes the whole DAGs folder under the test's own policy file, and
 # Airflow rewrites a DAG version that has no task instances in place (same version id). Its
@@ -80,7 +81,7 @@ def _fresh_evidence() -> None:
     """Start the session's evidence afresh, once, and only in a session that uses the
     stack or the metadata database: a quick unit run beside it must not wipe its records."""
     if not _evidence_cleared:
-        shutil.rmtree(STATE / "evidence-test", ignore_errors=True)
+        shutil.rmtree(STATE / "store-test", ignore_errors=True)
         _evidence_cleared.append(True)
 
 
@@ -125,7 +126,7 @@ def running_airflow(local_stack: Path) -> Iterator[Standalone]:
         name=TEST_AIRFLOW,
         port=8081,
         dags_folder=TEST_DAGS,
-        evidence_dir=STATE / "evidence-test-ui",  # never the demo's evidence
+        store_dir=STATE / "store-test-ui",  # never the demo's evidence
     )
     started = airflow.start()
     yield airflow

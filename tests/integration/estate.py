@@ -38,16 +38,13 @@ def backed_up_estate(
         src.put_object(Bucket=source, Key=key, Body=body)
     policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
     policy["assets"]["s3"] = [{"source": source, "dr_bucket": f"{source}-dr", "fix_settings": True}]
-    # Bundles stay in this fresh store: another store's upload of the same day is (rightly)
-    # never overwritten in the shared DR bucket.
-    policy["assets"]["github"].pop("dr_bucket")
     policy_file = tmp_path_factory.mktemp("policy") / "policy.yaml"
     policy_file.write_text(yaml.safe_dump(policy))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BACKUP_STORE_DIR", str(tmp_path_factory.mktemp("store")))
+        patch.setenv("BACKUP_CACHE_DIR", str(tmp_path_factory.mktemp("store")))
         patch.setenv("BACKUP_POLICY_FILE", str(policy_file))
         if fresh_evidence:
-            patch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path_factory.mktemp("evidence")))
+            patch.setenv("BACKUP_STORE_URL", f"file://{tmp_path_factory.mktemp('evidence')}")
         if day is None:
             day = a_day(first=datetime(2026, 10, 22, 12, tzinfo=UTC))
         for dag_id in ("rds_backup", "s3_backup", "git_backup"):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from include.dr.policy.loader import DEFAULT_POLICY_FILE, POLICY_FILE_ENV
-from include.dr.store import BACKUP_STORE_ENV
+from include.dr.store import CACHE_DIR_ENV
 from tests.gitrepos import Upstream
 from tests.integration.dag_runs import a_day, run_daily
 
@@ -32,7 +32,7 @@ def upstream(
     """A fresh organisation of two repositories, pinned in the policy; a fresh backup store."""
     repos = Upstream(local_stack, ("alpha", "beta"))
     pin(use_policy, repos)
-    monkeypatch.setenv(BACKUP_STORE_ENV, str(tmp_path / "store"))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "store"))
     yield repos
     repos.remove()
 
@@ -54,7 +54,7 @@ def backed_up_once(local_stack: Path, dag_bag: Any, folder: Path) -> Iterator[Up
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv(POLICY_FILE_ENV, str(folder / "policy.yaml"))
-            patch.setenv(BACKUP_STORE_ENV, str(folder / "store"))
+            patch.setenv(CACHE_DIR_ENV, str(folder / "store"))
             assert run_backup(dag_bag, a_day()).state == "success"
             yield repos
     finally:

@@ -121,7 +121,7 @@ def test_repository_deleted_upstream_fails_the_run_by_name_and_keeps_its_backups
     assert tries and all(n == 1 for n in tries)  # missing upstream is permanent: no retry
     beta = evidence(after, org, "beta")
     assert "beta" in beta["error"] and beta["transient"] is False
-    assert beta["kept"] == {"mirror": True, "bundles": [f"{day.date().isoformat()}.json"]}
+    assert beta["kept"] == {"mirror": True, "bundles": [day.date().isoformat()]}
     assert (mirrors_dir() / org / "beta.git" / "HEAD").exists()
     assert evidence(after, org, "alpha")["bundle_made"] is True  # the others carried on
     run = evidence_store().get("git_backup_run", f"git/{org}", "git_backup", after.run_id)
@@ -159,7 +159,7 @@ def test_an_empty_repository_passes_and_one_emptied_upstream_keeps_its_backups_a
     beta = evidence_store().get("git_backup", f"git/{org}/beta", "git_backup", second.run_id)
     assert (beta.outcome, beta.details["verdict"]) == ("warn", "emptied upstream")
     assert beta.details["refs"] == {k: v for k, v in beta_refs.items() if k != "HEAD"}
-    assert beta.details["kept"] == {"mirror": True, "bundles": [f"{day.date().isoformat()}.json"]}
+    assert beta.details["kept"] == {"mirror": True, "bundles": [day.date().isoformat()]}
     assert {p.name: p.read_bytes() for p in (bundles_dir() / org / "beta").iterdir()} == (
         beta_bundles
     )

@@ -16,7 +16,7 @@ from include.dr.compliance.view import page_data, render
 from include.dr.evidence import evidence_store
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
-from include.dr.store import backup_store_dir
+from include.dr.store import cache_dir, store_root
 from tests.integration.estate import backed_up_estate
 
 pytestmark = pytest.mark.usefixtures("local_stack")
@@ -47,7 +47,7 @@ def test_no_secret_reaches_logs_evidence_reports_or_the_page(
         page = render(data, "/dags/{dag_id}/runs/{run_id}") + json.dumps(data)
         written = "".join(
             path.read_text(errors="replace")
-            for root in (evidence_store().root, backup_store_dir())
+            for root in (Path(store_root().path), cache_dir())
             for path in Path(root).rglob("*")
             if path.is_file()
             and path.suffix in {".json", ".html", ""}

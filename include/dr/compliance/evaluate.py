@@ -5,13 +5,12 @@ evidence, so the history is a trend."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from include.dr.compliance import clauses, facts, tamper
 from include.dr.compliance.clauses import Status, Verdict
 from include.dr.errors import Permanent
-from include.dr.evidence import LocalEvidenceStore
+from include.dr.evidence import EvidenceStore
 from include.dr.policy.model import BackupPolicy
 from include.dr.run_info import RunInfo
 
@@ -42,10 +41,9 @@ class PolicyNotMet(Permanent):
 
 def evaluate(
     policy: BackupPolicy,
-    store: LocalEvidenceStore,
+    store: EvidenceStore,
     now: datetime,
     aws: ReadOnlyClients,
-    bundles: Path,
 ) -> list[Verdict]:
     """Every clause's verdict."""
     from include.dr.kms import resolve_key
@@ -74,12 +72,12 @@ def evaluate(
         clauses.sla_register(
             [(s.name, s.sla_reviewed_on) for s in policy.cloud_services], now.date()
         ),
-        tamper.reconcile(policy, store, aws["rds_dr"], aws["s3_dr"], bundles, now),
+        tamper.reconcile(policy, store, aws["rds_dr"], aws["s3_dr"], now),
     ]
 
 
 def record_evaluation(
-    verdicts: list[Verdict], store: LocalEvidenceStore, run: RunInfo
+    verdicts: list[Verdict], store: EvidenceStore, run: RunInfo
 ) -> EvaluationSummary:
     """The evaluation as evidence (its history is the trend); the summary for the alert."""
     from include.dr.evidence import EvidenceRecord

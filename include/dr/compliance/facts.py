@@ -14,7 +14,7 @@ from include.dr.asset_names import git_asset, rds_asset, s3_asset
 from include.dr.compliance import clauses
 from include.dr.compliance.clauses import CheckFact, EvidenceRef, Verdict
 from include.dr.environment import is_local_stack
-from include.dr.evidence import EvidenceRecord, LocalEvidenceStore
+from include.dr.evidence import EvidenceRecord, EvidenceStore
 from include.dr.policy.model import BackupPolicy
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def ref(record: EvidenceRecord) -> EvidenceRef:
     )
 
 
-def assets_of(policy: BackupPolicy, store: LocalEvidenceStore) -> list[tuple[str, str]]:
+def assets_of(policy: BackupPolicy, store: EvidenceStore) -> list[tuple[str, str]]:
     """(evidence kind, asset) for every asset the policy backs up."""
     found = [("rds_backup", rds_asset(a.instance)) for a in policy.assets.rds]
     found += [("s3_backup", s3_asset(a.source)) for a in policy.assets.s3]
@@ -47,7 +47,7 @@ def assets_of(policy: BackupPolicy, store: LocalEvidenceStore) -> list[tuple[str
     return found
 
 
-def good_backups(policy: BackupPolicy, store: LocalEvidenceStore) -> Good:
+def good_backups(policy: BackupPolicy, store: EvidenceStore) -> Good:
     """Each asset's passed backup records."""
     return {
         asset: [r for r in store.read(kind, asset) if r.outcome == "pass"]
@@ -69,7 +69,7 @@ def good_days(good: Good) -> dict[str, set[date]]:
     }
 
 
-def window_runs(store: LocalEvidenceStore) -> dict[str, list[tuple[bool, bool, EvidenceRef]]]:
+def window_runs(store: EvidenceStore) -> dict[str, list[tuple[bool, bool, EvidenceRef]]]:
     """(breached, overridden, evidence) of each backup DAG's runs, oldest first."""
     runs: dict[str, list[tuple[bool, bool, EvidenceRef]]] = {}
     for dag_id in BACKUP_DAGS:
@@ -81,7 +81,7 @@ def window_runs(store: LocalEvidenceStore) -> dict[str, list[tuple[bool, bool, E
     return {dag_id: found for dag_id, found in runs.items() if found}
 
 
-def deletions(store: LocalEvidenceStore) -> list[tuple[str, datetime, datetime, EvidenceRef]]:
+def deletions(store: EvidenceStore) -> list[tuple[str, datetime, datetime, EvidenceRef]]:
     """(backup, completed, really deleted at, evidence) of every deletion retention made."""
     found = []
     for record in store.read("retention"):
@@ -173,6 +173,6 @@ def cloudtrail(client: CloudTrailClient) -> Verdict:
     return clauses.checks_held("cloudtrail", "A multi-region CloudTrail trail is logging", checks)
 
 
-def last_restore_test(store: LocalEvidenceStore) -> tuple[datetime, EvidenceRef] | None:
+def last_restore_test(store: EvidenceStore) -> tuple[datetime, EvidenceRef] | None:
     passed = [r for r in store.read("restore_test", "all") if r.outcome == "pass"]
     return (passed[-1].recorded_at, ref(passed[-1])) if passed else None

@@ -2,7 +2,7 @@
 our retention deleted it.
 
 Each backup package says which objects its records wrote (``include/dr/<asset>/recorded.py``:
-DR snapshot copies, DR bucket objects, local bundles); this module looks for each one. An
+DR snapshot copies, DR bucket objects); this module looks for each one. An
 object counts as present while it is the current version, so a delete marker written by
 hand is a vanished backup. So does every object version an S3 run inside the minimum
 retention names: a version deleted permanently would make that run's restore fail.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -21,9 +20,8 @@ from include.dr.asset_names import rds_asset
 from include.dr.compliance import clauses
 from include.dr.compliance.clauses import EvidenceRef, Verdict
 from include.dr.compliance.facts import deletions, ref
-from include.dr.evidence import LocalEvidenceStore, WrittenObject
+from include.dr.evidence import EvidenceStore, WrittenObject
 from include.dr.git import recorded as git_recorded
-from include.dr.git.bundle import bundle_path
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds import recorded as rds_recorded
 from include.dr.s3 import recorded as s3_recorded
@@ -37,18 +35,17 @@ NAMED = 5  # missing versions named per S3 run; the rest are counted
 
 def reconcile(
     policy: BackupPolicy,
-    store: LocalEvidenceStore,
+    store: EvidenceStore,
     rds_dr: RDSClient,
     s3_dr: S3Client,
-    bundles: Path,
     now: datetime,
 ) -> Verdict:
     """The tamper clause: each recorded backup present, or deleted by our retention."""
-    deleted = {backup for backup, *_ in deletions(store)} | bundle_deletions(store, bundles)
+    deleted = {backup for backup, *_ in deletions(store)}
     written = [
         *rds_recorded.written_objects(store),
         *s3_recorded.written_objects(store),
-        *git_recorded.written_objects(store, bundles),
+        *git_recorded.written_objects(store),
     ]
     ours = {rds_asset(asset.instance) for asset in policy.assets.rds}
     written = [w for w in written if w.kind != "snapshot" or w.record.asset in ours]
@@ -79,10 +76,8 @@ def present_snapshots(rds_dr: RDSClient, policy: BackupPolicy) -> set[str]:
 
 
 def is_present(written: WrittenObject, listing: DrListing) -> bool:
-    """A file exists; an object is the current version under its key (a snapshot is looked
-    for by :func:`present_snapshots`)."""
-    if written.kind == "file":
-        return Path(written.location).exists()
+    """An object is the current version under its key (a snapshot is looked for by
+    :func:`present_snapshots`)."""
     if written.kind == "object":
         folder = written.key.rsplit("/", 2)[0] + "/"
         return written.key in listing.keys(written.location, folder)
@@ -90,7 +85,7 @@ def is_present(written: WrittenObject, listing: DrListing) -> bool:
 
 
 def missing_versions(
-    store: LocalEvidenceStore,
+    store: EvidenceStore,
     s3: S3Client,
     listing: DrListing,
     deleted: set[str],
@@ -145,20 +140,6 @@ class DrListing:
                 found = set()
             self._listed[bucket, prefix] = found
         return self._listed[bucket, prefix]
-
-
-def bundle_deletions(store: LocalEvidenceStore, bundles: Path) -> set[str]:
-    """The local bundles git retention deleted, by path."""
-    found: set[str] = set()
-    for record in store.read("retention"):
-        if record.details.get("inventory") != "git_bundles" or record.details.get("dry_run"):
-            continue
-        _, organisation, name = record.asset.removesuffix("/local").split("/")[:3]
-        for decision in record.details.get("plan", []):
-            if decision["action"] == "delete":
-                day = str(decision["backup_id"])
-                found.add(str(bundle_path(bundles, organisation, name, day)))
-    return found
 
 
 def unique(recorded: Iterable[tuple[str, EvidenceRef]]) -> list[tuple[str, EvidenceRef]]:

@@ -52,7 +52,6 @@ def evaluate() -> dict[str, Any]:
     from include.dr.compliance.evaluate import PolicyNotMet, evaluate, record_evaluation
     from include.dr.connections import AWS_DR, AWS_PRODUCTION
     from include.dr.evidence import evidence_store
-    from include.dr.git.bundle import bundles_dir
     from include.dr.policy.loader import load_policy
     from include.dr.run_info import RunInfo
     from include.dr.task_boundary import task_boundary
@@ -72,7 +71,6 @@ def evaluate() -> dict[str, Any]:
                 "s3_dr": dr("s3", policy.regions.dr),
                 "cloudtrail": production("cloudtrail", policy.regions.production),
             },
-            bundles_dir(),
         )
         summary = record_evaluation(verdicts, store, run)
         if summary["failing"]:

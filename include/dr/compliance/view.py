@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from include.dr.compliance.facts import EMPTY_REPOSITORY, assets_of
-from include.dr.evidence import LocalEvidenceStore
+from include.dr.evidence import EvidenceStore
 from include.dr.policy.model import BackupPolicy
 
 REPORT_NAME = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{10}\.html")
@@ -25,7 +25,7 @@ OUT_OF_SCOPE = (
 )
 
 
-def page_data(policy: BackupPolicy, store: LocalEvidenceStore, now: datetime) -> dict[str, Any]:
+def page_data(policy: BackupPolicy, store: EvidenceStore, now: datetime) -> dict[str, Any]:
     evaluation = store.latest("compliance", "policy")
     assets = []
     for kind, asset in assets_of(policy, store):
@@ -211,11 +211,11 @@ def render(data: dict[str, Any], run_link: str) -> str:
 
 def read_report(name: str) -> str | None:
     """A stored restore test report by file name; anything but a report name is refused."""
-    from include.dr.store import backup_store_dir
+    from include.dr.store import store_root
 
     if not REPORT_NAME.fullmatch(name):
         return None
-    path = backup_store_dir() / "reports" / "restore-test" / name
+    path = store_root() / "reports" / "restore-test" / name
     return path.read_text() if path.is_file() else None
 
 

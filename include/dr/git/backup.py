@@ -34,9 +34,10 @@ from include.dr.asset_names import git_asset, git_organisation_asset
 from include.dr.errors import Permanent, Transient, is_transient
 from include.dr.evidence import Outcome, evidence_store
 from include.dr.evidence import record as record_evidence
-from include.dr.git.bundle import bundle_path, bundles_dir, write_bundle
+from include.dr.git.bundle import BundleRecord, bundle_path, bundles_dir, write_bundle
+from include.dr.git.bundle_store import BundleMissing, BundleStore
 from include.dr.git.discovery import Repository
-from include.dr.git.mirror import inspect_mirror, mirror_path, mirrors_dir, update_mirror
+from include.dr.git.mirror import mirror_path, mirrors_dir, refresh_mirror, update_mirror
 from include.dr.git.plans import BackupPlan, Batch, BatchResult, Failure
 from include.dr.git.remote import GitRemote, scrub
 from include.dr.git.upload import RUN_EVIDENCE_KIND, upload_bundle
@@ -165,6 +166,7 @@ def back_up_repository(
     organisation, day = batch["organisation"], batch["day"]
     started = datetime.now(UTC)
     path = mirror_path(mirrors_dir(), organisation, repo.name)
+    bundles = BundleStore(bundles_dir(), dr_s3, batch["dr_bucket"])
     transient = False
     details: dict[str, Any] = {
         "repository": f"{organisation}/{repo.name}",
@@ -174,19 +176,20 @@ def back_up_repository(
     try:
         if repo.optional and not path.exists():
             try:
-                update = update_mirror(path, repo.url, remote)
+                update_mirror(path, repo.url, remote)
             except Exception:  # noqa: BLE001 - an enabled wiki without pages has no repository
                 return {"name": repo.name, "outcome": "skipped", "error": None}
-        else:
-            update = update_mirror(path, repo.url, remote)
+        update, state = refresh_mirror(path, repo.url, remote)
         details |= {"mirror": update.action, "mirror_seconds": update.seconds}
-        state = inspect_mirror(path, remote)
+        if update.note:
+            details["mirror_note"] = update.note
+            log.warning("%s/%s: %s", organisation, repo.name, update.note)
         details |= {
             "fsck": state.fsck,  # "clean" or "warnings"; an fsck error raised above
             "fsck_warnings": list(state.fsck_warnings),  # bounded: FSCK_LINES_KEPT and a count
             "lfs": state.lfs,
         }
-        kept = _kept_bundles(organisation, repo.name)
+        kept = bundles.days(organisation, repo.name)
         if update.action == "kept" or (not state.refs and kept):
             details |= {
                 "verdict": EMPTIED,
@@ -211,7 +214,9 @@ def back_up_repository(
             outcome, error = "empty", None
         else:
             target = bundle_path(bundles_dir(), organisation, repo.name, day)
-            bundle, made = write_bundle(path, target, key, f"{organisation}/{repo.name}", day)
+            bundle, made = _day_of_record(bundles, organisation, repo.name, day, kept) or (
+                write_bundle(path, target, key, f"{organisation}/{repo.name}", day)
+            )
             details |= {
                 "verdict": BUNDLED,
                 "refs": bundle.refs,
@@ -225,7 +230,7 @@ def back_up_repository(
     except Exception as exc:  # noqa: BLE001 - one repository never stops the others
         transient = may_mend(exc)
         error = scrub(f"{type(exc).__name__}: {exc}", remote)
-        kept = _kept_bundles(organisation, repo.name)
+        kept = _kept_bundles(bundles, organisation, repo.name)
         details |= {
             "verdict": FAILED,
             "error": error,
@@ -252,9 +257,22 @@ def back_up_repository(
     }
 
 
-def _kept_bundles(organisation: str, name: str) -> list[str]:
-    """The sidecars of a repository's finished bundles in the local store."""
-    return sorted(p.name for p in (bundles_dir() / organisation / name).glob("*.json"))
+def _day_of_record(
+    bundles: BundleStore, organisation: str, name: str, day: str, days: list[str]
+) -> tuple[BundleRecord, bool] | None:
+    """The day's bundle of record when an earlier run made it, on this worker or another:
+    a re-run of the day never makes a second bundle (nor clashes with the first)."""
+    if bundles.s3 is None or day not in days:
+        return None
+    return bundles.record(organisation, name, day), False
+
+
+def _kept_bundles(bundles: BundleStore, organisation: str, name: str) -> list[str]:
+    """The days of a repository's bundles of record; none when they cannot be listed."""
+    try:
+        return bundles.days(organisation, name)
+    except (ClientError, BundleMissing):
+        return []
 
 
 def summarise(

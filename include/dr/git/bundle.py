@@ -1,4 +1,4 @@
-"""The backup of record: one dated, encrypted ``git bundle --all`` per repository per day.
+"""One dated, encrypted ``git bundle --all`` per repository per day, made on the worker.
 
 A mirror follows upstream's force-pushes and branch deletions; yesterday's bundle
 does not. The bundle is streamed from ``git bundle create -`` through the cipher
@@ -8,7 +8,8 @@ authenticates and the plaintext's SHA-256 equals what git wrote), checked by
 ``git bundle verify``, renamed into place, and described by a sidecar JSON
 written last. A day that already has a sidecar is never written again, so a
 re-run cannot replace a good bundle, and a full disk leaves only a partial
-file that is removed, never a truncated bundle.
+file that is removed, never a truncated bundle. The bundle is then uploaded to the
+DR bucket, whose copy is the bundle of record (:mod:`include.dr.git.bundle_store`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import IO
 
 from include.dr.git import crypto
 from include.dr.git.remote import GitFailed, git_binary
-from include.dr.store import backup_store_dir
+from include.dr.store import cache_dir
 from include.dr.tags import OWNER_VALUE
 
 SIDECAR_SUFFIX = ".json"
@@ -57,8 +58,9 @@ class BundleRecord:
 
 
 def bundles_dir() -> Path:
-    """The dated bundles in the local backup store: ``<org>/<repository>/<day>.bundle.enc``."""
-    return backup_store_dir() / "git" / "bundles"
+    """This worker's cache of dated bundles: ``<org>/<repository>/<day>.bundle.enc``. The
+    bundles of record are in the DR bucket (:mod:`include.dr.git.bundle_store`)."""
+    return cache_dir() / "git" / "bundles"
 
 
 def bundle_path(bundles: Path, organisation: str, name: str, day: str) -> Path:

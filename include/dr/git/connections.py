@@ -1,12 +1,17 @@
-"""The git backup's secrets, read only from Airflow connections and masked in task logs."""
+"""The git backup's secrets, read only from Airflow connections and masked in task logs,
+and the bundles of record reached through the DR connection."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from include.dr.connections import GIT_BUNDLE_KEY, GITHUB
 from include.dr.git.crypto import load_key
 from include.dr.git.remote import GitRemote
+
+if TYPE_CHECKING:
+    from include.dr.git.bundle_store import BundleStore
+    from include.dr.policy.model import BackupPolicy
 
 
 def git_remote(conn_id: str = GITHUB) -> GitRemote:
@@ -37,3 +42,17 @@ def bundle_key(conn_id: str = GIT_BUNDLE_KEY) -> bytes:
     if password:
         mask_secret(password)
     return load_key(password, conn_id)
+
+
+def bundles_of_record(policy: BackupPolicy) -> BundleStore:
+    """The policy's git bundles of record: its DR bucket through ``aws_dr``, this worker's
+    cache in front."""
+    from include.dr.aws_clients import hook_clients
+    from include.dr.connections import AWS_DR
+    from include.dr.git.bundle import bundles_dir
+    from include.dr.git.bundle_store import BundleStore
+
+    github = policy.assets.github
+    bucket = github.dr_bucket if github else None
+    s3 = hook_clients(AWS_DR)("s3", policy.regions.dr) if bucket else None
+    return BundleStore(bundles_dir(), s3, bucket)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from include.dr.git.remote import GitError, GitFailed, GitRemote, call_git, run_git
-from include.dr.store import backup_store_dir
+from include.dr.store import cache_dir
 
 LFS_NOT_USED = "not used"
 LFS_UNAVAILABLE = "used, but git-lfs is not installed on the worker: LFS objects NOT backed up"
@@ -46,8 +46,9 @@ class MirrorUpdate:
     """``kept``: upstream lists no branch or tag while the mirror holds some, so the mirror
     was left as it was (see :func:`update_mirror`)."""
 
-    action: Literal["cloned", "fetched", "kept"]
+    action: Literal["cloned", "fetched", "kept", "rebuilt"]
     seconds: float
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ class FsckResult:
 
 
 def mirrors_dir() -> Path:
-    """The mirror cache in the local backup store: ``<org>/<repository>.git``."""
-    return backup_store_dir() / "git" / "mirrors"
+    """The mirror cache on this worker's disk: ``<org>/<repository>.git``."""
+    return cache_dir() / "git" / "mirrors"
 
 
 def mirror_path(cache: Path, organisation: str, name: str) -> Path:
@@ -108,6 +109,44 @@ def update_mirror(path: Path, url: str, remote: GitRemote) -> MirrorUpdate:
     return MirrorUpdate("cloned", round(time.monotonic() - started, 3))
 
 
+def refresh_mirror(path: Path, url: str, remote: GitRemote) -> tuple[MirrorUpdate, MirrorState]:
+    """Update the cached mirror and prove it sound; a cache that is not is rebuilt.
+
+    The mirror is a cache: this worker may have a stale, half-written or damaged copy (a
+    disk that filled, a pod killed mid-write, a file altered by hand). When the fetch or
+    ``git fsck`` fails and the mirror itself does not pass ``git fsck``, it is set aside
+    (renamed, never deleted) and cloned afresh from upstream. If the fresh clone fails
+    too, upstream is at fault and the error is raised. A fetch that fails while the
+    mirror is sound (the network, the hosting service) is raised as it is.
+    """
+    try:
+        update = update_mirror(path, url, remote)
+        return update, inspect_mirror(path, remote)
+    except GitError as failed:
+        if not (path / "HEAD").exists() or _sound(path):
+            raise
+        broken = failed
+    started = time.monotonic()
+    aside = path.with_name(f".{path.name}.unsound-{uuid.uuid4().hex[:8]}")
+    path.rename(aside)
+    try:
+        update_mirror(path, url, remote)
+        state = inspect_mirror(path, remote)
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+    note = f"the cached mirror failed ({type(broken).__name__}) and was rebuilt from upstream"
+    return MirrorUpdate("rebuilt", round(time.monotonic() - started, 3), note), state
+
+
+def _sound(path: Path) -> bool:
+    """Whether the mirror at ``path`` passes ``git fsck`` (errors, not warnings)."""
+    try:
+        check_objects(path)
+    except GitError:
+        return False
+    return True
+
+
 def inspect_mirror(path: Path, remote: GitRemote) -> MirrorState:
     """Refs and their SHAs, a full ``git fsck``, and the LFS objects where LFS is used."""
     checked = check_objects(path)
@@ -120,9 +159,9 @@ def inspect_mirror(path: Path, remote: GitRemote) -> MirrorState:
 
 
 MIRROR_FSCK_FIX = (
-    "Nothing of it is bundled today; its earlier bundles are kept. Delete the mirror folder "
-    "so that the next run clones it afresh from upstream; if upstream is broken too, restore "
-    "the repository from its newest bundle (restore_git DAG)."
+    "A fresh clone from upstream fails too, so upstream holds the damage. Nothing of it is "
+    "bundled today; its earlier bundles are kept. Restore the repository from its newest "
+    "bundle (restore_git DAG)."
 )
 
 

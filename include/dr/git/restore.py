@@ -4,7 +4,8 @@ Branches and tags are pushed; nothing at the target is deleted unless the reques
 sets ``delete_other_refs``, and a ref that would move backwards (a rewritten
 branch) is overwritten only with ``overwrite_refs``. Pushing to the original
 GitHub repository needs its full name repeated in ``confirm_original``. The
-bundle is decrypted into a private temporary folder that is removed afterwards.
+bundle of record is read from the DR bucket (through this worker's cache), and is
+decrypted into a private temporary folder that is removed afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from include.dr.git import crypto
-from include.dr.git.bundle import BundleRecord, bundle_path, sidecar_path
+from include.dr.git.bundle import BundleRecord
+from include.dr.git.bundle_store import BundleStore
 from include.dr.git.mirror import check_objects
 from include.dr.git.plans import PushChanges, PushPlan, RestoreRequest
 from include.dr.git.remote import GitError, GitRemote, run_git
@@ -30,14 +32,8 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PUSHED = ("refs/heads/", "refs/tags/")
 
 
-def backed_up_days(bundles: Path, organisation: str, repository: str) -> list[str]:
-    """Days with a verified bundle (a sidecar), oldest first."""
-    folder = bundles / organisation / repository
-    return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
-
-
 def validate_request(
-    params: Mapping[str, Any], organisation: str, bundles: Path, remote: GitRemote
+    params: Mapping[str, Any], organisation: str, bundles: BundleStore, remote: GitRemote
 ) -> RestoreRequest:
     """The request, normalised; refuses by field before anything is read or pushed."""
     repository = str(params.get("repository") or "")
@@ -47,12 +43,13 @@ def validate_request(
             f"{repository!r} is not a repository name",
             "Give the name alone (letters, digits, '.', '-', '_'), e.g. 'webapp'.",
         )
-    days = backed_up_days(bundles, organisation, repository)
+    days = bundles.days(organisation, repository)
     if not days:
+        known = bundles.repositories(organisation)
         refuse(
             "repository",
             f"no backup of {organisation}/{repository} exists in the backup store",
-            f"Choose a backed-up repository: {', '.join(_known(bundles, organisation)) or 'none'}.",
+            f"Choose a backed-up repository: {', '.join(known) or 'none'}.",
         )
     wanted = str(params.get("backup_date") or "latest")
     if wanted == "latest":
@@ -117,12 +114,11 @@ def validate_target_url(url: str) -> str:
     return url
 
 
-def describe_bundle(bundles: Path, request: RestoreRequest) -> BundleRecord:
-    target = bundle_path(bundles, request["organisation"], request["repository"], request["day"])
-    return BundleRecord.read(sidecar_path(target))
+def describe_bundle(bundles: BundleStore, request: RestoreRequest) -> BundleRecord:
+    return bundles.record(request["organisation"], request["repository"], request["day"])
 
 
-def push_plan(bundles: Path, request: RestoreRequest, remote: GitRemote) -> PushPlan:
+def push_plan(bundles: BundleStore, request: RestoreRequest, remote: GitRemote) -> PushPlan:
     """The backup's refs against the target's: what the push would change."""
     record = describe_bundle(bundles, request)
     before = remote_refs(request["target_url"], remote)
@@ -166,10 +162,10 @@ def remote_refs(url: str, remote: GitRemote) -> dict[str, str]:
 
 
 def push_bundle(
-    bundles: Path, request: RestoreRequest, key: bytes, remote: GitRemote
+    bundles: BundleStore, request: RestoreRequest, key: bytes, remote: GitRemote
 ) -> dict[str, Any]:
     """Decrypt the bundle, clone it, push its branches and tags; the refs now at the target."""
-    source = bundle_path(bundles, request["organisation"], request["repository"], request["day"])
+    source = bundles.path(request["organisation"], request["repository"], request["day"])
     label = f"{request['organisation']}/{request['repository']}@{request['day']}"
     force = "+" if request["overwrite_refs"] else ""
     with tempfile.TemporaryDirectory(prefix="git-restore-") as work:
@@ -205,15 +201,8 @@ def _same_repository(first: str, second: str) -> bool:
     return key(first) == key(second)
 
 
-def _known(bundles: Path, organisation: str) -> list[str]:
-    folder = bundles / organisation
-    return (
-        sorted(p.name for p in folder.iterdir() if any(p.glob("*.json"))) if folder.exists() else []
-    )
-
-
 def push_and_check(
-    bundles: Path, plan: RestoreRequest, key: bytes, remote: GitRemote
+    bundles: BundleStore, plan: RestoreRequest, key: bytes, remote: GitRemote
 ) -> dict[str, Any]:
     """Push, then compare the target's branches and tags with the backup's."""
     try:

@@ -108,8 +108,7 @@ def validate_request(**context: Any) -> RestoreRequest:
     """Re-check the form server-side; refuse by field before anything is read or pushed."""
     from include.dr.asset_names import git_asset
     from include.dr.git import restore
-    from include.dr.git.bundle import bundles_dir
-    from include.dr.git.connections import git_remote
+    from include.dr.git.connections import bundles_of_record, git_remote
     from include.dr.policy.loader import load_policy
     from include.dr.restores import RestoreRefused, record_restore
     from include.dr.run_info import RunInfo
@@ -117,11 +116,13 @@ def validate_request(**context: Any) -> RestoreRequest:
 
     params, run = dict(context["params"]), RunInfo.from_context(context)
     with task_boundary("checking the restore request"):
-        github = load_policy().assets.github
+        policy = load_policy()
+        github = policy.assets.github
         organisation = github.organisation if github else ""
         try:
             remote = git_remote()
-            request = restore.validate_request(params, organisation, bundles_dir(), remote)
+            bundles = bundles_of_record(policy)
+            request = restore.validate_request(params, organisation, bundles, remote)
             restore.remote_refs(request["target_url"], remote)  # reachable, or refused
             return request
         except RestoreRefused as exc:
@@ -135,15 +136,15 @@ def plan_push(request: RestoreRequest, **context: Any) -> PushPlan:
     """The backup's refs against the target's: what the push would change."""
     from include.dr.asset_names import git_asset
     from include.dr.git import restore
-    from include.dr.git.bundle import bundles_dir
-    from include.dr.git.connections import git_remote
+    from include.dr.git.connections import bundles_of_record, git_remote
+    from include.dr.policy.loader import load_policy
     from include.dr.restores import record_restore
     from include.dr.run_info import RunInfo
     from include.dr.task_boundary import task_boundary
 
     run = RunInfo.from_context(context)
     with task_boundary("planning the push"):
-        plan = restore.push_plan(bundles_dir(), request, git_remote())
+        plan = restore.push_plan(bundles_of_record(load_policy()), request, git_remote())
         asset = git_asset(request["organisation"], request["repository"])
         record_restore(run, asset, "pass", {"step": "plan", **plan})
         return plan
@@ -154,8 +155,8 @@ def push(plan: PushPlan, **context: Any) -> dict[str, Any]:
     """Push the backup (unless this is a dry run) and prove the target now matches it."""
     from include.dr.asset_names import git_asset
     from include.dr.git import restore
-    from include.dr.git.bundle import bundles_dir
-    from include.dr.git.connections import bundle_key, git_remote
+    from include.dr.git.connections import bundle_key, bundles_of_record, git_remote
+    from include.dr.policy.loader import load_policy
     from include.dr.restores import record_restore
     from include.dr.run_info import RunInfo
     from include.dr.task_boundary import task_boundary
@@ -165,7 +166,8 @@ def push(plan: PushPlan, **context: Any) -> dict[str, Any]:
         if plan["dry_run"]:
             record_restore(run, asset, "pass", {"step": "dry run", **plan})
             return {"dry_run": True, "changes": plan["changes"]}
-        checked = restore.push_and_check(bundles_dir(), plan, bundle_key(), git_remote())
+        bundles = bundles_of_record(load_policy())
+        checked = restore.push_and_check(bundles, plan, bundle_key(), git_remote())
         ok = checked["refs_equal_backup"]
         details = {"step": "restored", **plan, **checked}
         record_restore(run, asset, "pass" if ok else "fail", details)

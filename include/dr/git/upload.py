@@ -3,11 +3,14 @@ anything, and the upload of each verified bundle with SSE-KMS under the DR key.
 
 A day's upload is written once: a bundle already there with the same digest is
 kept, one with another digest is never overwritten (a person compares the two).
+The DR copy is the bundle of record (:mod:`include.dr.git.bundle_store`).
 """
 
 from __future__ import annotations
 
+import json
 import urllib.parse
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +20,7 @@ from include.dr.asset_names import dated_prefix, git_asset, git_organisation_ass
 from include.dr.environment import is_local_stack
 from include.dr.errors import Permanent, is_not_found
 from include.dr.evidence import record as record_evidence
-from include.dr.git.bundle import BundleRecord, sidecar_path
+from include.dr.git.bundle import BundleRecord
 from include.dr.git.plans import Batch
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy
@@ -112,42 +115,52 @@ def upload_bundle(
                 f"s3://{bucket}/{object_key} already holds another bundle for {batch['day']}; "
                 "it was not overwritten. Compare it with the local store before removing either."
             )
-        return {
-            "bucket": bucket,
-            "key": object_key,
-            "version_id": found.get("VersionId"),
-            "uploaded": False,
-        }
-    dr_s3.upload_file(
-        str(bundle),
-        bucket,
-        object_key,
-        ExtraArgs={
-            "ServerSideEncryption": "aws:kms",
-            "SSEKMSKeyId": key_arn,
-            "Metadata": {"sha256": record.sha256},
-        },
-    )
+        head, uploaded = found, False
+    else:
+        dr_s3.upload_file(
+            str(bundle),
+            bucket,
+            object_key,
+            ExtraArgs={
+                "ServerSideEncryption": "aws:kms",
+                "SSEKMSKeyId": key_arn,
+                "Metadata": {"sha256": record.sha256},
+            },
+        )
+        head, uploaded = dr_s3.head_object(Bucket=bucket, Key=object_key), True
+        if head["ContentLength"] != record.size or head.get("SSEKMSKeyId") != key_arn:
+            raise DrCopyConflict(
+                f"s3://{bucket}/{object_key}: {head['ContentLength']} bytes under key "
+                f"{head.get('SSEKMSKeyId')}, expected {record.size} bytes under {key_arn}"
+            )
+    _put_sidecar(dr_s3, bucket, f"{prefix}bundle.json", record, key_arn)
+    return {
+        "bucket": bucket,
+        "key": object_key,
+        "version_id": head.get("VersionId"),
+        "uploaded": uploaded,
+    }
+
+
+def _put_sidecar(
+    dr_s3: S3Client, bucket: str, key: str, record: BundleRecord, key_arn: str
+) -> None:
+    """Describe the bundle last, once: a sidecar marks the day's bundle of record as finished
+    (an upload cut off before it is finished on the next run, by whichever worker)."""
+    try:
+        dr_s3.head_object(Bucket=bucket, Key=key)
+        return
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
     tags = {OWNER_KEY: OWNER_VALUE, VERIFIED_KEY: "true", COMPLETED_KEY: record.completed_at}
     dr_s3.put_object(
         Bucket=bucket,
-        Key=f"{prefix}bundle.json",
-        Body=sidecar_path(bundle).read_bytes(),
+        Key=key,
+        Body=json.dumps(asdict(record), indent=2, sort_keys=True).encode(),
         ContentType="application/json",
         Tagging=urllib.parse.urlencode(tags),
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=key_arn,
         BucketKeyEnabled=True,
     )
-    head = dr_s3.head_object(Bucket=bucket, Key=object_key)
-    if head["ContentLength"] != record.size or head.get("SSEKMSKeyId") != key_arn:
-        raise DrCopyConflict(
-            f"s3://{bucket}/{object_key}: {head['ContentLength']} bytes under key "
-            f"{head.get('SSEKMSKeyId')}, expected {record.size} bytes under {key_arn}"
-        )
-    return {
-        "bucket": bucket,
-        "key": object_key,
-        "version_id": head.get("VersionId"),
-        "uploaded": True,
-    }

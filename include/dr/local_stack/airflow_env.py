@@ -28,7 +28,8 @@ def airflow_env(home: Path, parallelism: int = 8) -> dict[str, str]:
             "AIRFLOW__CORE__PARALLELISM": str(parallelism),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "BACKUP_EVIDENCE_DIR": str(state_dir() / "evidence"),
+            "BACKUP_STORE_URL": f"file://{state_dir() / 'store'}",
+            "BACKUP_CACHE_DIR": str(state_dir() / "cache"),
             "PYTHONPATH": ":".join(dict.fromkeys(python_path)),
             "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
         }

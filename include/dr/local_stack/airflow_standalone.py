@@ -69,7 +69,7 @@ class Standalone:
     name: str = "airflow"
     port: int = 8080
     dags_folder: Path = PROJECT_ROOT / "dags"
-    evidence_dir: Path | None = None
+    store_dir: Path | None = None
 
     @property
     def home(self) -> Path:
@@ -94,8 +94,8 @@ class Standalone:
         env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST"] = LOOPBACK
         env["PATH"] = f"{self.home / 'bin'}:{env['PATH']}"
         env["AIRFLOW__API__BASE_URL"] = self.url
-        if self.evidence_dir is not None:
-            env["BACKUP_EVIDENCE_DIR"] = str(self.evidence_dir)
+        if self.store_dir is not None:
+            env["BACKUP_STORE_URL"] = f"file://{self.store_dir}"
         return env
 
     def healthy(self) -> bool:

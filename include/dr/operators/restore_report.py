@@ -57,7 +57,7 @@ class RestoreTestReportOperator(BaseOperator):
         from include.dr.policy.loader import load_policy
         from include.dr.restore_test import steps
         from include.dr.restore_test.plan import RestoreTestFailed
-        from include.dr.store import backup_store_dir
+        from include.dr.store import store_root
 
         test = ti.xcom_pull(task_ids=self.plan_task)
         due = steps.due_checks(test)
@@ -74,7 +74,7 @@ class RestoreTestReportOperator(BaseOperator):
             test,
             groups,
             datetime.now(UTC).isoformat(),
-            backup_store_dir() / "reports" / "restore-test",
+            store_root() / "reports" / "restore-test",
             dr_s3,
             policy.assets.dr_buckets[0],
             key_arn,

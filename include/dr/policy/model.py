@@ -414,16 +414,13 @@ class GithubAsset(StrictModel):
         default=False,
         description="Also mirror each repository's wiki, where the repository has one enabled.",
     )
-    dr_bucket: str | None = Field(
-        default=None,
-        description="Also upload each day's encrypted bundles to this DR bucket (SSE-KMS); "
-        "the local backup store always keeps them.",
+    dr_bucket: str = Field(
+        description="The DR bucket (versioned, SSE-KMS) that holds the bundles of record: "
+        "restores and the restore test read them there, from any worker. A worker's own "
+        "copy is only a cache.",
     )
 
-    @field_validator("dr_bucket")
-    @classmethod
-    def _dr_bucket(cls, value: str | None) -> str | None:
-        return value if value is None else _check_bucket_name(value)
+    _dr_bucket_name = field_validator("dr_bucket")(_check_bucket_name)
 
     @field_validator("organisation")
     @classmethod

@@ -3,12 +3,12 @@ dump and manifest in the DR bucket. Tamper reconciliation checks each is still t
 
 from __future__ import annotations
 
-from include.dr.evidence import LocalEvidenceStore, WrittenObject
+from include.dr.evidence import EvidenceStore, WrittenObject
 
 EVIDENCE_KIND = "rds_backup"
 
 
-def written_objects(store: LocalEvidenceStore) -> list[WrittenObject]:
+def written_objects(store: EvidenceStore) -> list[WrittenObject]:
     """Every DR snapshot copy (by id) and DR bucket object (bucket, key, version) a passed
     RDS backup run recorded writing, oldest run first."""
     found: list[WrittenObject] = []

@@ -8,19 +8,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from include.dr.git import crypto
-from include.dr.git.bundle import bundle_path
+from include.dr.git.bundle_store import BundleStore
 from include.dr.git.mirror import check_objects
 from include.dr.git.remote import GitError, run_git
 
 
 def check_repository(
-    bundles: Path, repo: Mapping[str, Any], key: bytes, recorded_refs: Mapping[str, str] | None
+    bundles: BundleStore,
+    repo: Mapping[str, Any],
+    key: bytes,
+    recorded_refs: Mapping[str, str] | None,
 ) -> dict[str, Any]:
+    """Restore one repository's bundle of record into a scratch clone and check it."""
     organisation, name, day = repo["organisation"], repo["repository"], repo["day"]
-    source = bundle_path(bundles, organisation, name, day)
     result: dict[str, Any] = {"repository": f"{organisation}/{name}", "day": day}
     try:
+        source = bundles.path(organisation, name, day)
         with tempfile.TemporaryDirectory(prefix="restore-test-git-") as work:
             plain = Path(work) / "backup.bundle"
             with source.open("rb") as sealed, plain.open("wb") as out:
@@ -35,7 +41,7 @@ def check_repository(
             listing = run_git(
                 ["--git-dir", str(clone), "for-each-ref", "--format=%(objectname) %(refname)"]
             )
-    except (OSError, GitError, crypto.BundleDecryptError) as exc:
+    except (OSError, GitError, crypto.BundleDecryptError, ClientError) as exc:
         return {**result, "success": False, "problem": f"{type(exc).__name__}: {exc}"}
     refs = {ref: sha for sha, ref in (line.split(" ", 1) for line in listing.splitlines() if line)}
     expected = {r: s for r, s in (recorded_refs or {}).items() if r != "HEAD"}

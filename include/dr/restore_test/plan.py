@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from include.dr.asset_names import git_organisation_asset, rds_asset, s3_asset
 from include.dr.errors import Permanent
-from include.dr.git.restore import backed_up_days
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.naming import dump_key, manifest_key
 from include.dr.rds.restore import dump_days, latest_snapshot
@@ -23,6 +21,8 @@ from include.dr.s3.restore import finished_days
 if TYPE_CHECKING:
     from types_boto3_rds import RDSClient
     from types_boto3_s3 import S3Client
+
+    from include.dr.git.bundle_store import BundleStore
 
 
 class NothingToTest(Permanent):
@@ -60,7 +60,7 @@ def plan_test(
     keep_scratch: bool,
     dr_s3: S3Client,
     dr_rds: RDSClient,
-    bundles: Path,
+    bundles: BundleStore,
     started: datetime,
 ) -> RestoreTestPlan:
     token = scratch_token(run_id)
@@ -114,10 +114,8 @@ def plan_test(
         )
     github = policy.assets.github
     if github and "git" in assets:
-        folder = bundles / github.organisation
-        names = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-        for name in names:
-            days = backed_up_days(bundles, github.organisation, name)
+        for name in bundles.repositories(github.organisation):
+            days = bundles.days(github.organisation, name)
             if days:
                 plan["git"].append(
                     {"organisation": github.organisation, "repository": name, "day": days[-1]}

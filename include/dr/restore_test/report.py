@@ -8,8 +8,12 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from include.dr.store import create_once
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
 REPORT_PREFIX = ".backup/restore-tests/"
 
@@ -83,16 +87,16 @@ Policy: "Backups must be tested every year to ensure their consistency and relia
 
 
 def store_report(
-    report: Mapping[str, Any], folder: Path, dr_s3: Any, bucket: str, key_arn: str
+    report: Mapping[str, Any], folder: ObjectStoragePath, dr_s3: Any, bucket: str, key_arn: str
 ) -> dict[str, str]:
-    """Write both forms locally and to the DR bucket (SSE-KMS); where they are."""
+    """Write both forms once to the shared store (which the compliance page reads) and to
+    the DR bucket (SSE-KMS); where they are."""
     day = report["started_at"][:10]
     name = f"{day}-{report['scratch_id']}"
-    folder.mkdir(parents=True, exist_ok=True)
     body = json.dumps(report, indent=2, default=str)
     page = render_html(report)
-    (folder / f"{name}.json").write_text(body)
-    (folder / f"{name}.html").write_text(page)
+    create_once(folder / f"{name}.json", body.encode())
+    create_once(folder / f"{name}.html", page.encode())
     prefix = f"{REPORT_PREFIX}{name}/"
     for suffix, content, kind in (("json", body, "application/json"), ("html", page, "text/html")):
         dr_s3.put_object(

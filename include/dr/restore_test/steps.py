@@ -7,8 +7,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from include.dr.asset_names import git_asset, rds_asset, s3_asset
 from include.dr.environment import is_local_stack
@@ -22,6 +21,11 @@ from include.dr.restore_test.report import build_report, store_report
 from include.dr.restore_test.s3_sample import check_bucket
 from include.dr.restore_test.validation import validate_database
 from include.dr.run_info import RunInfo
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+    from include.dr.git.bundle_store import BundleStore
 
 Validator = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
 NATIVE_DATA_LOCAL = "validated through the logical path (the local stack's instances hold no data)"
@@ -160,7 +164,7 @@ def check_s3(test: RestoreTestPlan, policy: BackupPolicy, dr_s3: Any) -> dict[st
     return results
 
 
-def check_git(test: RestoreTestPlan, bundles: Path, key: bytes) -> dict[str, Any]:
+def check_git(test: RestoreTestPlan, bundles: BundleStore, key: bytes) -> dict[str, Any]:
     results = {}
     for repo in test["git"]:
         asset = git_asset(repo["organisation"], repo["repository"])
@@ -192,7 +196,7 @@ def finish(
     test: RestoreTestPlan,
     groups: Mapping[str, tuple[Mapping[str, Any] | None, bool]],
     finished_at: str,
-    folder: Path,
+    folder: ObjectStoragePath,
     dr_s3: Any,
     bucket: str,
     key_arn: str,
@@ -224,10 +228,10 @@ def finish(
 
 def report_url(dr_s3: Any, where: Mapping[str, str], region: str) -> str:
     """Where a person opens the report: its DR copy in the S3 console on AWS; on the local
-    stack, whose S3 has no console, the local file."""
+    stack, whose S3 has no console, its copy in the shared store."""
     bucket, _, prefix = where["dr_copy"].removeprefix("s3://").partition("/")
     if is_local_stack(dr_s3):
-        return Path(where["html"]).as_uri()
+        return where["html"]
     return (
         f"https://{region}.console.aws.amazon.com/s3/object/{bucket}"
         f"?region={region}&prefix={prefix}report.html"

@@ -43,7 +43,7 @@ def plan() -> RestoreTestPlan:
     """Each asset's latest backup, and this run's scratch names."""
     from datetime import UTC, datetime
 
-    from include.dr.git.bundle import bundles_dir
+    from include.dr.git.connections import bundles_of_record
     from include.dr.policy.loader import load_policy
     from include.dr.restore_test.plan import plan_test
     from include.dr.run_info import RunInfo
@@ -60,7 +60,7 @@ def plan() -> RestoreTestPlan:
             bool(params["keep_scratch"]),
             _dr("s3", policy.regions.dr),
             _dr("rds", policy.regions.dr),
-            bundles_dir(),
+            bundles_of_record(policy),
             datetime.now(UTC),
         )
 
@@ -142,13 +142,13 @@ def check_s3(test: RestoreTestPlan, scratch: Scratch) -> dict[str, Any]:
 @task
 def check_git(test: RestoreTestPlan) -> dict[str, Any]:
     """Clone each repository's latest bundle; fsck; refs equal the backup's evidence."""
-    from include.dr.git.bundle import bundles_dir
-    from include.dr.git.connections import bundle_key
+    from include.dr.git.connections import bundle_key, bundles_of_record
+    from include.dr.policy.loader import load_policy
     from include.dr.restore_test import steps
     from include.dr.task_boundary import task_boundary
 
     with task_boundary("checking the git bundles"):
-        return steps.check_git(test, bundles_dir(), bundle_key())
+        return steps.check_git(test, bundles_of_record(load_policy()), bundle_key())
 
 
 @task

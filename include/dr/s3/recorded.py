@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from include.dr.evidence import EvidenceRecord, LocalEvidenceStore, WrittenObject
+from include.dr.evidence import EvidenceRecord, EvidenceStore, WrittenObject
 from include.dr.s3.backup import summary_key
 
 EVIDENCE_KIND = "s3_backup"
@@ -20,7 +20,7 @@ class RecordedRun(NamedTuple):
     record: EvidenceRecord
 
 
-def written_objects(store: LocalEvidenceStore) -> list[WrittenObject]:
+def written_objects(store: EvidenceStore) -> list[WrittenObject]:
     """Every manifest and run summary (bucket, key) a passed S3 backup run recorded writing,
     oldest run first."""
     found: list[WrittenObject] = []
@@ -36,7 +36,7 @@ def written_objects(store: LocalEvidenceStore) -> list[WrittenObject]:
     return found
 
 
-def recorded_runs(store: LocalEvidenceStore) -> list[RecordedRun]:
+def recorded_runs(store: EvidenceStore) -> list[RecordedRun]:
     """Every passed S3 run that names its run folder, oldest first: the object versions its
     manifests name are what a restore from it copies."""
     found: list[RecordedRun] = []

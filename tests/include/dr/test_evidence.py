@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from include.dr.evidence import EvidenceRecord, LocalEvidenceStore
+from include.dr.evidence import EvidenceRecord, EvidenceStore
 
 
 def record(
@@ -24,7 +24,7 @@ def record(
 
 
 def test_record_reads_back_as_written(tmp_path: Path) -> None:
-    store = LocalEvidenceStore(tmp_path)
+    store = EvidenceStore(tmp_path)
     written = record()
     store.write(written)
     assert store.read("rds_snapshot") == [written]
@@ -32,7 +32,7 @@ def test_record_reads_back_as_written(tmp_path: Path) -> None:
 
 
 def test_retry_of_a_run_replaces_its_record_and_leaves_no_temporary_file(tmp_path: Path) -> None:
-    store = LocalEvidenceStore(tmp_path)
+    store = EvidenceStore(tmp_path)
     store.write(record(attempt=1))
     path = store.write(record(attempt=2))
     assert [r.details["attempt"] for r in store.read("rds_snapshot")] == [2]
@@ -40,16 +40,16 @@ def test_retry_of_a_run_replaces_its_record_and_leaves_no_temporary_file(tmp_pat
 
 
 def test_records_are_schema_versioned_json(tmp_path: Path) -> None:
-    path = LocalEvidenceStore(tmp_path).write(record())
+    path = EvidenceStore(tmp_path).write(record())
     body = json.loads(path.read_text())
     assert body["schema_version"] == 1 and body["details"]["size_gb"] == 20
 
 
 def test_a_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
-    path = LocalEvidenceStore(tmp_path).write(record())
+    path = EvidenceStore(tmp_path).write(record())
     path.write_text(path.read_text().replace('"schema_version": 1', '"schema_version": 2'))
     with pytest.raises(ValueError, match="read it with the release that wrote it"):
-        LocalEvidenceStore(tmp_path).read("rds_snapshot")
+        EvidenceStore(tmp_path).read("rds_snapshot")
 
 
 @pytest.mark.parametrize(
@@ -57,10 +57,10 @@ def test_a_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
 )
 def test_secret_looking_fields_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="looks like a secret"):
-        LocalEvidenceStore(tmp_path).write(record(nested={"list": [{name: "x"}]}))
+        EvidenceStore(tmp_path).write(record(nested={"list": [{name: "x"}]}))
 
 
 def test_hostile_names_stay_inside_the_store(tmp_path: Path) -> None:
-    store = LocalEvidenceStore(tmp_path / "store")
+    store = EvidenceStore(tmp_path / "store")
     path = store.write(record(run_id="../../../etc/passwd"))
-    assert path.resolve().is_relative_to((tmp_path / "store").resolve())
+    assert Path(path.path).resolve().is_relative_to((tmp_path / "store").resolve())

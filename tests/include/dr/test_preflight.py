@@ -111,7 +111,7 @@ def test_backup_window_outside_the_policy_window_is_drift() -> None:
 def test_a_check_not_made_is_recorded_n_a_and_fails_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path))
+    monkeypatch.setenv("BACKUP_STORE_URL", f"file://{tmp_path}")
     residency = POLICY.regions.residency.as_dict()
     tls = Check.not_checked("dr_bucket_tls_only", "swl-dr", "TLS only", "local stack")
     held = Check("kms_key", "k", True, "enabled", "Enabled")
@@ -128,7 +128,7 @@ def test_a_check_not_made_is_recorded_n_a_and_fails_nothing(
 def test_a_failed_check_fails_the_preflight_naming_its_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path))
+    monkeypatch.setenv("BACKUP_STORE_URL", f"file://{tmp_path}")
     broken = Check("kms_key", "k", False, "enabled", "Disabled", "enable k")
     outcome, summary = record_preflight(
         POLICY.regions.residency.as_dict(), [broken.as_dict()], "policy_preflight", "manual__2"

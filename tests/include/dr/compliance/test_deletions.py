@@ -8,17 +8,17 @@ from typing import Any
 
 from include.dr.compliance import clauses
 from include.dr.compliance.facts import deletions
-from include.dr.evidence import EvidenceRecord, LocalEvidenceStore
+from include.dr.evidence import EvidenceRecord, EvidenceStore
 
 NOW = datetime.now(UTC)
 
 
 def retention_record(
     tmp_path: Path, completed: timedelta, backups: list[str], **details: Any
-) -> LocalEvidenceStore:
+) -> EvidenceStore:
     """A store holding one finished retention run that planned to delete ``backups``, each
     completed ``completed`` before now, measured from a logical date 30 days ahead."""
-    store = LocalEvidenceStore(tmp_path)
+    store = EvidenceStore(tmp_path)
     plan = [
         {
             "backup_id": backup,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from include.dr.evidence import EvidenceRecord, LocalEvidenceStore
+from include.dr.evidence import EvidenceRecord, EvidenceStore
 from include.dr.git import recorded as git_recorded
 from include.dr.rds import recorded as rds_recorded
 from include.dr.s3 import recorded as s3_recorded
@@ -15,9 +15,7 @@ from include.dr.s3 import recorded as s3_recorded
 AT = datetime(2026, 11, 27, 2, tzinfo=UTC)
 
 
-def write(
-    store: LocalEvidenceStore, kind: str, asset: str, details: dict[str, Any], **kw: Any
-) -> None:
+def write(store: EvidenceStore, kind: str, asset: str, details: dict[str, Any], **kw: Any) -> None:
     outcome = kw.get("outcome", "pass")
     run = kw.get("run", "scheduled__1")
     store.write(
@@ -26,7 +24,7 @@ def write(
 
 
 def test_rds_records_name_the_snapshot_copy_dump_and_manifest(tmp_path: Path) -> None:
-    store = LocalEvidenceStore(tmp_path)
+    store = EvidenceStore(tmp_path)
     details = {
         "dr_bucket": "swl-dr",
         "copy": {"id": "db-2026-11-27"},
@@ -44,7 +42,7 @@ def test_rds_records_name_the_snapshot_copy_dump_and_manifest(tmp_path: Path) ->
 
 
 def test_s3_records_name_each_run_s_manifests_and_summary(tmp_path: Path) -> None:
-    store = LocalEvidenceStore(tmp_path)
+    store = EvidenceStore(tmp_path)
     folder = ".backup/manifests/uploads/2026-11-27/20261127T010000Z-ab12cd34/"
     details = {
         "dr_bucket": "swl-dr-uploads",
@@ -63,10 +61,10 @@ def test_s3_records_name_each_run_s_manifests_and_summary(tmp_path: Path) -> Non
     assert (run.bucket, run.folder) == ("swl-dr-uploads", folder)
 
 
-def test_git_records_name_the_local_bundle_and_its_dr_copy_not_an_empty_repository(
+def test_git_records_name_the_bundle_of_record_not_a_cache_nor_an_empty_repository(
     tmp_path: Path,
 ) -> None:
-    store = LocalEvidenceStore(tmp_path / "evidence")
+    store = EvidenceStore(tmp_path / "evidence")
     bundled = {
         "verdict": "bundled",
         "bundle": {"day": "2026-11-27"},
@@ -78,8 +76,7 @@ def test_git_records_name_the_local_bundle_and_its_dr_copy_not_an_empty_reposito
     }
     write(store, "git_backup", "git/o/web", bundled)
     write(store, "git_backup", "git/o/empty", {"verdict": "empty", "refs": {}})
-    found = git_recorded.written_objects(store, tmp_path / "bundles")
+    found = git_recorded.written_objects(store)
     assert [(w.kind, w.name, w.version_id) for w in found] == [
-        ("file", str(tmp_path / "bundles" / "o" / "web" / "2026-11-27.bundle.enc"), None),
         ("object", "s3://swl-dr-git/git/o/web/2026-11-27/web.bundle.enc", "v9"),
     ]

@@ -11,14 +11,14 @@ import pytest
 import yaml
 
 from include.dr.compliance.view import page_data, read_report, render
-from include.dr.evidence import LocalEvidenceStore
+from include.dr.evidence import EvidenceStore
 from include.dr.policy.loader import DEFAULT_POLICY_FILE, load_policy
 
 
 def test_only_restore_test_report_names_are_served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BACKUP_STORE_DIR", str(tmp_path))
+    monkeypatch.setenv("BACKUP_STORE_URL", f"file://{tmp_path}")
     folder = tmp_path / "reports" / "restore-test"
     folder.mkdir(parents=True)
     (folder / "2026-11-27-0123456789.html").write_text("<h1>Restore test: PASS</h1>")
@@ -67,7 +67,7 @@ def residency_page(tmp_path: Path, dr: str = "eu-west-1") -> tuple[dict[str, Any
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(document))
     now = datetime(2026, 11, 28, tzinfo=UTC)
-    data = page_data(load_policy(path), LocalEvidenceStore(tmp_path / "evidence"), now)
+    data = page_data(load_policy(path), EvidenceStore(tmp_path / "evidence"), now)
     return data, render(data, "/dags/{dag_id}/runs/{run_id}")
 
 
@@ -95,7 +95,7 @@ def test_the_page_shows_an_exception_that_no_longer_covers_the_regions(tmp_path:
 def test_an_empty_repository_shows_it_has_no_bundle(tmp_path: Path) -> None:
     from include.dr.evidence import EvidenceRecord
 
-    store = LocalEvidenceStore(tmp_path)
+    store = EvidenceStore(tmp_path)
     github = load_policy().assets.github
     assert github is not None
     repository = (github.repositories or ("empty",))[0]

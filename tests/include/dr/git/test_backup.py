@@ -14,6 +14,7 @@ from include.dr.errors import Permanent, Transient
 from include.dr.evidence import evidence_store
 from include.dr.git import backup
 from include.dr.git.bundle import bundles_dir
+from include.dr.git.bundle_store import BundleStore
 from include.dr.git.crypto import BundleKeyError
 from include.dr.git.mirror import inspect_mirror, mirror_path, mirrors_dir
 from include.dr.git.planning import retention_targets
@@ -34,8 +35,8 @@ def run_info(run_id: str = RUN[1], try_number: int = 1, max_tries: int = 0) -> R
 
 @pytest.fixture
 def upstream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Upstream:
-    monkeypatch.setenv("BACKUP_STORE_DIR", str(tmp_path / "store"))
-    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("BACKUP_CACHE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("BACKUP_STORE_URL", f"file://{tmp_path / 'evidence'}")
     return Upstream(tmp_path / "server", ("app", "lib"))
 
 
@@ -98,7 +99,7 @@ def test_a_repository_emptied_upstream_keeps_its_mirror_and_bundles_and_warns(
     assert record.outcome == "warn"
     assert record.details["verdict"] == backup.EMPTIED
     assert record.details["mirror"] == "kept"
-    assert record.details["kept"] == {"mirror": True, "bundles": ["2026-11-01.json"]}
+    assert record.details["kept"] == {"mirror": True, "bundles": ["2026-11-01"]}
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(f"{upstream.organisation}/lib" in w and "no branch or tag" in w for w in warnings)
 
@@ -248,22 +249,24 @@ def test_old_history_git_fsck_warns_about_is_backed_up_and_the_warnings_recorded
     assert (clean["fsck"], clean["fsck_warnings"]) == ("clean", [])
 
 
-def test_a_mirror_with_a_missing_object_fails_permanently_and_is_not_retried(
+def test_a_cached_mirror_with_a_missing_object_is_rebuilt_from_upstream_and_bundled(
     upstream: Upstream, tmp_path: Path
 ) -> None:
+    """The mirror is a cache: a damaged one is never trusted, and never fails the day."""
     run(upstream, "2026-11-07")
     commit = upstream.commit("app", "main", "data.txt", "precious\n", tmp_path)
     run(upstream, "2026-11-08")
     mirror = mirror_path(mirrors_dir(), upstream.organisation, "app")
     blob = git("--git-dir", str(mirror), "rev-parse", f"{commit}:data.txt").strip()
     (mirror / "objects" / blob[:2] / blob[2:]).unlink()
-    result = run(upstream, "2026-11-09", try_number=1, max_tries=3)  # tries left: no retry
-    [failure] = result["failed"]
-    assert (failure["name"], failure["transient"]) == ("app", False)
-    assert f"missing blob {blob}" in failure["error"]
+    result = run(upstream, "2026-11-09", try_number=1, max_tries=3)
+    assert result["failed"] == [] and "app" in result["backed_up"]
     record = evidence(upstream, "app", "2026-11-09")
-    assert (record.outcome, record.details["verdict"]) == ("fail", backup.FAILED)
-    assert record.details["kept"]["bundles"] == ["2026-11-07.json", "2026-11-08.json"]
+    assert (record.outcome, record.details["verdict"]) == ("pass", backup.BUNDLED)
+    assert record.details["mirror"] == "rebuilt"
+    assert "rebuilt from upstream" in record.details["mirror_note"]
+    assert record.details["refs"]["refs/heads/main"] == commit
+    assert git("--git-dir", str(mirror), "cat-file", "-t", blob).strip() == "blob"
 
 
 def test_a_bundle_of_history_fsck_only_warns_about_passes_the_restore_tests_check(
@@ -277,5 +280,5 @@ def test_a_bundle_of_history_fsck_only_warns_about_passes_the_restore_tests_chec
     run(upstream, "2026-11-10")
     refs = evidence(upstream, "app", "2026-11-10").details["refs"]
     repo = {"organisation": upstream.organisation, "repository": "app", "day": "2026-11-10"}
-    checked = check_repository(bundles_dir(), repo, KEY, refs)
+    checked = check_repository(BundleStore(bundles_dir()), repo, KEY, refs)
     assert checked["success"] is True, checked

@@ -47,7 +47,7 @@ def names(found: list[Any]) -> list[str]:
 
 def test_every_page_is_listed_with_the_token_and_clone_urls_without_it(api: Any) -> None:
     client, state = api()
-    found = discover(client, GithubAsset(organisation=ORG), REMOTE)
+    found = discover(client, GithubAsset(organisation=ORG, dr_bucket="swl-source-code-dr"), REMOTE)
     assert len(found) == 105  # 100 on the first page, 5 on the second
     assert {"service-000", "service-100", "old-site", "upstream-lib"} <= set(names(found))
     assert [p for p in state.requests if "/repos" in p and "page=2" in p]
@@ -59,7 +59,11 @@ def test_every_page_is_listed_with_the_token_and_clone_urls_without_it(api: Any)
 def test_policy_options_leave_out_forks_and_archives_and_add_wikis(api: Any) -> None:
     client, _ = api()
     asset = GithubAsset(
-        organisation=ORG, include_forks=False, include_archived=False, include_wikis=True
+        organisation=ORG,
+        dr_bucket="swl-source-code-dr",
+        include_forks=False,
+        include_archived=False,
+        include_wikis=True,
     )
     found = discover(client, asset, REMOTE)
     assert "upstream-lib" not in names(found) and "old-site" not in names(found)
@@ -71,7 +75,12 @@ def test_policy_options_leave_out_forks_and_archives_and_add_wikis(api: Any) -> 
 def test_a_spent_quota_with_a_distant_reset_stops_clearly_without_hammering(api: Any) -> None:
     client, state = api(remaining=3, reset_in=1800)
     with pytest.raises(RateLimitExhausted, match=r"3 of 5000 requests left.*resets at .* UTC"):
-        discover(client, GithubAsset(organisation=ORG), REMOTE, sleep=pytest.fail)
+        discover(
+            client,
+            GithubAsset(organisation=ORG, dr_bucket="swl-source-code-dr"),
+            REMOTE,
+            sleep=pytest.fail,
+        )
     assert not [p for p in state.requests if "/repos" in p]  # no listing was attempted
 
 
@@ -83,7 +92,9 @@ def test_a_quota_that_resets_soon_is_waited_for_then_listing_goes_on(api: Any) -
         waits.append(seconds)
         state.reset_at = 1.0  # the reset has come
 
-    found = discover(client, GithubAsset(organisation=ORG), REMOTE, sleep=sleep)
+    found = discover(
+        client, GithubAsset(organisation=ORG, dr_bucket="swl-source-code-dr"), REMOTE, sleep=sleep
+    )
     assert len(found) == 105
     assert len(waits) == 1 and 0 < waits[0] <= 4  # waited once, before the second page
 

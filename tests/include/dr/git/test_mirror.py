@@ -16,7 +16,9 @@ from include.dr.git.mirror import (
     LFS_NOT_USED,
     LFS_UNAVAILABLE,
     inspect_mirror,
+    local_refs,
     mirror_path,
+    refresh_mirror,
     update_mirror,
 )
 from include.dr.git.remote import GitError, GitFailed, GitRemote
@@ -211,7 +213,32 @@ def test_a_corrupted_object_still_fails_permanently(upstream: Upstream, tmp_path
     stored = loose_object(path, tree)
     stored.unlink()  # a fresh file: the object store may share inodes with upstream
     stored.write_bytes(b"not zlib at all")
-    with pytest.raises(GitFailed, match="Delete the mirror folder") as failed:
+    with pytest.raises(GitFailed, match="upstream holds the damage") as failed:
         inspect_mirror(path, LOCAL)
     assert isinstance(failed.value, Permanent)
     assert tree in str(failed.value)
+
+
+def test_a_half_written_cached_mirror_is_rebuilt_from_upstream(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    """A worker killed mid-write leaves a mirror with a HEAD and no objects: not trusted."""
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    expected = local_refs(path)
+    shutil.rmtree(path / "objects")
+    update, state = refresh_mirror(path, str(upstream.bare("app")), LOCAL)
+    assert (update.action, state.fsck, state.refs) == ("rebuilt", "clean", expected)
+    assert "rebuilt from upstream" in update.note
+    assert not list(path.parent.glob(".*unsound*"))  # the unsound copy is gone
+
+
+def test_a_sound_mirror_whose_upstream_is_unreachable_is_kept_as_it_was(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    path = mirror_path(tmp_path / "cache", upstream.organisation, "app")
+    update_mirror(path, str(upstream.bare("app")), LOCAL)
+    expected = local_refs(path)
+    with pytest.raises(GitError):
+        refresh_mirror(path, str(tmp_path / "gone.git"), LOCAL)
+    assert local_refs(path) == expected  # neither set aside nor rebuilt

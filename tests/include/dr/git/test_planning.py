@@ -24,10 +24,10 @@ NOON = datetime(2026, 11, 26, 12, tzinfo=UTC)
 def pin(
     use_policy: Callable[..., dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[[list[str]], None]:
-    monkeypatch.setenv("BACKUP_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("BACKUP_CACHE_DIR", str(tmp_path / "store"))
 
     def write(names: list[str]) -> None:
-        use_policy(lambda p: p["assets"]["github"].update(repositories=names, dr_bucket=None))
+        use_policy(lambda p: p["assets"]["github"].update(repositories=names))
 
     return write
 
@@ -43,7 +43,9 @@ def test_repositories_are_dealt_into_at_most_four_batches(
     dealt = sorted(r["name"] for b in plan["batches"] for r in b["repositories"])
     assert dealt == sorted(names) == plan["listed"]
     assert plan["source"] == "pinned in the policy file"
-    assert all(b["day"] == plan["day"] and b["dr_bucket"] is None for b in plan["batches"])
+    assert all(
+        b["day"] == plan["day"] and b["dr_bucket"] == "swl-source-code-dr" for b in plan["batches"]
+    )
     assert (
         plan["batches"][0]["repositories"][0]["url"]
         == f"https://github.com/{plan['organisation']}/r0.git"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from include.dr.git.bundle import BundleRecord
+from include.dr.git.bundle_store import BundleStore
 from include.dr.git.remote import GitRemote
 from include.dr.git.restore import plan_push, validate_request
 from include.dr.restores import RestoreRefused
@@ -17,12 +18,12 @@ REMOTE = GitRemote("https://github.com")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
+def store(tmp_path: Path) -> BundleStore:
     for day in ("2026-11-25", "2026-11-26"):
         folder = tmp_path / "org" / "app"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{day}.json").write_text("{}")
-    return tmp_path
+    return BundleStore(tmp_path)
 
 
 def request(**changes: Any) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def request(**changes: Any) -> dict[str, Any]:
     ],
 )
 def test_hostile_and_wrong_values_are_refused_by_field(
-    store: Path, changes: dict[str, Any], field: str
+    store: BundleStore, changes: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(RestoreRefused) as refused:
         validate_request(request(**changes), "org", store, REMOTE)

@@ -77,8 +77,9 @@ def test_a_new_day_is_uploaded_under_the_dr_key(bundle: tuple[Path, BundleRecord
     assert s3.calls == [
         f"head {prefix}bundle.enc",
         f"upload {prefix}bundle.enc",
-        f"put {prefix}bundle.json",
         f"head {prefix}bundle.enc",
+        f"head {prefix}bundle.json",
+        f"put {prefix}bundle.json",
     ]
 
 

@@ -9,14 +9,14 @@ from types import SimpleNamespace
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.dr.evidence import LocalEvidenceStore
+from include.dr.evidence import EvidenceStore
 from include.dr.operators.window import BackupWindowGateOperator
 
 
 def test_a_run_dated_thirty_days_ahead_fails_at_the_gate_with_the_override(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path))
+    monkeypatch.setenv("BACKUP_STORE_URL", f"file://{tmp_path}")
     ahead = datetime.now(UTC) + timedelta(days=30)
     context = {
         "logical_date": ahead,
@@ -27,7 +27,9 @@ def test_a_run_dated_thirty_days_ahead_fails_at_the_gate_with_the_override(
     gate = BackupWindowGateOperator(task_id="window_gate", override_window=True)
     with pytest.raises(AirflowFailException, match="in the future"):
         gate.execute(context)
-    record = LocalEvidenceStore(tmp_path).get("window", "s3_backup", "s3_backup", "manual__ahead")
+    record = EvidenceStore(tmp_path / "evidence").get(
+        "window", "s3_backup", "s3_backup", "manual__ahead"
+    )
     assert record is not None and record.outcome == "fail"
     assert record.details["override"] is True and "in the future" in record.details["reason"]
     assert record.details["triggered_by"] == "mallory"

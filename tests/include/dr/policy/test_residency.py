@@ -55,7 +55,7 @@ def test_moving_a_region_loads_but_the_verdict_fails_naming_both_pairs(
 def test_the_preflight_fails_on_a_moved_region_after_recording_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, production: str, dr: str
 ) -> None:
-    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("BACKUP_STORE_URL", f"file://{tmp_path / 'evidence'}")
     verdict = policy_with(tmp_path, production, dr).regions.residency
     check = residency_check(verdict.as_dict())
     assert not check.passed and check.resource == f"{production} -> {dr}"
@@ -68,7 +68,7 @@ def test_the_preflight_fails_on_a_moved_region_after_recording_it(
 def test_the_preflight_records_a_holding_residency_as_a_passed_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("BACKUP_STORE_URL", f"file://{tmp_path / 'evidence'}")
     residency = load_policy().regions.residency.as_dict()
     assert residency_check(residency).passed
     assert record_preflight(residency, [], "policy_preflight", "manual__1")[0] == "pass"
