@@ -1,5 +1,6 @@
 """A backed-up estate for end-to-end tests: the three daily backups of the shipped policy,
-once, with a fresh S3 bucket, a fresh backup store and (optionally) a fresh evidence store."""
+once, with a fresh S3 bucket, a fresh git DR bucket, a fresh cache and (optionally) a fresh
+store."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from include.dr.local_stack.seed_aws import aws_client, demo_objects
+from include.dr.local_stack.seed_aws import aws_client, demo_objects, ensure_dr_bucket
 from include.dr.local_stack.settings import LocalSettings
-from include.dr.policy.loader import DEFAULT_POLICY_FILE
+from include.dr.policy.loader import DEFAULT_POLICY_FILE, load_policy
 from tests.integration.dag_runs import a_day
 
 
@@ -38,8 +39,12 @@ def backed_up_estate(
         src.put_object(Bucket=source, Key=key, Body=body)
     policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
     policy["assets"]["s3"] = [{"source": source, "dr_bucket": f"{source}-dr", "fix_settings": True}]
+    # The estate's own bundles of record: the restore test checks the newest bundle of each
+    # repository against this estate's evidence, not another test's upload of the same day.
+    policy["assets"]["github"]["dr_bucket"] = f"{source}-git"
     policy_file = tmp_path_factory.mktemp("policy") / "policy.yaml"
     policy_file.write_text(yaml.safe_dump(policy))
+    ensure_dr_bucket(settings, load_policy(policy_file), f"{source}-git")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BACKUP_CACHE_DIR", str(tmp_path_factory.mktemp("store")))
         patch.setenv("BACKUP_POLICY_FILE", str(policy_file))

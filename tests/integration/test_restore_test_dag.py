@@ -9,14 +9,13 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pymysql
 import pytest
+from airflow.sdk import ObjectStoragePath
 
 from include.dr.evidence import evidence_store
-from include.dr.git.bundle import bundles_dir
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
@@ -109,7 +108,7 @@ def test_after_the_daily_backups_the_restore_test_passes_with_a_report(
         "git/social-workshop/infrastructure",
         "git/social-workshop/mobile-app",
     }
-    page = Path(record.details["report"]["html"]).read_text()
+    page = ObjectStoragePath(record.details["report"]["html"]).read_text()
     assert "Restore test: PASS" in page and "swl-customers-prod" in page
     assert all(seconds is not None for seconds in record.details["restore_seconds"].values())
     with urllib.request.urlopen(report_link(run)) as linked:  # noqa: S310 - a local file here
@@ -174,19 +173,29 @@ def test_a_deleted_object_backup_fails_the_s3_check_naming_the_key(
     assert_scratch_removed(run, settings)
 
 
-def test_a_truncated_bundle_fails_the_git_check(
+def test_a_truncated_bundle_of_record_fails_the_git_check(
     dag_bag: Any, backed_up: datetime, settings: LocalSettings
 ) -> None:
-    [bundle] = sorted((bundles_dir() / "social-workshop" / "webapp").glob("*.bundle.enc"))[-1:]
-    whole = bundle.read_bytes()
-    bundle.write_bytes(whole[: len(whole) // 2])
+    """The bundle of record is the DR copy: one cut short there fails the check, whatever
+    a worker's cache holds."""
+    bucket = load_policy().assets.github.dr_bucket  # type: ignore[union-attr]
+    s3 = aws_client(settings, "s3", "eu-west-1")
+    prefix = "git/social-workshop/webapp/"
+    [key] = sorted(
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]
+        if o["Key"].endswith("/bundle.enc")
+    )[-1:]
+    whole = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    cut = s3.put_object(Bucket=bucket, Key=key, Body=whole[: len(whole) // 2])
     try:
         run = run_test(dag_bag, ["git"])
         assert run.state == "failed"
         checks = {c["asset"]: c for c in report_of(run).details["checks"]}
         assert checks["git/social-workshop/webapp"]["success"] is False
-        assert "cut short" in checks["git/social-workshop/webapp"]["details"]["problem"]
+        problem = checks["git/social-workshop/webapp"]["details"]["problem"]
+        assert "does not match its sidecar" in problem
         assert checks["git/social-workshop/infrastructure"]["success"] is True
         assert_scratch_removed(run, settings)
     finally:
-        bundle.write_bytes(whole)
+        s3.delete_object(Bucket=bucket, Key=key, VersionId=cut["VersionId"])

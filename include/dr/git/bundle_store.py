@@ -86,14 +86,15 @@ class BundleStore:
             raise
         return BundleRecord(**json.loads(body))
 
-    def path(self, organisation: str, repository: str, day: str) -> Path:
+    def path(self, organisation: str, repository: str, day: str, *, fetch: bool = False) -> Path:
         """The bundle as a local file: the cached copy when it is the bundle of record,
-        else a fresh download of it."""
+        else a fresh download of it. ``fetch`` always downloads: the restore test proves
+        the DR copy itself, which is all a disaster leaves."""
         cached = self._cached(organisation, repository, day)
         if self.s3 is None:
             return cached
         record = self.record(organisation, repository, day)
-        if cached.exists() and file_sha256(cached) == record.sha256:
+        if not fetch and cached.exists() and file_sha256(cached) == record.sha256:
             return cached
         cached.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         partial = cached.with_name(f".{cached.name}.download-{uuid.uuid4().hex[:8]}")

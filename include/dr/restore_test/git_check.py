@@ -22,11 +22,12 @@ def check_repository(
     key: bytes,
     recorded_refs: Mapping[str, str] | None,
 ) -> dict[str, Any]:
-    """Restore one repository's bundle of record into a scratch clone and check it."""
+    """Fetch one repository's bundle of record from the DR bucket (never trusting a cache),
+    restore it into a scratch clone and check it."""
     organisation, name, day = repo["organisation"], repo["repository"], repo["day"]
     result: dict[str, Any] = {"repository": f"{organisation}/{name}", "day": day}
     try:
-        source = bundles.path(organisation, name, day)
+        source = bundles.path(organisation, name, day, fetch=True)
         with tempfile.TemporaryDirectory(prefix="restore-test-git-") as work:
             plain = Path(work) / "backup.bundle"
             with source.open("rb") as sealed, plain.open("wb") as out:

@@ -83,3 +83,15 @@ def test_a_bundle_altered_in_the_dr_bucket_is_refused_not_restored(
     assert not bundle_path(tmp_path / "worker-2", "org", "app", "2026-11-27").exists()
     with pytest.raises(BundleMissing, match="choose one of: 2026-11-26, 2026-11-27"):
         store.record("org", "app", "2026-11-25")
+
+
+def test_the_restore_test_proves_the_dr_copy_not_a_good_cache(
+    dr: tuple[Any, str], tmp_path: Path
+) -> None:
+    s3, bucket = dr
+    s3.put_object(Bucket=bucket, Key="git/org/app/2026-11-26/bundle.enc", Body=b"ransomed")
+    store = BundleStore(tmp_path / "worker-1", s3, bucket)
+    assert store.path("org", "app", "2026-11-26").read_bytes() == b"sealed 2026-11-26"
+    with pytest.raises(BundleMissing, match="does not match its sidecar"):
+        store.path("org", "app", "2026-11-26", fetch=True)
+    assert store.path("org", "app", "2026-11-26").read_bytes() == b"sealed 2026-11-26"

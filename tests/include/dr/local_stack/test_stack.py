@@ -143,11 +143,11 @@ def test_evidence_of_an_earlier_moto_is_moved_aside_never_deleted(
 ) -> None:
     from include.dr.evidence import record
 
-    monkeypatch.setenv("BACKUP_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("BACKUP_STORE_URL", f"file://{tmp_path}")
     assert stack.archive_stale_evidence() is None  # nothing recorded yet: nothing to move
     written = record("rds_backup", "rds/db", "rds_backup", "run-1", "pass", {"day": "2026-11-26"})
     body = written.read_text()
     moved = stack.archive_stale_evidence()
     assert moved is not None and moved.parent == tmp_path / "evidence-archive"
     assert not written.exists()
-    assert (moved / written.relative_to(tmp_path / "evidence")).read_text() == body
+    assert (moved / Path(written.path).relative_to(tmp_path / "evidence")).read_text() == body
