@@ -8,6 +8,7 @@ import sys
 
 from include.dr.local_stack import stack
 from include.dr.local_stack.airflow_standalone import Standalone
+from include.dr.local_stack.distributed import distributed_command
 from include.dr.local_stack.processes import StackError
 from include.dr.policy.loader import PolicyError
 from include.dr.project import state_dir
@@ -24,6 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("dag_id")
     run.add_argument("--conf", default="{}", help="the run's configuration, as JSON")
     commands.add_parser("report", help="print where the newest restore-test report is")
+    distributed = commands.add_parser(
+        "distributed", help="Airflow on CeleryExecutor: PostgreSQL, Redis and two workers"
+    )
+    distributed.add_argument("action", choices=["up", "down", "status", "run"])
+    distributed.add_argument("dag_ids", nargs="*", help="run: the DAGs to run side by side")
+    distributed.add_argument("--conf", default="{}", help="run: each run's configuration")
+    distributed.add_argument(
+        "--store", choices=["file", "s3"], default="file", help="up: where the shared store is"
+    )
     args = parser.parse_args(argv)
     folder = state_dir()
     try:
@@ -37,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stopped: {', '.join(stack.down(folder)) or 'nothing was running'}")
         elif args.command == "status":
             for name, pid in stack.status(folder).items():
-                print(f"  {name:<11} {'pid ' + str(pid) if pid else 'not running'}")
+                print(f"  {name:<32} {'pid ' + str(pid) if pid else 'not running'}")
         elif args.command == "airflow":
             airflow = Standalone(folder)
             airflow.start()
@@ -47,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
             state = Standalone(folder).run_dag(args.dag_id, json.loads(args.conf))
             print(f"{args.dag_id}: {state}")
             return 0 if state == "success" else 1
+        elif args.command == "distributed":
+            return distributed_command(
+                folder, args.action, args.dag_ids, json.loads(args.conf), args.store
+            )
         elif args.command == "report":
             from include.dr.evidence import evidence_store
 

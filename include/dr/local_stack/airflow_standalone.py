@@ -1,4 +1,5 @@
-"""``airflow standalone`` on the local stack, and running DAGs through its REST API.
+"""``airflow standalone`` on the local stack; its DAGs run through the REST API
+(:mod:`.airflow_api`).
 
 The demo triggers DAGs through the API server rather than ``airflow dags test``,
 so each run is made by the real scheduler, waits in the real triggerer and
@@ -17,21 +18,18 @@ import json
 import shlex
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from include.dr.local_stack.airflow_api import AirflowRestApi
 from include.dr.local_stack.airflow_env import airflow_env
-from include.dr.local_stack.processes import ManagedProcess, StackError
+from include.dr.local_stack.processes import ManagedProcess
 from include.dr.local_stack.settings import load_settings
 from include.dr.project import PROJECT_ROOT
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
-PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
 COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 TEST_AIRFLOW = "airflow-test-ui"  # the tests' instance, which ``down`` stops too
 LOOPBACK = "127.0.0.1"
@@ -61,7 +59,7 @@ def write_launcher(folder: Path) -> Path:
 
 
 @dataclass(frozen=True)
-class Standalone:
+class Standalone(AirflowRestApi):
     """One ``airflow standalone``: its name (pid file), home, API port and DAGs folder, and
     where its runs record evidence (the demo's store unless told otherwise)."""
 
@@ -125,85 +123,3 @@ class Standalone:
 
     def stop(self) -> bool:
         return self.process.stop()
-
-    def login(self) -> tuple[str, str]:
-        """The admin user and the password that standalone generated."""
-        path = self.home / PASSWORDS_FILE
-        try:
-            users: dict[str, str] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            raise StackError(
-                f"no generated login at {path}; is airflow standalone running?"
-            ) from None
-        user = "admin" if "admin" in users else next(iter(users))
-        return user, users[user]
-
-    def token(self) -> str:
-        user, password = self.login()
-        body = self.call("POST", "/auth/token", None, {"username": user, "password": password})
-        return str(body["access_token"])
-
-    def call(self, method: str, path: str, token: str | None, body: Any = None) -> Any:
-        """One REST call; a server error is retried a few times (SQLite, the local
-        metadata database, answers "database is locked" under concurrent writes)."""
-        request = urllib.request.Request(  # noqa: S310 - fixed http URL
-            f"{self.url}{path}",
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json"}
-            | ({"Authorization": f"Bearer {token}"} if token else {}),
-        )
-        for attempt in range(5):
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                    return json.load(response)
-            except urllib.error.HTTPError as exc:
-                if exc.code < 500 or attempt == 4:
-                    raise
-                time.sleep(1 + attempt)
-        raise AssertionError("unreachable")
-
-    def wait_for_dag(self, dag_id: str, token: str, timeout: float = 300) -> None:
-        """Return once the DAG processor has parsed ``dag_id``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.call("GET", f"/api/v2/dags/{dag_id}", token)
-                return
-            except urllib.error.HTTPError as exc:
-                if exc.code != 404 or time.monotonic() > deadline:
-                    raise StackError(f"DAG {dag_id} is not known to Airflow: {exc}") from None
-                time.sleep(2)
-
-    def trigger(
-        self,
-        dag_id: str,
-        conf: dict[str, Any] | None = None,
-        timeout: float = 300,
-        logical_date: datetime | None = None,
-    ) -> str:
-        """Unpause ``dag_id`` (once the DAG processor has parsed it) and start a run, dated
-        ``logical_date`` when given (an aware datetime)."""
-        token = self.token()
-        self.wait_for_dag(dag_id, token, timeout)
-        self.call("PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
-        date = logical_date.isoformat() if logical_date is not None else None
-        body = {"logical_date": date, "conf": conf or {}}
-        run = self.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", token, body)
-        return str(run["dag_run_id"])
-
-    def run_state(self, dag_id: str, run_id: str) -> str:
-        return str(
-            self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", self.token())["state"]
-        )
-
-    def run_dag(self, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 900) -> str:
-        """Trigger ``dag_id``, wait for the run to finish, and return its state."""
-        run_id = self.trigger(dag_id, conf)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.run_state(dag_id, run_id)
-            if state in {"success", "failed"}:
-                return state
-            time.sleep(3)
-        raise StackError(f"run {run_id} of {dag_id} did not finish in {timeout:.0f}s")

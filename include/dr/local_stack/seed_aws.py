@@ -2,7 +2,8 @@
 
 Production region: a KMS key, the source buckets with objects, an encrypted RDS
 MySQL instance, an alerts topic and a multi-region CloudTrail trail. DR region:
-a KMS key and versioned, SSE-KMS DR buckets. Seeding is idempotent: what
+a KMS key and versioned, SSE-KMS DR buckets, and the bucket that holds the shared
+store when it is on S3 (``STORE_BUCKET``). Seeding is idempotent: what
 exists is left alone, so a second ``up`` changes nothing.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from include.dr.local_stack.settings import LocalSettings
+from include.dr.local_stack.settings import STORE_BUCKET, LocalSettings
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.backup_window import rds_window_for
 from include.dr.s3.guardrails import fix_dr_bucket, put_default_kms
@@ -54,6 +55,7 @@ def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
     github = policy.assets.github
     if github and github.dr_bucket:
         _ensure_dr_bucket(settings, dr, github.dr_bucket, keys[dr], policy.retention.minimum_days)
+    ensure_dr_bucket(settings, policy, STORE_BUCKET)
     sns = aws_client(settings, "sns", policy.alerts.region)
     topic = sns.create_topic(Name=policy.alerts.topic_name)["TopicArn"]
     trail = _ensure_trail(settings, prod)
@@ -112,6 +114,13 @@ def demo_objects(bucket: str) -> list[tuple[str, bytes]]:
             body = (seed * (length // len(seed) + 1))[:length]
             objects.append((f"{prefix}{index:04d}{suffix}", body))
     return objects
+
+
+def ensure_dr_bucket(settings: LocalSettings, policy: BackupPolicy, bucket: str) -> None:
+    """A bucket on the DR side made like a DR bucket (the store's, or a test's own)."""
+    dr = policy.regions.dr
+    key_arn = _ensure_kms_key(settings, dr, policy.kms_key(dr))
+    _ensure_dr_bucket(settings, dr, bucket, key_arn, policy.retention.minimum_days)
 
 
 def _ensure_dr_bucket(

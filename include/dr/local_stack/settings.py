@@ -19,6 +19,9 @@ import yaml
 from include.dr.project import PROJECT_ROOT
 
 SETTINGS_FILE = PROJECT_ROOT / "airflow_settings.yaml"
+# The bucket of the shared store when it is on S3 (the distributed stack's S3 mode): on
+# the DR side, versioned, SSE-KMS with the DR key, like the DR buckets.
+STORE_BUCKET = "swl-backup-store"
 
 _FIELDS = {
     "conn_type": "conn_type",

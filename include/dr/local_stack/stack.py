@@ -1,4 +1,5 @@
-"""Bring the whole local stack up or down: moto, MariaDB, git daemon, and Airflow.
+"""Bring the whole local stack up or down: moto, MariaDB, git daemon, and Airflow
+(standalone, or distributed with PostgreSQL and Redis).
 
 ``up`` and ``down`` are idempotent. ``up`` waits until each service answers and
 seeds what is missing; ``down`` stops only processes whose pid files it wrote.
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from include.dr.local_stack.airflow_standalone import TEST_AIRFLOW, Standalone
+from include.dr.local_stack.distributed import TEST_NAME, Distributed
 from include.dr.local_stack.git_daemon import (
     git_daemon_process,
     seed_repositories,
@@ -18,7 +20,9 @@ from include.dr.local_stack.git_daemon import (
 )
 from include.dr.local_stack.mariadb import mariadb_process, seed_customers, start_mariadb
 from include.dr.local_stack.moto_server import moto_process, start_moto
+from include.dr.local_stack.postgres import postgres_process
 from include.dr.local_stack.processes import ManagedProcess, StackError
+from include.dr.local_stack.redis_server import redis_process
 from include.dr.local_stack.seed_aws import seed_aws
 from include.dr.local_stack.settings import load_settings
 from include.dr.policy.loader import load_policy
@@ -89,14 +93,23 @@ def processes(state_dir: Path) -> list[ManagedProcess]:
         moto_process(state_dir, settings.moto_port),
         mariadb_process(state_dir, settings.mysql_port),
         git_daemon_process(state_dir, settings.git_daemon_port),
+        postgres_process(state_dir),
+        redis_process(state_dir),
         Standalone(state_dir).process,
         Standalone(state_dir, name=TEST_AIRFLOW).process,
+        *Distributed(state_dir).processes(),
+        *Distributed(state_dir, name=TEST_NAME).processes(),
     ]
 
 
 def down(state_dir: Path) -> list[str]:
     """Stop our servers, last started first; return the names of those stopped."""
-    return [process.name for process in reversed(processes(state_dir)) if process.stop()]
+    stopped = [
+        name
+        for airflow in (Distributed(state_dir), Distributed(state_dir, name=TEST_NAME))
+        for name in airflow.stop()  # each Airflow's parts at once, not one by one
+    ]
+    return stopped + [p.name for p in reversed(processes(state_dir)) if p.stop()]
 
 
 def status(state_dir: Path) -> dict[str, int | None]:
