@@ -16,9 +16,11 @@ import pytest
 from include.dr.evidence import evidence_store
 from include.dr.git import crypto
 from include.dr.git.bundle import bundle_path, bundles_dir
+from include.dr.git.connections import bundles_of_record
 from include.dr.git.mirror import mirrors_dir
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings, load_settings
+from include.dr.policy.loader import load_policy
 from tests.alerts_queue import AlertsQueue
 from tests.git_http import git_http
 from tests.gitrepos import Upstream, git
@@ -104,8 +106,10 @@ def test_force_push_and_deleted_branch_stay_recoverable_from_the_earlier_bundle(
     assert today["refs"]["refs/heads/main"] == main_log[5]
     assert "refs/heads/develop" not in today["refs"]  # the mirror follows upstream...
 
-    yesterday = bundle_path(bundles_dir(), org, "alpha", (day.date()).isoformat())
-    assert clone_bundle(yesterday, tmp_path) == before  # ...the dated bundle does not
+    # ...the dated bundle of record does not (this worker's cache now holds only today's)
+    assert not bundle_path(bundles_dir(), org, "alpha", day.date().isoformat()).exists()
+    yesterday = bundles_of_record(load_policy()).path(org, "alpha", day.date().isoformat())
+    assert clone_bundle(yesterday, tmp_path) == before
 
 
 def test_repository_deleted_upstream_fails_the_run_by_name_and_keeps_its_backups(
@@ -175,7 +179,7 @@ def test_an_empty_repository_passes_and_one_emptied_upstream_keeps_its_backups_a
         for r in evidence_store().read("retention")
         if r.run_id == second.run_id and r.asset.startswith(f"git/{org}/")
     }
-    assert retained == {f"git/{org}/alpha/local", f"git/{org}/alpha/dr"}  # never beta or gamma
+    assert retained == {f"git/{org}/alpha/dr"}  # never beta or gamma
     alerts = [a for a in queue.received() if org in a["Subject"]]
     assert len(alerts) == 1 and "beta" in alerts[0]["Message"]
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]

@@ -226,6 +226,7 @@ def back_up_repository(
             }
             if dr_s3 is not None and batch["dr_bucket"]:
                 details["dr_copy"] = upload_bundle(dr_s3, batch, repo.name, target, bundle)
+                details["cache_pruned"] = bundles.prune_cache(organisation, repo.name, day)
             outcome, error = "pass", None
     except Exception as exc:  # noqa: BLE001 - one repository never stops the others
         transient = may_mend(exc)

@@ -118,6 +118,24 @@ class BundleStore:
             partial.unlink(missing_ok=True)
         return cached
 
+    def prune_cache(self, organisation: str, repository: str, keep: str) -> list[str]:
+        """Remove this worker's cached bundles of a repository other than day ``keep``, once
+        ``keep`` is a bundle of record; the days removed. The DR copies are never touched,
+        nor a bundle the cache holds but the DR bucket does not (it may be the only copy)."""
+        if self.s3 is None:
+            return []
+        days = set(self.days(organisation, repository))
+        if keep not in days:
+            return []
+        removed = []
+        for sidecar in sorted((self.cache / organisation / repository).glob("*.json")):
+            day = sidecar.stem
+            if day != keep and day in days:
+                sidecar.unlink()  # first: a cached bundle without its sidecar is never read
+                bundle_path(self.cache, organisation, repository, day).unlink(missing_ok=True)
+                removed.append(day)
+        return removed
+
     @property
     def _bucket(self) -> str:
         assert self.bucket is not None

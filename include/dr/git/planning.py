@@ -15,7 +15,6 @@ from typing import Any
 
 from include.dr.asset_names import git_asset
 from include.dr.errors import Permanent
-from include.dr.git.bundle import bundles_dir
 from include.dr.git.discovery import discover, pinned
 from include.dr.git.mirror import mirrors_dir
 from include.dr.git.plans import BackupPlan, Batch, BatchCommon, RetentionTarget
@@ -80,22 +79,13 @@ def retention_targets(
     plan: BatchCommon, backed_up: list[str], aws_conn_id: str
 ) -> list[RetentionTarget]:
     """Retention for the repositories backed up this run (a repository that failed, left
-    upstream, or is empty or emptied upstream keeps all its bundles): the local store, and
-    the DR bucket where used."""
+    upstream, or is empty or emptied upstream keeps all its bundles) in the DR bucket, where
+    the bundles of record are. A worker's cache is not retention's business: the backup
+    prunes it (:meth:`include.dr.git.bundle_store.BundleStore.prune_cache`), and a path on
+    one worker means nothing to the worker that runs retention."""
     organisation = plan["organisation"]
     targets: list[RetentionTarget] = []
     for name in backed_up:
-        targets.append(
-            {
-                "asset": f"{git_asset(organisation, name)}/local",
-                "inventory": "git_bundles",
-                "inventory_args": {
-                    "bundles": str(bundles_dir()),
-                    "organisation": organisation,
-                    "repository": name,
-                },
-            }
-        )
         if plan["dr_bucket"]:
             targets.append(
                 {

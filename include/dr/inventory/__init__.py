@@ -92,14 +92,12 @@ class BackupInventory(Protocol):
 def open_inventory(name: str, **arguments: Any) -> BackupInventory:
     """Build the inventory registered as ``name``; an unknown name lists the known ones."""
     from include.dr.inventory.dated_folders import DatedFolderInventory
-    from include.dr.inventory.git_bundles import LocalBundleInventory
     from include.dr.inventory.rds_snapshots import RdsSnapshotInventory
 
     registry: dict[str, Any] = {
         "rds_snapshots": RdsSnapshotInventory.open,
         "rds_dumps": DatedFolderInventory.for_rds_dumps,
         "s3_manifests": DatedFolderInventory.for_s3_manifests,
-        "git_bundles": LocalBundleInventory.open,
         "git_dr_bundles": DatedFolderInventory.for_git_bundles,
     }
     if name not in registry:

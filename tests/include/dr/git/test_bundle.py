@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,6 @@ from include.dr.git import crypto
 from include.dr.git.bundle import bundle_path, sidecar_path, verify_bundle, write_bundle
 from include.dr.git.mirror import inspect_mirror, mirror_path, update_mirror
 from include.dr.git.remote import GitError, GitRemote
-from include.dr.inventory.git_bundles import LocalBundleInventory
-from include.dr.retention import plan_deletions
 from tests.gitrepos import Upstream, git
 
 KEY = bytes(range(32))
@@ -73,25 +70,3 @@ def test_verification_refuses_a_bundle_sealed_for_another_repository(
     record, _ = write_bundle(mirror, target, KEY, REPO, "2026-11-27")
     with pytest.raises(crypto.BundleDecryptError, match="sealed as 'org/app@2026-11-27'"):
         verify_bundle(mirror, target, KEY, "org/other@2026-11-27", record.plaintext_sha256)
-
-
-def test_retention_over_the_store_never_deletes_an_unverified_bundle(
-    mirror: Path, tmp_path: Path
-) -> None:
-    bundles = tmp_path / "bundles"
-    days = [f"2026-11-{day:02d}" for day in range(1, 11)]
-    for day in days:
-        write_bundle(mirror, bundle_path(bundles, "org", "app", day), KEY, REPO, day)
-    sidecar_path(bundle_path(bundles, "org", "app", days[0])).unlink()  # never verified
-    inventory = LocalBundleInventory.open(
-        bundles=str(bundles), organisation="org", repository="app"
-    )
-    now = datetime.now(UTC) + timedelta(days=30)
-    plan = plan_deletions(inventory.list_backups(), now, minimum_days=7, keep_verified=2, now=now)
-    deleted = {d.backup_id for d in plan if d.action == "delete"}
-    assert days[0] not in deleted and len(deleted) == len(days) - 3
-    for day in deleted:
-        assert inventory.delete(day)
-    assert sorted(p.name for p in (bundles / "org" / "app").glob("*.bundle.enc")) == [
-        f"{day}.bundle.enc" for day in days if day not in deleted
-    ]

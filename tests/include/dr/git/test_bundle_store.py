@@ -95,3 +95,20 @@ def test_the_restore_test_proves_the_dr_copy_not_a_good_cache(
     with pytest.raises(BundleMissing, match="does not match its sidecar"):
         store.path("org", "app", "2026-11-26", fetch=True)
     assert store.path("org", "app", "2026-11-26").read_bytes() == b"sealed 2026-11-26"
+
+
+def test_the_cache_keeps_only_the_newest_bundle_of_record(
+    dr: tuple[Any, str], tmp_path: Path
+) -> None:
+    s3, bucket = dr
+    cache = tmp_path / "worker-1"
+    orphan = bundle_path(cache, "org", "app", "2026-11-20")  # made, never uploaded
+    orphan.write_bytes(b"only copy")
+    for day in ("2026-11-20", "2026-11-26", "2026-11-27"):
+        bundle_path(cache, "org", "app", day).with_name(f"{day}.json").write_text("{}")
+    store = BundleStore(cache, s3, bucket)
+    assert store.prune_cache("org", "app", keep="2026-11-28") == []  # not a record: keep all
+    assert store.prune_cache("org", "app", keep="2026-11-27") == ["2026-11-26"]
+    assert not bundle_path(cache, "org", "app", "2026-11-26").exists()
+    assert bundle_path(cache, "org", "app", "2026-11-27").exists() and orphan.exists()
+    assert store.days("org", "app") == ["2026-11-26", "2026-11-27"]  # the DR copies stay
