@@ -75,9 +75,12 @@ def archive_stale_evidence() -> Path | None:
     """
     from datetime import UTC, datetime
 
-    from include.dr.evidence import evidence_store
+    from include.dr.store import store_root
 
-    root = evidence_store().root
+    store = store_root()
+    if store.protocol != "file":
+        return None  # a store on moto went with it
+    root = Path(store.path) / "evidence"
     if not root.is_dir() or not any(root.rglob("*.json")):
         return None
     archive = root.with_name(f"{root.name}-archive") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
