@@ -4,7 +4,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m include.dr.local_stack
 UV := $(shell command -v uv || echo .local/tools/bin/uv)
 
-.PHONY: setup demo test test-fast check bench-rds bench-s3 bench-s3-memory bench-git stack-up down status lock
+.PHONY: setup demo demo-distributed test test-fast check bench-rds bench-s3 bench-s3-memory bench-git stack-up down status lock
 
 ## setup: system packages, uv and the locked Python environment (idempotent)
 setup: .venv/.synced
@@ -27,6 +27,19 @@ demo: setup
 	@echo "Backup compliance page: http://127.0.0.1:8080/backup-compliance/ (also under the UI's navigation)"
 	@$(STACK) airflow
 	@echo "Evidence records: .local/evidence/   Stop everything: make down"
+
+## demo-distributed: the demo on CeleryExecutor (PostgreSQL, Redis, two workers); STORE=s3 keeps the shared store on moto
+STORE ?= file
+demo-distributed: setup
+	$(STACK) up
+	$(STACK) distributed up --store $(STORE)
+	@echo "The demo runs outside the policy's backup window, so it asks for the override (recorded as evidence)."
+	$(STACK) distributed run rds_backup s3_backup git_backup --conf '{"override_window": true}'
+	$(STACK) distributed run restore_test
+	$(STACK) distributed run compliance_evaluation
+	@$(STACK) distributed up --store $(STORE)
+	@echo "Backup compliance page: http://127.0.0.1:8082/backup-compliance/ (also under the UI's navigation)"
+	@echo "Stop everything: make down"
 
 ## test: set everything up and run the whole suite (the suite starts the local stack)
 test: setup

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a Debian machine with Python 3.11:
-# the system packages (git, MariaDB, the headers mysqlclient builds against),
+# the system packages (git, MariaDB, the headers mysqlclient builds against,
+# PostgreSQL and Redis for the distributed demo and its test),
 # Chromium for the UI screenshot tests, uv, and the locked Python environment in
 # .venv. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 UV_VERSION=0.13.9
-APT_PACKAGES=(git mariadb-server mariadb-client libmariadb-dev pkg-config gcc python3-venv chromium)
+APT_PACKAGES=(git mariadb-server mariadb-client libmariadb-dev pkg-config gcc python3-venv chromium postgresql redis-server)
 export UV_PYTHON_DOWNLOADS=never
 
 say() { printf '==> %s\n' "$*"; }
