@@ -198,7 +198,7 @@ def test_a_retry_of_the_batch_redoes_only_the_repositories_that_failed(
     from include.dr.policy.loader import load_policy
     from include.dr.run_info import RunInfo
 
-    plan = plan_repositories(load_policy(), a_day(), git_remote(), None, None)
+    plan = plan_repositories(load_policy(), a_day(), git_remote(), None, None, [])
     batch = {
         **plan["batches"][0],
         "repositories": [r for b in plan["batches"] for r in b["repositories"]],

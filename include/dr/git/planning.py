@@ -16,7 +16,6 @@ from typing import Any
 from include.dr.asset_names import git_asset
 from include.dr.errors import Permanent
 from include.dr.git.discovery import discover, pinned
-from include.dr.git.mirror import mirrors_dir
 from include.dr.git.plans import BackupPlan, Batch, BatchCommon, RetentionTarget
 from include.dr.git.remote import GitRemote
 from include.dr.policy.model import BackupPolicy
@@ -35,8 +34,11 @@ def plan_repositories(
     remote: GitRemote,
     github_client: Any | None,
     dr_kms_key_arn: str | None,
+    recorded: list[str],
 ) -> BackupPlan:
-    """The repositories to back up in bounded batches, and the mirrors no longer listed."""
+    """The repositories to back up in bounded batches, and those no longer listed: the
+    ``recorded`` ones (with bundles of record in the DR bucket) upstream lists no more.
+    Read from the DR bucket, not from a worker's mirrors, which another worker lacks."""
     asset = policy.assets.github
     if asset is None:
         raise NothingToBackUp(
@@ -48,12 +50,7 @@ def plan_repositories(
     else:
         repositories, source = discover(github_client, asset, remote), "listed through the API"
     listed = {repo.name for repo in repositories}
-    cached = mirrors_dir() / asset.organisation
-    vanished = sorted(
-        path.name.removesuffix(".git")
-        for path in (cached.glob("*.git") if cached.exists() else [])
-        if path.name.removesuffix(".git") not in listed
-    )
+    vanished = sorted(name for name in recorded if name not in listed)
     common: BatchCommon = {
         "organisation": asset.organisation,
         "day": run_window(policy.schedule.window, logical_time).day.isoformat(),

@@ -29,7 +29,7 @@ def plan_repositories(**context: Any) -> BackupPlan:
     """Check the DR bucket, then list the repositories in at most four batches."""
     from include.dr.aws_clients import hook_clients
     from include.dr.connections import AWS_DR
-    from include.dr.git.connections import git_remote, github_client
+    from include.dr.git.connections import bundles_of_record, git_remote, github_client
     from include.dr.git.planning import plan_repositories
     from include.dr.git.upload import check_dr_bucket_for_bundles
     from include.dr.policy.loader import load_policy
@@ -44,7 +44,9 @@ def plan_repositories(**context: Any) -> BackupPlan:
         key_arn = check_dr_bucket_for_bundles(policy, dr("s3", region), dr("kms", region), run)
         pinned = policy.assets.github is not None and policy.assets.github.repositories
         client = None if pinned else github_client()
-        return plan_repositories(policy, run.logical_time, git_remote(), client, key_arn)
+        organisation = policy.assets.github.organisation if policy.assets.github else ""
+        recorded = bundles_of_record(policy).repositories(organisation)
+        return plan_repositories(policy, run.logical_time, git_remote(), client, key_arn, recorded)
 
 
 @task

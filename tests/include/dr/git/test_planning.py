@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from include.dr.errors import Permanent
-from include.dr.git.mirror import mirrors_dir
 from include.dr.git.planning import MAX_BATCHES, NothingToBackUp, plan_repositories
 from include.dr.git.remote import GitRemote
 from include.dr.policy.loader import load_policy
@@ -38,7 +37,7 @@ def test_repositories_are_dealt_into_at_most_four_batches(
 ) -> None:
     names = [f"r{n}" for n in range(count)]
     pin(names)
-    plan = plan_repositories(load_policy(), NOON, REMOTE, None, None)
+    plan = plan_repositories(load_policy(), NOON, REMOTE, None, None, [])
     assert len(plan["batches"]) == min(count, MAX_BATCHES)
     dealt = sorted(r["name"] for b in plan["batches"] for r in b["repositories"])
     assert dealt == sorted(names) == plan["listed"]
@@ -52,11 +51,12 @@ def test_repositories_are_dealt_into_at_most_four_batches(
     )
 
 
-def test_a_mirror_no_longer_listed_is_reported(pin: Callable[[list[str]], None]) -> None:
+def test_a_repository_with_bundles_of_record_no_longer_listed_is_reported(
+    pin: Callable[[list[str]], None],
+) -> None:
     pin(["app"])
-    organisation = load_policy().assets.github.organisation  # type: ignore[union-attr]
-    (mirrors_dir() / organisation / "old.git").mkdir(parents=True)
-    assert plan_repositories(load_policy(), NOON, REMOTE, None, None)["vanished"] == ["old"]
+    plan = plan_repositories(load_policy(), NOON, REMOTE, None, None, ["app", "old"])
+    assert plan["vanished"] == ["old"]
 
 
 def test_a_policy_without_github_is_refused_permanently(
@@ -64,5 +64,5 @@ def test_a_policy_without_github_is_refused_permanently(
 ) -> None:
     use_policy(lambda p: p["assets"].pop("github"))
     with pytest.raises(NothingToBackUp, match="no assets.github section") as refused:
-        plan_repositories(load_policy(), NOON, REMOTE, None, None)
+        plan_repositories(load_policy(), NOON, REMOTE, None, None, [])
     assert isinstance(refused.value, Permanent)
