@@ -26,7 +26,7 @@ demo: setup
 	$(STACK) run compliance_evaluation
 	@echo "Backup compliance page: http://127.0.0.1:8080/backup-compliance/ (also under the UI's navigation)"
 	@$(STACK) airflow
-	@echo "Evidence records: .local/evidence/   Stop everything: make down"
+	@echo "Evidence records: .local/store/evidence/   Stop everything: make down"
 
 ## demo-distributed: the demo on CeleryExecutor (PostgreSQL, Redis, two workers); STORE=s3 keeps the shared store on moto
 STORE ?= file
