@@ -12,6 +12,7 @@ from pathlib import Path
 
 from include.dr.local_stack.settings import load_settings
 from include.dr.project import PROJECT_ROOT, state_dir
+from include.dr.store import CACHE_DIR_ENV, STORE_URL_ENV
 
 
 def airflow_env(home: Path, parallelism: int = 8) -> dict[str, str]:
@@ -28,8 +29,8 @@ def airflow_env(home: Path, parallelism: int = 8) -> dict[str, str]:
             "AIRFLOW__CORE__PARALLELISM": str(parallelism),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "BACKUP_STORE_URL": f"file://{state_dir() / 'store'}",
-            "BACKUP_CACHE_DIR": str(state_dir() / "cache"),
+            STORE_URL_ENV: f"file://{state_dir() / 'store'}",
+            CACHE_DIR_ENV: str(state_dir() / "cache"),
             "PYTHONPATH": ":".join(dict.fromkeys(python_path)),
             "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
         }

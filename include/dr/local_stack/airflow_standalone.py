@@ -28,6 +28,7 @@ from include.dr.local_stack.airflow_env import airflow_env
 from include.dr.local_stack.processes import ManagedProcess
 from include.dr.local_stack.settings import load_settings
 from include.dr.project import PROJECT_ROOT
+from include.dr.store import STORE_URL_ENV
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
@@ -93,7 +94,7 @@ class Standalone(AirflowRestApi):
         env["PATH"] = f"{self.home / 'bin'}:{env['PATH']}"
         env["AIRFLOW__API__BASE_URL"] = self.url
         if self.store_dir is not None:
-            env["BACKUP_STORE_URL"] = f"file://{self.store_dir}"
+            env[STORE_URL_ENV] = f"file://{self.store_dir}"
         return env
 
     def healthy(self) -> bool:

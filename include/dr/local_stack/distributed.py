@@ -40,7 +40,9 @@ from include.dr.local_stack.processes import ManagedProcess, StackError
 from include.dr.local_stack.redis_server import broker_url, redis_process, start_redis
 from include.dr.local_stack.settings import STORE_BUCKET, load_settings
 from include.dr.local_stack.worker_name import WORKER_NAME_ENV
+from include.dr.policy.loader import POLICY_FILE_ENV
 from include.dr.project import PROJECT_ROOT
+from include.dr.store import CACHE_DIR_ENV, STORE_CONN_ENV, STORE_URL_ENV
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 LOOPBACK = "127.0.0.1"
@@ -51,7 +53,6 @@ WORKERS = 2
 WORKER_CONCURRENCY = 2  # two task slots per worker: a 2-core machine runs four at once
 SERVICES = ("scheduler", "dag-processor", "triggerer", "api-server")
 HEALTHY = ("metadatabase", "scheduler", "triggerer", "dag_processor")
-CACHE_DIR_ENV = "BACKUP_CACHE_DIR"  # read by include.dr.store
 STORE_CONN_ID = "aws_dr"  # the store bucket lives on the DR side
 
 
@@ -141,9 +142,9 @@ class Distributed(AirflowRestApi):
             }
         )
         if self.store_url is not None:
-            env["BACKUP_STORE_URL"] = self.store_url
+            env[STORE_URL_ENV] = self.store_url
         if self.store_conn_id is not None:
-            env["BACKUP_STORE_CONN_ID"] = self.store_conn_id
+            env[STORE_CONN_ENV] = self.store_conn_id
         if self.policy_file is not None:
             env["BACKUP_POLICY_FILE"] = str(self.policy_file)
         env.update(self._private(self.root / "services"))
@@ -220,7 +221,7 @@ class Distributed(AirflowRestApi):
         parts = self.processes()
         running_with = self.root / "running-with.json"
         wanted = json.dumps(
-            {key: env.get(key) for key in ("BACKUP_STORE_URL", "BACKUP_POLICY_FILE")}
+            {key: env.get(key) for key in (STORE_URL_ENV, POLICY_FILE_ENV)}
             | {"extra": self.extra_env},
             sort_keys=True,
         )
@@ -310,7 +311,7 @@ def distributed_command(
     if action == "up":
         started = airflow.start()
         user, password = airflow.login()
-        store = airflow.env()["BACKUP_STORE_URL"]
+        store = airflow.env()[STORE_URL_ENV]
         print(f"distributed Airflow, store {store}: started {', '.join(started) or 'nothing'}")
         print(f"Airflow UI: {airflow.url}  login: {user} / {password}")
     elif action == "down":
