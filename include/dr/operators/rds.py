@@ -5,7 +5,10 @@ Custom because the provider's ``RdsCreateDbSnapshotOperator`` and
 fail when the snapshot already exists (so a re-run could not resume), and the
 copy operator does not template ``kms_key_id`` or ``source_region``. These
 create once per instance and day, reuse what a previous try made, and wait in
-the triggerer. What a snapshot is and when it failed is decided in
+the triggerer. ``CreateDBSnapshot`` needs the instance ``available``, so the
+daily snapshot first waits, deferred and bounded, for an instance that is busy
+(its own automated backup, a modification, maintenance). What a snapshot is, when
+it failed and whether the instance can be snapshotted is decided in
 :mod:`include.dr.rds.snapshots`; errors reach Airflow through the task boundary.
 """
 
@@ -15,13 +18,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
+from botocore.exceptions import ClientError
 
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.rds.snapshots import (
+    InstanceBusy,
     SnapshotFailed,
     describe_snapshot,
     refuse_failed,
+    snapshot_create_error,
     snapshot_facts,
+    snapshot_readiness,
 )
 from include.dr.tags import owner_tags
 from include.dr.task_boundary import task_boundary
@@ -66,12 +73,16 @@ class _SnapshotOperator(BaseOperator):
     def create(self, rds: RDSClient, context: Any) -> None:
         raise NotImplementedError
 
+    def before_create(self, rds: RDSClient) -> None:
+        """Defer (raise ``TaskDeferred``) when the source cannot be used yet; no-op here."""
+
     def execute(self, context: Any) -> InstancePlan:
         with task_boundary(f"{self.task_id} in {self.region}"):
             rds = self.rds()
             snapshot_id = self.plan["snapshot_id"]
             existing = describe_snapshot(rds, snapshot_id)
             if existing is None:
+                self.before_create(rds)
                 self.create(rds, context)
             elif existing.get("Status") == "available":
                 self.log.info(
@@ -120,13 +131,74 @@ class _SnapshotOperator(BaseOperator):
 
 
 class RdsDailySnapshotOperator(_SnapshotOperator):
-    """Snapshot the instance once for the run's day, tagged as ours, and wait for it."""
+    """Snapshot the instance once for the run's day, tagged as ours, and wait for it.
+
+    A busy instance is first waited for in the triggerer, at most
+    ``instance_waiter_delay`` x ``instance_waiter_max_attempts`` seconds (an hour by
+    default); past that the task fails as transient and is retried with backoff.
+    """
 
     ui_color = "#e8daef"
+
+    def __init__(
+        self,
+        *,
+        instance_waiter_delay: int = 30,
+        instance_waiter_max_attempts: int = 120,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.instance_waiter_delay = instance_waiter_delay
+        self.instance_waiter_max_attempts = instance_waiter_max_attempts
 
     @property
     def region(self) -> str:
         return str(self.plan["production_region"])
+
+    def instance_status(self, rds: RDSClient) -> str:
+        found = rds.describe_db_instances(DBInstanceIdentifier=self.plan["instance"])
+        return str(found["DBInstances"][0].get("DBInstanceStatus", ""))
+
+    def before_create(self, rds: RDSClient) -> None:
+        instance = self.plan["instance"]
+        status = self.instance_status(rds)
+        if snapshot_readiness(instance, status, self.region) == "snapshot":
+            return
+        self.log.info("RDS instance %s is %s; waiting for it to be available", instance, status)
+        from airflow.providers.amazon.aws.triggers.rds import RdsDbAvailableTrigger
+
+        self.defer(
+            trigger=RdsDbAvailableTrigger(
+                db_identifier=instance,
+                waiter_delay=self.instance_waiter_delay,
+                waiter_max_attempts=self.instance_waiter_max_attempts,
+                aws_conn_id=self.aws_conn_id,
+                region_name=self.region,
+                response={},
+                db_type="instance",
+            ),
+            method_name="execute_when_instance_available",
+        )
+
+    def execute_when_instance_available(
+        self, context: Any, event: dict[str, Any] | None = None
+    ) -> InstancePlan:
+        """Back from the instance wait: start over (look, create, wait for the snapshot), or
+        fail as transient, naming the bound, when the instance never became available."""
+        if not event or event.get("status") != "success":
+            with task_boundary(f"{self.task_id} in {self.region}"):
+                status = self.instance_status(self.rds())
+                if snapshot_readiness(self.plan["instance"], status, self.region) == "snapshot":
+                    return self.execute(context)  # available just as the wait gave up
+                minutes = self.instance_waiter_delay * self.instance_waiter_max_attempts // 60
+                raise InstanceBusy(
+                    f"RDS instance {self.plan['instance']} in {self.region} was not available "
+                    f"within {minutes} minutes (it is {status}; "
+                    f"{(event or {}).get('message', 'no event')}); no snapshot was made. The "
+                    "task is retried with backoff; if the instance stays busy, find what holds "
+                    "it (a modification, maintenance, an automated backup overrunning its window)"
+                )
+        return self.execute(context)
 
     def create(self, rds: RDSClient, context: Any) -> None:
         self.log.info("Creating snapshot %s of %s", self.plan["snapshot_id"], self.plan["instance"])
@@ -135,11 +207,17 @@ class RdsDailySnapshotOperator(_SnapshotOperator):
             {"Key": "backup-day", "Value": self.plan["day"]},
             {"Key": "backup-run", "Value": context["run_id"][:256]},
         ]
-        rds.create_db_snapshot(
-            DBInstanceIdentifier=self.plan["instance"],
-            DBSnapshotIdentifier=self.plan["snapshot_id"],
-            Tags=tags,
-        )
+        try:
+            rds.create_db_snapshot(
+                DBInstanceIdentifier=self.plan["instance"],
+                DBSnapshotIdentifier=self.plan["snapshot_id"],
+                Tags=tags,
+            )
+        except ClientError as exc:
+            busy = snapshot_create_error(exc, self.plan["instance"], self.region)
+            if busy is None:
+                raise
+            raise busy from exc
 
 
 class RdsCopySnapshotToRegionOperator(_SnapshotOperator):

@@ -1,13 +1,18 @@
-"""RDS snapshots as the backup sees them: found by name, judged by status, described as facts."""
+"""RDS snapshots as the backup sees them: found by name, judged by status, described as facts.
+
+Also whether the instance can be snapshotted now: ``CreateDBSnapshot`` needs the
+instance ``available`` (or ``storage-optimization``) and answers
+``InvalidDBInstanceState`` otherwise, e.g. while RDS's own automated backup runs.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from include.dr.errors import Permanent, is_not_found
+from include.dr.errors import Permanent, Transient, error_code, is_not_found
 from include.dr.rds.plans import SnapshotFacts
 
 if TYPE_CHECKING:
@@ -18,8 +23,67 @@ FAILED_STATES = frozenset(
 )
 
 
+# The instance states CreateDBSnapshot accepts (its API reference).
+SNAPSHOTTABLE_STATES = frozenset({"available", "storage-optimization"})
+# Instance states that do not pass by waiting: a person must act. Any other state
+# (backing-up, modifying, maintenance, rebooting, upgrading, ...) is waited out.
+UNUSABLE_INSTANCE_STATES = frozenset(
+    {
+        "stopped",
+        "stopping",
+        "failed",
+        "deleting",
+        "delete-precheck",
+        "inaccessible-encryption-credentials",
+        "inaccessible-encryption-credentials-recoverable",
+        "incompatible-network",
+        "incompatible-option-group",
+        "incompatible-parameters",
+        "incompatible-restore",
+        "insufficient-capacity",
+        "restore-error",
+        "storage-full",
+    }
+)
+
+
 class SnapshotFailed(Permanent):
     """A snapshot (or its copy) ended in a failed state, or never became available."""
+
+
+class InstanceUnusable(Permanent):
+    """The instance is in a state that waiting will not change; a person must act."""
+
+
+class InstanceBusy(Transient):
+    """The instance cannot be snapshotted yet (e.g. its automated backup is running);
+    retried with backoff."""
+
+
+def snapshot_readiness(instance: str, status: str, region: str) -> Literal["snapshot", "wait"]:
+    """Snapshot now, or wait (in the triggerer) for the instance to be ``available``;
+    raises :class:`InstanceUnusable` for a state only a person can end."""
+    if status in SNAPSHOTTABLE_STATES:
+        return "snapshot"
+    if status in UNUSABLE_INSTANCE_STATES:
+        raise InstanceUnusable(
+            f"RDS instance {instance} in {region} is {status}, so it cannot be snapshotted and "
+            "waiting will not change that. Bring it back to available (start it, restore its "
+            "KMS key or storage, or fix its network or parameters), then re-run this day"
+        )
+    return "wait"
+
+
+def snapshot_create_error(error: ClientError, instance: str, region: str) -> InstanceBusy | None:
+    """What a refused ``CreateDBSnapshot`` means for us: ``InvalidDBInstanceState`` (the
+    instance turned busy between our look and our request) is :class:`InstanceBusy`, retried;
+    None for any other answer, which the task boundary classifies."""
+    if error_code(error) == "InvalidDBInstanceState":
+        return InstanceBusy(
+            f"RDS instance {instance} in {region} refused a snapshot because of its state "
+            f"({error}); no snapshot was made. The task is retried with backoff"
+        )
+    return None
 
 
 def describe_snapshot(rds: RDSClient, snapshot_id: str) -> dict[str, Any] | None:
