@@ -24,7 +24,7 @@ from include.dr.evidence import Outcome
 from include.dr.evidence import record as record_evidence
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy, BackupWindow
-from include.dr.rds.backup_window import rds_window_for, rds_window_inside
+from include.dr.rds.backup_window import rds_window_clear, rds_window_for
 from include.dr.s3.guardrails import check_dr_bucket
 
 
@@ -49,7 +49,8 @@ def check_kms_key(kms: Any, region: str, key: str) -> Check:
 def check_rds_instance(
     rds: Any, instance: str, minimum_retention_days: int, window: BackupWindow, year: int
 ) -> list[Check]:
-    """The instance exists, is encrypted, and keeps its own backups as the policy asks."""
+    """The instance exists, is encrypted, and keeps its own backups as the policy asks, in an
+    automated-backup window clear of the policy window (where the DAG snapshots)."""
     try:
         found = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]
     except ClientError as exc:
@@ -68,7 +69,8 @@ def check_rds_instance(
     encrypted = bool(found.get("StorageEncrypted"))
     retention = int(found.get("BackupRetentionPeriod", 0))
     preferred = str(found.get("PreferredBackupWindow", ""))
-    inside = bool(preferred) and rds_window_inside(window, preferred, year)
+    maintenance = found.get("PreferredMaintenanceWindow")
+    clear = bool(preferred) and rds_window_clear(window, preferred, year)
     policy_window = f"{window.start:%H:%M}-{window.end:%H:%M} {window.timezone}"
     return [
         Check(
@@ -103,12 +105,12 @@ def check_rds_instance(
         Check(
             "rds_backup_window",
             instance,
-            inside,
-            f"automated backup window inside {policy_window}",
+            clear,
+            f"automated backup window clear of {policy_window}, when the DAG snapshots",
             f"{preferred or 'none'} UTC",
             ""
-            if inside
-            else f"set PreferredBackupWindow to {rds_window_for(window, year)} "
+            if clear
+            else f"set PreferredBackupWindow to {rds_window_for(window, year, maintenance)} "
             "(UTC), or set fix_drift: true for this instance in the policy file",
         ),
     ]
@@ -117,10 +119,14 @@ def check_rds_instance(
 def fix_rds_drift(
     rds: Any, instance: str, minimum_retention_days: int, window: BackupWindow, year: int
 ) -> dict[str, Any]:
-    """Set the instance's backup retention and window to the policy's (fix_drift only)."""
+    """Set the instance's backup retention to the policy's, and its automated-backup window
+    clear of the policy window and off its maintenance window (fix_drift only)."""
+    found = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]
     changes = {
         "BackupRetentionPeriod": minimum_retention_days,
-        "PreferredBackupWindow": rds_window_for(window, year),
+        "PreferredBackupWindow": rds_window_for(
+            window, year, found.get("PreferredMaintenanceWindow")
+        ),
     }
     rds.modify_db_instance(DBInstanceIdentifier=instance, ApplyImmediately=True, **changes)
     return changes

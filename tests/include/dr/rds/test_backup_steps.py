@@ -33,7 +33,7 @@ def drifted_instance() -> Any:
         MasterUserPassword="not-a-secret-moto",
         StorageEncrypted=True,
         BackupRetentionPeriod=1,
-        PreferredBackupWindow="12:00-12:30",
+        PreferredBackupWindow="01:00-01:30",  # when the policy window opens
     )
     yield rds, name
     rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
@@ -52,7 +52,7 @@ def test_drift_fails_the_preflight_naming_each_setting(drifted_instance: Any) ->
     with pytest.raises(backup.RdsBackupFailed) as failed:
         backup.preflight(plan_for(name, False), POLICY, rds, run("manual__drift"))
     assert "rds_backup_retention: found 1 days" in str(failed.value)
-    assert "rds_backup_window: found 12:00-12:30 UTC" in str(failed.value)
+    assert "rds_backup_window: found 01:00-01:30 UTC" in str(failed.value)
     assert (
         rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0][
             "BackupRetentionPeriod"
