@@ -30,9 +30,10 @@ from include.dr.rds.naming import backup_prefix, dump_key, manifest_key
 from include.dr.rds.plans import LoadResult, RestorePlan, TableComparison
 from include.dr.rds.restore_request import restore_side
 from include.dr.restores import RestoreIncomplete, refuse
+from include.dr.tags import as_mapping, is_ours, is_verified
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from types_boto3_rds import RDSClient
     from types_boto3_s3 import S3Client
@@ -56,8 +57,9 @@ def check_native(request: RestorePlan, rds: RDSClient) -> RestorePlan:
         if snapshot is None:
             refuse(
                 "source",
-                f"no available DR snapshot of {request['instance']} in {region}",
-                "Run rds_backup first, or choose a logical dump.",
+                f"no verified DR snapshot of {request['instance']} in {region}",
+                "Run rds_backup first (it tags the DR copy verified), or choose a snapshot "
+                "by id or a logical dump.",
             )
         return {**found_at, "snapshot_id": snapshot["DBSnapshotIdentifier"]}
     if request["source"] == "snapshot":
@@ -81,51 +83,107 @@ def check_native(request: RestorePlan, rds: RDSClient) -> RestorePlan:
 
 def _restorable(rds: RDSClient, request: RestorePlan, region: str) -> RestorePlan:
     at = datetime.fromisoformat(request["restore_time"])
+    instance_id = request["instance"]
+    backups = automated_backups(rds, instance_id)
     if region == request["production_region"]:
-        instance = rds.describe_db_instances(DBInstanceIdentifier=request["instance"])[
-            "DBInstances"
-        ][0]
+        instance = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"][0]
+        resource = instance.get("DbiResourceId")
+        backups = [b for b in backups if b.get("DbiResourceId") == resource] or backups
         latest = instance.get("LatestRestorableTime")
         retention = int(instance.get("BackupRetentionPeriod") or 0)
-        earliest = instance.get("InstanceCreateTime")
-        source: RestorePlan = {**request, "source_instance": request["instance"]}
+        source: RestorePlan = {**request, "source_instance": instance_id}
     else:
-        backups = rds.describe_db_instance_automated_backups(
-            DBInstanceIdentifier=request["instance"]
-        ).get("DBInstanceAutomatedBackups", [])
         if not backups:
             refuse(
                 "region",
-                f"{request['instance']} has no automated backups replicated to {region}",
+                f"{instance_id} has no automated backups replicated to {region}",
                 "Enable cross-region automated backup replication, or choose 'production'.",
             )
-        window = backups[0].get("RestoreWindow", {})
-        latest, earliest, retention = window.get("LatestTime"), window.get("EarliestTime"), 1
+        latest, retention = (backups[0].get("RestoreWindow") or {}).get("LatestTime"), 1
         source = {
             **request,
             "source_automated_backups_arn": backups[0]["DBInstanceAutomatedBackupsArn"],
         }
-    if not retention or latest is None:
-        refuse(
-            "restore_time",
-            f"{request['instance']} keeps no automated backups in {region}",
-            "Use a snapshot or a logical dump.",
-        )
-    if (earliest and at < earliest) or at > latest:
-        refuse(
-            "restore_time",
-            f"{at.isoformat()} is outside the restorable window ({earliest} to {latest})",
-            "Choose a time inside it.",
-        )
+    earliest = earliest_restorable(backups, automated_snapshot_times(rds, instance_id))
+    check_restore_time(at, earliest if retention else None, latest, instance_id, region)
     return source
 
 
+def automated_backups(rds: RDSClient, instance: str) -> list[dict[str, Any]]:
+    """The instance's automated backups in the client's region, every page."""
+    pages = rds.get_paginator("describe_db_instance_automated_backups").paginate(
+        DBInstanceIdentifier=instance
+    )
+    return [dict(b) for page in pages for b in page.get("DBInstanceAutomatedBackups", [])]
+
+
+def automated_snapshot_times(rds: RDSClient, instance: str) -> list[datetime]:
+    """When the instance's retained automated snapshots were taken, every page."""
+    pages = rds.get_paginator("describe_db_snapshots").paginate(
+        DBInstanceIdentifier=instance, SnapshotType="automated"
+    )
+    return [
+        s["SnapshotCreateTime"]
+        for page in pages
+        for s in page.get("DBSnapshots", [])
+        if s.get("SnapshotCreateTime")
+    ]
+
+
+def earliest_restorable(
+    backups: Sequence[Mapping[str, Any]], snapshot_times: Sequence[datetime]
+) -> datetime | None:
+    """The start of the automated backups' ``RestoreWindow``, not the instance's creation
+    (retention prunes older backups); where RDS reports no window (moto never does), the
+    oldest retained automated snapshot, from which nothing earlier can be rebuilt."""
+    starts = [
+        b["RestoreWindow"]["EarliestTime"]
+        for b in backups
+        if (b.get("RestoreWindow") or {}).get("EarliestTime")
+    ]
+    return min(starts, default=None) or min(snapshot_times, default=None)
+
+
+def check_restore_time(
+    at: datetime, earliest: datetime | None, latest: datetime | None, instance: str, region: str
+) -> None:
+    """Refuse (by field) a time outside the restorable window, naming the window."""
+    if earliest is None or latest is None:
+        refuse(
+            "restore_time",
+            f"{instance} keeps no automated backups in {region}, so no time is restorable",
+            "Use a snapshot or a logical dump.",
+        )
+    if not earliest <= at <= latest:
+        refuse(
+            "restore_time",
+            f"{at.isoformat()} is outside the restorable window of {instance} in {region}, "
+            f"{earliest.isoformat()} to {latest.isoformat()} (UTC, from its automated backups)",
+            "Choose a time inside that window, or a snapshot or a logical dump for older data.",
+        )
+
+
 def latest_snapshot(rds: RDSClient, instance: str) -> dict[str, Any] | None:
-    """The newest available snapshot of ``instance`` in the client's region."""
-    snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=instance).get("DBSnapshots", [])
-    available = [s for s in snapshots if s.get("Status") == "available"]
-    newest = max(available, key=lambda s: s["SnapshotCreateTime"], default=None)
-    return dict(newest) if newest else None
+    """The newest *verified* snapshot of ``instance`` in the client's region: available,
+    ours and tagged verified by the backup, so a newer copy that failed verification (or
+    whose run is still going) is passed over. Every page is read; tags are read newest
+    first, only until one is verified (tag filters are not supported everywhere: moto)."""
+    pages = rds.get_paginator("describe_db_snapshots").paginate(
+        DBInstanceIdentifier=instance, SnapshotType="manual"
+    )
+    available = [
+        dict(s)
+        for page in pages
+        for s in page.get("DBSnapshots", [])
+        if s.get("Status") == "available"
+    ]
+    for snapshot in sorted(available, key=lambda s: s["SnapshotCreateTime"], reverse=True):
+        tags = as_mapping(
+            rds.list_tags_for_resource(ResourceName=snapshot["DBSnapshotArn"])["TagList"]
+        )
+        if is_ours(tags) and is_verified(tags):
+            return snapshot
+    return None
 
 
 def _instance_exists(rds: RDSClient, identifier: str) -> bool:
