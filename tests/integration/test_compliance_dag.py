@@ -49,6 +49,7 @@ def test_after_backups_and_a_restore_test_every_clause_passes(
             "freshness",
             "window",
             "retention_coverage",
+            "archived_at_source",
             "retention_minimum",
             "dr_lifecycle",
             "encryption",

@@ -71,6 +71,20 @@ def target_bucket(attacked: dict[str, Any], versioned: bool = True) -> str:
     dst.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
     if versioned:
         dst.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    key = f"arn:aws:kms:eu-west-2:123456789012:key/{uuid.uuid4()}"  # moto takes any key id
+    dst.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key,
+                    }
+                }
+            ]
+        },
+    )
     return name
 
 
@@ -90,10 +104,14 @@ def test_restore_as_of_before_the_attack_is_byte_identical(
     run = restore(dag_bag, attacked, target_bucket=target, target_prefix="restored/")
     assert run.state == "success"
     assert keys(src, target) == sorted(f"restored/{key}" for key in attacked["originals"])
+    production_key = src.get_bucket_encryption(Bucket=target)["ServerSideEncryptionConfiguration"][
+        "Rules"
+    ][0]["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"]
     for key, body in attacked["originals"].items():
         restored = src.get_object(Bucket=target, Key=f"restored/{key}")
         assert restored["Body"].read() == body, key
-        assert restored["ServerSideEncryption"] == "aws:kms"
+        # Encrypted as the production bucket encrypts its own objects, not with the backup key.
+        assert restored["SSEKMSKeyId"] == production_key
     record = evidence(run, attacked["source"])
     assert record.outcome == "pass"
     assert (record.details["copied"], record.details["planned"]) == (60, 60)

@@ -210,6 +210,26 @@ def restore_test(
     )
 
 
+def archived_at_source(latest: Mapping[str, tuple[int, EvidenceRef]]) -> Verdict:
+    """Objects the newest backup of a bucket could not copy because they sit in an archive
+    tier at the source (Glacier, Deep Archive, an Intelligent-Tiering archive tier): S3
+    refuses to copy them until someone restores them there. A warning naming the buckets,
+    never a silent pass and never a failed day: every other object was backed up."""
+    title = "Every object copied (none archived at the source)"
+    held = {asset: found for asset, found in latest.items() if found[0]}
+    if not held:
+        return Verdict("archived_at_source", title, "pass", "no object was archived")
+    text = "; ".join(f"{asset}: {count} object(s)" for asset, (count, _) in sorted(held.items()))
+    return Verdict(
+        "archived_at_source",
+        title,
+        "warn",
+        f"{text}. Restore them at the source (S3 RestoreObject) or move them to an instant "
+        "tier so that the next backup copies them; the run manifests name each one.",
+        tuple(ref for _, ref in held.values()),
+    )
+
+
 def sla_register(services: list[tuple[str, date]], today: date) -> Verdict:
     """Each cloud service's SLA reviewed within the year; a warning in its last 30 days."""
     lines: list[str] = []

@@ -57,6 +57,7 @@ def evaluate(
         clauses.freshness(facts.last_good(good), now),
         clauses.window(facts.window_runs(store)),
         clauses.coverage(facts.good_days(good), now.date(), minimum),
+        clauses.archived_at_source(facts.archived(good)),
         clauses.early_deletions(facts.deletions(store), minimum),
         clauses.checks_held(
             "dr_lifecycle",

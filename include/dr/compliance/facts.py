@@ -55,6 +55,15 @@ def good_backups(policy: BackupPolicy, store: EvidenceStore) -> Good:
     }
 
 
+def archived(good: Good) -> dict[str, tuple[int, EvidenceRef]]:
+    """Per S3 asset, how many objects its newest good backup found archived at the source."""
+    return {
+        asset: (int(records[-1].details.get("archived_at_source") or 0), ref(records[-1]))
+        for asset, records in good.items()
+        if records and records[-1].kind == "s3_backup"
+    }
+
+
 def last_good(good: Good) -> dict[str, tuple[datetime, EvidenceRef] | None]:
     return {
         asset: ((records[-1].recorded_at, ref(records[-1])) if records else None)

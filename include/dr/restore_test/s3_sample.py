@@ -1,5 +1,6 @@
 """The S3 part of the restore test: a sample of objects restored from DR versions, each
-checked against its size and SHA-256 checksum from backup time.
+checked against its size and SHA-256 checksum from backup time, hashed as it streams
+(a multi-gigabyte object never sits in memory).
 
 The sample is a fixed share of the keys, chosen by a hash of the key (the same
 keys every year, so a year-on-year difference means the data changed), topped up
@@ -9,16 +10,18 @@ streamed pass, holding only the sample.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from include.dr.errors import error_code, from_client_error, is_transient
+from include.dr.s3.copying import Source, copy_version, same_checksum, stream_digests
 from include.dr.s3.restore import RestoreObject, objects_as_of
+
+CHUNK = 1024 * 1024  # read a restored object a MiB at a time, whatever its size
 
 
 def key_rank(key: str) -> int:
@@ -54,27 +57,38 @@ def draw_sample(
 def check_object(
     dr_s3: Any, dr_bucket: str, obj: RestoreObject, scratch_bucket: str, scratch_key: str
 ) -> str | None:
-    """Restore one DR version into the scratch bucket and compare it; the problem, if any."""
+    """Restore one DR version into the scratch bucket (in parts above 5 GiB, as a restore
+    does) and compare it, hashed as it streams by; the problem, if any."""
     try:
         expected = obj.sha256 or dr_s3.head_object(
             Bucket=dr_bucket, Key=obj.key, VersionId=obj.version_id, ChecksumMode="ENABLED"
         ).get("ChecksumSHA256")
-        dr_s3.copy_object(
-            Bucket=scratch_bucket,
-            Key=scratch_key,
-            CopySource={"Bucket": dr_bucket, "Key": obj.key, "VersionId": obj.version_id},
-        )
-        body = dr_s3.get_object(Bucket=scratch_bucket, Key=scratch_key)["Body"].read()
+        source = Source(dr_bucket, obj.key, obj.size, obj.version_id)
+        copy_version(dr_s3, source, scratch_bucket, scratch_key, {})
+        body = dr_s3.get_object(Bucket=scratch_bucket, Key=scratch_key)["Body"]
+        counted = _Counted(body.iter_chunks(CHUNK))
+        digests = stream_digests(counted, obj.part_size)
     except ClientError as exc:
         if is_transient(exc):  # asking again may restore it: the task is retried
             raise from_client_error(exc, f"restoring {obj.key} from s3://{dr_bucket}") from exc
         return f"could not be restored ({error_code(exc) or 'no answer code'})"
-    if len(body) != obj.size:
-        return f"{len(body)} bytes restored, the backup recorded {obj.size}"
-    actual = base64.b64encode(hashlib.sha256(body).digest()).decode()
-    if expected and actual != expected:
-        return f"SHA-256 {actual} differs from the backup's {expected}"
+    if counted.size != obj.size:
+        return f"{counted.size} bytes restored, the backup recorded {obj.size}"
+    if expected and not same_checksum(expected, digests):
+        return f"SHA-256 {digests['FULL_OBJECT']} differs from the backup's {expected}"
     return None if expected else "no SHA-256 was recorded for it at backup time"
+
+
+class _Counted:
+    """Chunks passed on as they come, counted: the size without holding the body."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks, self.size = chunks, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.size += len(chunk)
+            yield chunk
 
 
 def check_bucket(

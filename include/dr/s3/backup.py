@@ -29,9 +29,9 @@ from include.dr.evidence import record as record_evidence
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy
 from include.dr.run_info import RunInfo
+from include.dr.s3.copying import multipart_threshold
 from include.dr.s3.engine import (
     DEFAULT_THREADS,
-    MULTIPART_THRESHOLD,
     CopyTarget,
     back_up_partition,
     kms_encryption,
@@ -191,7 +191,7 @@ def copy_partition(
         part["dr_bucket"],
         part["kms_key_arn"],
         tuning("COPY_THREADS", DEFAULT_THREADS),
-        tuning("MULTIPART_THRESHOLD", MULTIPART_THRESHOLD),
+        multipart_threshold(),
     )
     partition = Partition(
         part["partition"]["scope"],
@@ -220,6 +220,7 @@ def _totals(parts: list[PartitionOutcome]) -> dict[str, int]:
         "copied": sum(p["copied"] for p in parts),
         "unchanged": sum(p["unchanged"] for p in parts),
         "deleted_at_source": sum(p["deleted_at_source"] for p in parts),
+        "archived_at_source": sum(p.get("archived_at_source", 0) for p in parts),
         "bytes_copied": sum(p["bytes_copied"] for p in parts),
     }
 
@@ -248,6 +249,7 @@ def record_buckets(
             "partitions": len(parts),
             **_totals(parts),
             "failures": [f for p in parts for f in p["failures"]],
+            "archived_keys": [k for p in parts for k in p.get("archived_keys", [])][:20],
             "seconds": max((p["seconds"] for p in parts), default=0.0),
             "manifests": sorted(p["manifest_key"] for p in parts),
             "parts": [

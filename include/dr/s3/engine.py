@@ -6,10 +6,13 @@ with the DR region's KMS key, with a SHA-256 checksum computed by S3. A thread
 pool copies with a bounded number of requests in flight; listing, planning and
 the run manifest are streamed, so memory stays flat as the bucket grows.
 
-Every copy is verified without an extra request: the copy is conditional on the
-source's listed ETag (so the bytes copied are the bytes listed, size included),
-and the DR bucket's answer must name the DR key. If the source changed since it
-was listed, the object is copied unconditionally and checked with a HEAD. An
+Every copy is pinned to the source's listed ETag (each part too), so the bytes
+copied are the bytes listed. A single copy is verified without an extra request
+(the DR bucket's answer must name the DR key); one assembled from parts is read
+back with a HEAD. If the source changed since it was listed, the object is copied
+as it now is and checked with a HEAD. An object archived at the source (Glacier,
+Deep Archive, an Intelligent-Tiering archive tier) cannot be copied until it is
+restored there: it is recorded as ``archived_at_source`` and the run goes on. An
 object that still fails after retries is named in the result; the caller fails
 the run after recording it.
 """
@@ -30,14 +33,25 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
 
 from include.dr.errors import Permanent, error_code, is_transient
+from include.dr.s3.copying import (
+    COPY_OBJECT_LIMIT,
+    PREFERRED_PART_SIZE,
+    Copied,
+    Source,
+    copy_version,
+    part_size_for,
+)
 from include.dr.s3.diff import SourceObject, Step, plan_copies
 from include.dr.s3.listing import dr_objects, source_objects
 from include.dr.s3.partitions import Partition
 
 DEFAULT_THREADS = 32  # real S3 answers a cross-region copy in tens of milliseconds
-MULTIPART_THRESHOLD = 5 * 1024**3  # CopyObject's limit
-MULTIPART_PART_SIZE = 512 * 1024**2
+MULTIPART_THRESHOLD = COPY_OBJECT_LIMIT
+MULTIPART_PART_SIZE = PREFERRED_PART_SIZE
 ATTEMPTS = 3
+# What S3 answers a copy of an object in Glacier, Deep Archive or an archive tier.
+ARCHIVED = frozenset({"ObjectNotInActiveTierError", "InvalidObjectState"})
+ARCHIVED_NAMED = 20  # archived keys named in the result; the manifest lists every one
 
 
 def kms_encryption(kms_key_arn: str) -> dict[str, Any]:
@@ -61,6 +75,8 @@ class PartitionResult:
     copied: int = 0
     unchanged: int = 0
     deleted_at_source: int = 0
+    archived_at_source: int = 0  # objects S3 cannot copy until restored at the source
+    archived_keys: list[str] = field(default_factory=list)  # the first ARCHIVED_NAMED
     bytes_copied: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)  # key, error, transient
     manifest_key: str = ""
@@ -74,6 +90,12 @@ class PartitionResult:
         with self.lock:
             self.copied += 1
             self.bytes_copied += size
+
+    def add_archived(self, key: str) -> None:
+        with self.lock:
+            self.archived_at_source += 1
+            if len(self.archived_keys) < ARCHIVED_NAMED:
+                self.archived_keys.append(key)
 
     def add_failure(self, key: str, error: str, transient: bool = False) -> None:
         with self.lock:
@@ -161,12 +183,20 @@ def _copy_step(
         try:
             # A failed attempt may still have copied (its answer was lost): look first.
             landed = _already_copied(dr_s3, target, step.source) if attempt else None
-            version, checksum = landed or copy_verified(dr_s3, target, step.source)
+            copied = landed or copy_verified(dr_s3, target, step.source)
+        except ClientError as exc:
+            if error_code(exc) in ARCHIVED:  # archived at the source: see the module's doc
+                record(_entry(step, "archived_at_source", None))
+                result.add_archived(step.source.key)
+                return
+            error, transient = f"{type(exc).__name__}: {exc}", _may_mend(exc)
+            time.sleep(0.2 * 2**attempt)
+            continue
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then reported
             error, transient = f"{type(exc).__name__}: {exc}", _may_mend(exc)
             time.sleep(0.2 * 2**attempt)
             continue
-        record(_entry(step, "copied", version, checksum))
+        record(_entry(step, "copied", copied.version_id, copied))
         result.add_copy(step.source.size)
         return
     result.add_failure(step.source.key, error, transient)
@@ -180,9 +210,7 @@ def _may_mend(exc: Exception) -> bool:
     return isinstance(exc, AwsConnectionError | HTTPClientError | ConnectionError | TimeoutError)
 
 
-def _already_copied(
-    dr_s3: Any, target: CopyTarget, source: SourceObject
-) -> tuple[str | None, str | None] | None:
+def _already_copied(dr_s3: Any, target: CopyTarget, source: SourceObject) -> Copied | None:
     """The DR copy an earlier attempt made, if it is complete and current."""
     try:
         head = dr_s3.head_object(Bucket=target.dr_bucket, Key=source.key, ChecksumMode="ENABLED")
@@ -193,85 +221,52 @@ def _already_copied(
         and head["LastModified"] >= source.last_modified
         and head.get("SSEKMSKeyId") == target.kms_key_arn
     )
-    return (head.get("VersionId"), head.get("ChecksumSHA256")) if current else None
-
-
-def copy_verified(
-    dr_s3: Any, target: CopyTarget, source: SourceObject
-) -> tuple[str | None, str | None]:
-    """Copy one object and prove the copy; returns (DR version id, SHA-256 checksum)."""
+    if not current:
+        return None
     if source.size > target.multipart_threshold:
-        version, checksum = copy_object(dr_s3, target, source.key, source.size)
-        verify_copy(dr_s3, target, source.key, version, source.size)
-        return version, checksum
+        part_size = part_size_for(source.size, target.part_size)
+        return Copied(head.get("VersionId"), head.get("ChecksumSHA256"), "COMPOSITE", part_size)
+    return Copied(head.get("VersionId"), head.get("ChecksumSHA256"), "FULL_OBJECT")
+
+
+def copy_verified(dr_s3: Any, target: CopyTarget, source: SourceObject) -> Copied:
+    """Copy one object as it was listed (pinned to its ETag) and prove the copy."""
     try:
-        response = _copy_single(dr_s3, target, source.key, {"CopySourceIfMatch": source.etag})
+        copied = copy_object(dr_s3, target, source.key, source.size, source.etag)
     except ClientError as exc:
         if error_code(exc) not in {"PreconditionFailed", "412"}:
             raise
         # Changed since it was listed: copy what is there now, and check it with a HEAD.
-        version, checksum = copy_object(dr_s3, target, source.key, source.size)
-        head = dr_s3.head_object(Bucket=target.dr_bucket, Key=source.key, VersionId=version)
-        verify_copy(dr_s3, target, source.key, version, int(head["ContentLength"]))
-        return version, checksum
-    if response.get("SSEKMSKeyId") != target.kms_key_arn:
-        raise CopyNotVerified(
-            f"s3://{target.dr_bucket}/{source.key}: encrypted with "
-            f"{response.get('SSEKMSKeyId')}, not {target.kms_key_arn}"
+        copied = copy_object(dr_s3, target, source.key, source.size)
+        head = dr_s3.head_object(
+            Bucket=target.dr_bucket, Key=source.key, VersionId=copied.version_id
         )
-    return response.get("VersionId"), response.get("CopyObjectResult", {}).get("ChecksumSHA256")
-
-
-def _copy_single(dr_s3: Any, target: CopyTarget, key: str, condition: dict[str, str]) -> Any:
-    return dr_s3.copy_object(
-        Bucket=target.dr_bucket,
-        Key=key,
-        CopySource={"Bucket": target.source_bucket, "Key": key},
-        ChecksumAlgorithm="SHA256",
-        **kms_encryption(target.kms_key_arn),
-        **{name: value for name, value in condition.items() if value},
-    )
+        verify_copy(dr_s3, target, source.key, copied.version_id, int(head["ContentLength"]))
+        return copied
+    if copied.checksum_type == "COMPOSITE":  # assembled from parts: read back what landed
+        verify_copy(dr_s3, target, source.key, copied.version_id, source.size)
+    elif copied.kms_key_id != target.kms_key_arn:
+        raise CopyNotVerified(
+            f"s3://{target.dr_bucket}/{source.key}: encrypted with {copied.kms_key_id}, "
+            f"not {target.kms_key_arn}"
+        )
+    return copied
 
 
 def copy_object(
-    dr_s3: Any, target: CopyTarget, key: str, size: int
-) -> tuple[str | None, str | None]:
-    """Server-side copy of one object into the DR bucket; returns (version id, SHA-256)."""
-    source = {"Bucket": target.source_bucket, "Key": key}
-    encryption = kms_encryption(target.kms_key_arn)
-    if size <= target.multipart_threshold:
-        response = _copy_single(dr_s3, target, key, {})
-        checksum = response.get("CopyObjectResult", {}).get("ChecksumSHA256")
-        return response.get("VersionId"), checksum
-    upload = dr_s3.create_multipart_upload(
-        Bucket=target.dr_bucket, Key=key, ChecksumAlgorithm="SHA256", **encryption
+    dr_s3: Any, target: CopyTarget, key: str, size: int, etag: str | None = None
+) -> Copied:
+    """Server-side copy of one object into the DR bucket under the DR key (in parts above
+    the threshold), pinned to ``etag`` when given."""
+    return copy_version(
+        dr_s3,
+        Source(target.source_bucket, key, size, etag=etag),
+        target.dr_bucket,
+        key,
+        kms_encryption(target.kms_key_arn),
+        threshold=target.multipart_threshold,
+        part_size=target.part_size,
     )
-    try:
-        parts = []
-        for number, start in enumerate(range(0, size, target.part_size), start=1):
-            end = min(start + target.part_size, size) - 1
-            part = dr_s3.upload_part_copy(
-                Bucket=target.dr_bucket,
-                Key=key,
-                UploadId=upload["UploadId"],
-                PartNumber=number,
-                CopySource=source,
-                CopySourceRange=f"bytes={start}-{end}",
-            )["CopyPartResult"]
-            parts.append(
-                {"PartNumber": number, "ETag": part["ETag"]}
-                | ({"ChecksumSHA256": part["ChecksumSHA256"]} if part.get("ChecksumSHA256") else {})
-            )
-        done = dr_s3.complete_multipart_upload(
-            Bucket=target.dr_bucket,
-            Key=key,
-            UploadId=upload["UploadId"],
-            MultipartUpload={"Parts": parts},
-        )
-    except BaseException:
-        dr_s3.abort_multipart_upload(Bucket=target.dr_bucket, Key=key, UploadId=upload["UploadId"])
-        raise
-    return done.get("VersionId"), done.get("ChecksumSHA256")
 
 
 def verify_copy(dr_s3: Any, target: CopyTarget, key: str, version: str | None, size: int) -> None:
@@ -292,7 +287,7 @@ def verify_copy(dr_s3: Any, target: CopyTarget, key: str, version: str | None, s
 
 
 def _entry(
-    step: Step, state: str, version: str | None, checksum: str | None = None
+    step: Step, state: str, version: str | None, copied: Copied | None = None
 ) -> dict[str, Any]:
     obj = step.source or step.dr
     assert obj is not None
@@ -301,7 +296,9 @@ def _entry(
         "size": obj.size,
         "state": state,
         "dr_version_id": version,
-        "sha256": checksum,
+        "sha256": copied.sha256 if copied else None,
+        "checksum_type": copied.checksum_type if copied else None,
+        "part_size": copied.part_size if copied else None,
         "source_modified": step.source.last_modified.isoformat() if step.source else None,
         # For an object not copied this run: when its current DR copy was made, which names
         # that version among the DR bucket's versions (its id costs a versions listing).

@@ -74,6 +74,8 @@ class PartitionOutcome(TypedDict):
     failures: list[ObjectFailure]
     manifest_key: str
     seconds: float
+    archived_at_source: NotRequired[int]  # absent from results stored before it existed
+    archived_keys: NotRequired[list[str]]
     reused: NotRequired[bool]  # a finished run's stored result (a cleared task)
 
 

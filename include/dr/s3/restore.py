@@ -15,8 +15,9 @@ keys of the chosen run are intact). Retrying cannot bring a version back, so it
 is not retried.
 
 Each object is copied server-side from its DR version to
-``<target_prefix><key>`` in the target bucket, with the target region's policy
-key where the policy names one. Nothing at the target is ever deleted. An
+``<target_prefix><key>`` in the target bucket (in parts above 5 GiB, keeping its
+content type, metadata and tags), encrypted with the target bucket's own default
+encryption, as production keeps its data. Nothing at the target is ever deleted. An
 existing object is replaced only in a versioned bucket (the old one stays a
 noncurrent version); in an unversioned bucket it is left alone and reported.
 """
@@ -32,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypedDict
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
@@ -49,12 +50,12 @@ from include.dr.restores import (
     refuse,
 )
 from include.dr.run_info import RunInfo
+from include.dr.s3.copying import Source, copy_version
 from include.dr.s3.engine import CopyNotVerified
 from include.dr.s3.layout import MANIFESTS, SUMMARY, manifests_of
 from include.dr.s3.plans import CheckedRequest, RestorePlan, RestoreRequest
 
 if TYPE_CHECKING:
-    from types_boto3_kms import KMSClient
     from types_boto3_s3 import S3Client
 _BUCKET = re.compile(r"(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 SAMPLE = 20
@@ -70,6 +71,8 @@ class RestoreObject:
     size: int
     version_id: str
     sha256: str | None
+    checksum_type: str | None = None  # FULL_OBJECT, or COMPOSITE over part_size parts
+    part_size: int | None = None
 
 
 @dataclass
@@ -281,7 +284,14 @@ def objects_as_of(
         version = index.resolve(entry) or entry.get("dr_version_id")
         if version is None:
             raise BackupDamaged(f"s3://{bucket}/{entry['key']}: {_named_version(entry)} is gone")
-        yield RestoreObject(entry["key"], int(entry["size"]), version, entry.get("sha256"))
+        yield RestoreObject(
+            entry["key"],
+            int(entry["size"]),
+            version,
+            entry.get("sha256"),
+            entry.get("checksum_type"),
+            entry.get("part_size"),
+        )
 
 
 @dataclass
@@ -367,15 +377,13 @@ def _named_version(entry: Mapping[str, Any]) -> str:
     return f"the version {written}"
 
 
-def restore_objects(
-    dr_s3: S3Client, target_s3: S3Client, plan: RestorePlan, encryption: Encryption
-) -> RestoreResult:
+def restore_objects(dr_s3: S3Client, target_s3: S3Client, plan: RestorePlan) -> RestoreResult:
     """Copy every object of the plan with a bounded pool (in a dry run, only count them)."""
     result = RestoreResult()
     lock = threading.Lock()
 
     def one(obj: RestoreObject) -> None:
-        outcome = _restore_one(dr_s3, target_s3, plan, obj, encryption)
+        outcome = _restore_one(target_s3, plan, obj)
         with lock:
             if outcome == "copied":
                 result.copied += 1
@@ -403,13 +411,10 @@ def restore_objects(
     return result
 
 
-def _restore_one(
-    dr_s3: S3Client,
-    target_s3: S3Client,
-    plan: RestorePlan,
-    obj: RestoreObject,
-    encryption: Encryption,
-) -> str:
+def _restore_one(target_s3: S3Client, plan: RestorePlan, obj: RestoreObject) -> str:
+    """Copy one backed-up version to the target (in parts above 5 GiB), encrypted as the
+    target bucket encrypts its own objects: a restore puts production data back as
+    production keeps it, never under the backup's key."""
     target_key = plan["target_prefix"] + obj.key
     error = ""
     for attempt in range(ATTEMPTS):
@@ -418,20 +423,18 @@ def _restore_one(
                 target_s3, plan["target_bucket"], target_key
             ):
                 return "kept"
-            response = target_s3.copy_object(
-                Bucket=plan["target_bucket"],
-                Key=target_key,
-                CopySource={
-                    "Bucket": plan["dr_bucket"],
-                    "Key": obj.key,
-                    "VersionId": obj.version_id,
-                },
-                ChecksumAlgorithm="SHA256",
-                **encryption,
-            )
-            checksum = response.get("CopyObjectResult", {}).get("ChecksumSHA256")
-            if obj.sha256 and checksum and checksum != obj.sha256:
-                raise CopyNotVerified(f"SHA-256 {checksum} differs from the backup's {obj.sha256}")
+            source = Source(plan["dr_bucket"], obj.key, obj.size, obj.version_id)
+            copied = copy_version(target_s3, source, plan["target_bucket"], target_key, {})
+            if (
+                copied.checksum_type == "FULL_OBJECT"
+                and obj.checksum_type != "COMPOSITE"
+                and obj.sha256
+                and copied.sha256
+                and copied.sha256 != obj.sha256
+            ):
+                raise CopyNotVerified(
+                    f"SHA-256 {copied.sha256} differs from the backup's {obj.sha256}"
+                )
             return "copied"
         except Exception as exc:  # noqa: BLE001 - retried, then reported by key
             error = f"{type(exc).__name__}: {exc}"
@@ -467,38 +470,18 @@ def _key_prefix(name: str, value: Any) -> str:
     return prefix
 
 
-class Encryption(TypedDict, total=False):
-    """How restored objects are encrypted (empty: the target bucket's default)."""
-
-    ServerSideEncryption: Literal["aws:kms"]
-    SSEKMSKeyId: str
-    BucketKeyEnabled: bool
-
-
-def target_encryption(policy: BackupPolicy, region: str, kms: KMSClient) -> Encryption:
-    """SSE-KMS with the policy's key for the target's region; else the bucket's default."""
-    if region not in policy.kms_keys:
-        return Encryption()
-    from include.dr.kms import resolve_key
-
-    arn = resolve_key(kms, policy.kms_key(region), region)
-    return Encryption(ServerSideEncryption="aws:kms", SSEKMSKeyId=arn, BucketKeyEnabled=True)
-
-
 def restore_and_record(
     policy: BackupPolicy,
     plan: RestorePlan,
     dr_s3: S3Client,
     target_s3: S3Client,
-    target_kms: KMSClient,
     run: RunInfo,
 ) -> dict[str, Any]:
     """Restore the plan and record the outcome as restore evidence. A damaged backup (found
     before any copy) and objects that were not restored are recorded, then raised."""
     asset = s3_asset(plan["source_bucket"])
-    encryption = target_encryption(policy, plan["target_region"], target_kms)
     try:
-        result = restore_objects(dr_s3, target_s3, plan, encryption)
+        result = restore_objects(dr_s3, target_s3, plan)
     except BackupDamaged as exc:
         details = {"step": "checked the backup's versions", **plan, "reason": str(exc)}
         record_restore(run, asset, "fail", details)

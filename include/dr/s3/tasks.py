@@ -170,5 +170,4 @@ def restore_objects(plan: RestorePlan, **context: Any) -> dict[str, Any]:
         policy, copying = load_policy(), for_threads(THREADS)
         dr_s3 = hook_clients(AWS_DR, copying)("s3", policy.regions.dr)
         target_s3 = hook_clients(AWS_PRODUCTION, copying)("s3", region)
-        clients = (dr_s3, target_s3, hook_clients(AWS_PRODUCTION)("kms", region))
-        return restore_and_record(policy, plan, *clients, run)
+        return restore_and_record(policy, plan, dr_s3, target_s3, run)

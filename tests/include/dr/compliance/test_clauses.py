@@ -91,3 +91,12 @@ def test_tamper_fails_only_for_a_backup_gone_without_retention() -> None:
     verdict = clauses.tamper(recorded, present={"snap-a"}, deleted_by_retention={"snap-b"})
     assert verdict.status == "fail" and verdict.text == "vanished: snap-c"
     assert clauses.tamper(recorded[:2], {"snap-a"}, {"snap-b"}).status == "pass"
+
+
+def test_objects_archived_at_the_source_warn_naming_the_bucket_never_pass_or_fail() -> None:
+    where = EvidenceRef("s3_backup", "s3/swl-uploads", "s3_backup", "run", "2026-11-29")
+    quiet = clauses.archived_at_source({"s3/swl-uploads": (0, where)})
+    assert quiet.status == "pass"
+    found = clauses.archived_at_source({"s3/swl-uploads": (3, where), "s3/other": (0, where)})
+    assert found.status == "warn" and found.evidence == (where,)
+    assert found.text.startswith("s3/swl-uploads: 3 object(s)") and "s3/other" not in found.text

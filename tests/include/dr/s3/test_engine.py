@@ -45,6 +45,8 @@ def run(src: Any, dst: Any, target: CopyTarget, tag: str) -> dict[str, Any]:
         "copied": 0,
         "unchanged": 0,
         "deleted_at_source": 0,
+        "archived_at_source": 0,
+        "archived_keys": [],
         "listed": 0,
         "failures": [],
     }
@@ -121,14 +123,29 @@ def test_large_objects_go_through_multipart_copy(buckets: tuple[Any, Any, CopyTa
     assert copied["Body"].read() == body and copied["SSEKMSKeyId"] == target.kms_key_arn
 
 
-def test_an_object_that_keeps_failing_is_named(buckets: tuple[Any, Any, CopyTarget]) -> None:
+def test_an_object_archived_at_the_source_is_named_and_the_rest_backed_up(
+    buckets: tuple[Any, Any, CopyTarget],
+) -> None:
+    """S3 refuses to copy a Glacier object (InvalidObjectState) every day until it is
+    restored at the source: named, never a failed run."""
     src, dst, target = buckets
     src.put_object(
         Bucket=target.source_bucket, Key="a/archived", Body=b"cold", StorageClass="GLACIER"
     )
     result = run(src, dst, target, "day1")
-    assert [failure["key"] for failure in result["failures"]] == ["a/archived"]
-    assert result["copied"] == 31
+    assert result["failures"] == [] and result["copied"] == 31
+    assert (result["archived_at_source"], result["archived_keys"]) == (1, ["a/archived"])
+    entries = [
+        json.loads(line)
+        for item in dst.list_objects_v2(Bucket=target.dr_bucket, Prefix=".backup/manifests/day1/")[
+            "Contents"
+        ]
+        for line in gzip.decompress(
+            dst.get_object(Bucket=target.dr_bucket, Key=item["Key"])["Body"].read()
+        ).splitlines()
+    ]
+    [archived] = [e for e in entries if e["key"] == "a/archived"]
+    assert archived["state"] == "archived_at_source" and archived["dr_version_id"] is None
 
 
 def test_an_object_changed_since_listing_is_copied_as_it_now_is(
@@ -141,7 +158,7 @@ def test_an_object_changed_since_listing_is_copied_as_it_now_is(
 
     src, dst, target = buckets
     stale = SourceObject("a/obj-000", 4, datetime.now(UTC), etag='"not-the-current-etag"')
-    version, _ = copy_verified(dst, target, stale)
+    version = copy_verified(dst, target, stale).version_id
     copied = dst.get_object(Bucket=target.dr_bucket, Key="a/obj-000", VersionId=version)
     assert copied["Body"].read() == b"v1 0"
 
