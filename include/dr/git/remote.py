@@ -9,12 +9,27 @@ and only over HTTPS (or loopback, for tests). Every git call goes through
 A failed git command is a :class:`GitUnreachable` (the host could not be reached or
 the transfer broke off: transient, asked again later) or a :class:`GitFailed` (the
 repository is refused, missing or invalid, or a local command failed: permanent).
+
+GitHub's own refusals are recognised first, by their text (:data:`GITHUB_REFUSALS`),
+and raised as :class:`GitRefused` (permanent) with a message naming the cause and the
+fix: a token that is expired, revoked, wrong or missing ("Bad credentials", HTTP 401,
+"Authentication failed", "Invalid username or token", "Password authentication is not
+supported"); a token not authorised for the organisation's SAML single sign-on
+("Resource protected by organization SAML enforcement", "has enabled or enforced SAML
+SSO"); and, on a push, a token without write access ("Write access to repository not
+granted", "Permission to ... denied"), a token without the ``workflow`` scope ("refusing
+to allow a Personal Access Token / an OAuth App / a GitHub App to create or update
+workflow ..."), and a push over GitHub's 2 GiB limit ("pack exceeds maximum allowed
+size", which otherwise reads as a broken transfer and would be retried for nothing).
+The same texts from the GitHub API map through :func:`github_api_refusal`. Anything
+else keeps the classification above.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -23,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from include.dr.connections import GITHUB as GITHUB_CONNECTION
 from include.dr.errors import BackupError, Permanent, Transient
 
 GITHUB = "https://github.com"
@@ -68,12 +84,127 @@ class GitFailed(GitError, Permanent):
     """The repository is refused, missing or invalid, or a local git command failed."""
 
 
+@dataclass(frozen=True)
+class GitHubRefusal:
+    """One way GitHub refuses a token or a push: the texts it answers with (matched
+    case-insensitively), what they mean and what a person does about it."""
+
+    name: str
+    signs: tuple[str, ...]
+    cause: str
+    fix: str
+
+    def matches(self, text: str) -> bool:
+        return any(re.search(sign, text, re.IGNORECASE) for sign in self.signs)
+
+    def explain(self, message: str) -> str:
+        return f"{message}\nCause: {self.cause}.\nFix: {self.fix}"
+
+
+# Checked in this order, before NETWORK_FAULTS: a refused push also prints "the remote end
+# hung up", and an unauthorised token's 403 comes with a sentence that names the cause.
+GITHUB_REFUSALS = (
+    GitHubRefusal(
+        "saml_sso",
+        (r"SAML enforcement", r"enabled or enforced SAML SSO", r"authorize this token"),
+        "the organisation enforces SAML single sign-on and the token is not authorised for it",
+        "authorise the token for the organisation (GitHub > Settings > Developer settings > "
+        "Personal access tokens > Configure SSO > Authorize; for an OAuth App, re-authorise "
+        "the app), then run the task again; the connection can stay as it is",
+    ),
+    GitHubRefusal(
+        "workflow_scope",
+        (r"to create or update workflow .* without `?workflows?`? (scope|permission)",),
+        "GitHub refused to write files under .github/workflows/ because the token lacks the "
+        "workflow scope (a GitHub App: the Workflows permission)",
+        "give the restore token the `workflow` scope (classic token: repo and workflow; "
+        "fine-grained token or GitHub App: Contents and Workflows, read and write), put it in "
+        f"the password of the {GITHUB_CONNECTION} connection, then run the restore again",
+    ),
+    GitHubRefusal(
+        "write_access",
+        (r"write access to repository not granted", r"permission to \S+ denied to"),
+        "the token may read the repository but not write to it",
+        "use a restore token with write access to the target (classic token: repo; "
+        "fine-grained token or GitHub App: Contents, read and write) in the password of the "
+        f"{GITHUB_CONNECTION} connection, then run the restore again",
+    ),
+    GitHubRefusal(
+        "pack_too_large",
+        (r"pack exceeds maximum allowed size",),
+        "GitHub refuses a single push of more than 2 GiB, and this one is larger "
+        "(retrying the same push cannot succeed)",
+        "push the history in parts under 2 GiB: from a clone of the bundle, push older "
+        "commits of the largest branches first (git push <target> <commit>:refs/heads/"
+        "<branch>, stepping through git rev-list --reverse <branch>), then run the restore "
+        "again to push the rest",
+    ),
+    GitHubRefusal(
+        "bad_credentials",
+        (
+            r"bad credentials",
+            r"invalid username or (token|password)",
+            r"password authentication (is not supported|was removed)",
+            r"authentication failed",
+            r"returned error: 401",
+            r"could not read username",
+        ),
+        "GitHub did not accept the token: it is expired, revoked or wrong, or none is set "
+        "(GitHub answers all of these alike)",
+        f"create a new token and put it in the password of the {GITHUB_CONNECTION} "
+        "connection (for a GitHub App, check the app is still installed on the organisation), "
+        "then run the task again",
+    ),
+)
+
+
+def github_refusal(text: str) -> GitHubRefusal | None:
+    """The refusal GitHub's answer ``text`` shows, or None when it shows none of them."""
+    return next((refusal for refusal in GITHUB_REFUSALS if refusal.matches(text)), None)
+
+
+class GitHubRefused(Permanent):
+    """GitHub refused the token or the push for a reason a person must mend; the message
+    names the cause and the fix, and :attr:`refusal` says which it is."""
+
+    def __init__(self, message: str, refusal: GitHubRefusal) -> None:
+        super().__init__(refusal.explain(message))
+        self.refusal = refusal
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled with its refusal, explained once
+        return _refused, (type(self), str(self), self.refusal)
+
+
+def _refused(kind: type[GitHubRefused], text: str, refusal: GitHubRefusal) -> GitHubRefused:
+    error = kind.__new__(kind)
+    Exception.__init__(error, text)
+    error.refusal = refusal
+    return error
+
+
+class GitRefused(GitFailed, GitHubRefused):
+    """A git command that GitHub refused (see :data:`GITHUB_REFUSALS`)."""
+
+
 def git_error(message: str) -> GitError:
-    """A failed git command's message as the kind of error it is."""
+    """A failed git command's message as the kind of error it is: one of GitHub's known
+    refusals first, then the network, then anything else as permanent."""
+    if refusal := github_refusal(message):
+        return GitRefused(message, refusal)
     lowered = message.lower()
     if any(fault in lowered for fault in NETWORK_FAULTS):
         return GitUnreachable(message)
     return GitFailed(message)
+
+
+def github_api_refusal(status: int, message: str, doing: str) -> GitHubRefused | None:
+    """A GitHub API answer (e.g. a PyGithub ``GithubException``'s ``status`` and ``data``
+    message) as a :class:`GitHubRefused` when it is one of the known refusals (any 401 is
+    a token GitHub did not accept); None otherwise, for the caller's own handling."""
+    refusal = github_refusal(message) or github_refusal(f"returned error: {status}")
+    return (
+        GitHubRefused(f"{doing}: GitHub answered {status}: {message}", refusal) if refusal else None
+    )
 
 
 @dataclass(frozen=True)

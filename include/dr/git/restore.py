@@ -6,6 +6,12 @@ branch) is overwritten only with ``overwrite_refs``. Pushing to the original
 GitHub repository needs its full name repeated in ``confirm_original``. The
 bundle of record is read from the DR bucket (through this worker's cache), and is
 decrypted into a private temporary folder that is removed afterwards.
+
+A push GitHub refuses for a known reason (a token without write access or the
+``workflow`` scope, a push over 2 GiB, an expired or SSO-unauthorised token; see
+:data:`include.dr.git.remote.GITHUB_REFUSALS`) fails naming the cause and the fix. With
+``--porcelain`` git prints each ref's refusal on stdout, so those lines are read into
+the error along with stderr.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from include.dr.git.bundle import BundleRecord
 from include.dr.git.bundle_store import BundleStore
 from include.dr.git.mirror import check_objects
 from include.dr.git.plans import PushChanges, PushPlan, RestoreRequest
-from include.dr.git.remote import GitError, GitRemote, run_git
+from include.dr.git.remote import GitError, GitHubRefused, GitRemote, call_git, git_error, run_git
 from include.dr.restores import RestoreIncomplete, refuse
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -147,6 +153,9 @@ def remote_refs(url: str, remote: GitRemote) -> dict[str, str]:
     """The target's branches and tags; an unreachable target is refused by field."""
     try:
         listing = run_git(["ls-remote", "--heads", "--tags", url], remote=remote, timeout=120)
+    except GitHubRefused as exc:
+        fix = exc.refusal.fix
+        refuse("target_url", f"{url} refused: {exc.refusal.cause}", f"{fix[:1].upper()}{fix[1:]}.")
     except GitError as exc:
         refuse(
             "target_url",
@@ -189,8 +198,17 @@ def push_bundle(
             f"{force}refs/heads/*:refs/heads/*",
             f"{force}refs/tags/*:refs/tags/*",
         ]
-        output = run_git(push, remote=remote)
-    return {"push_output": output.strip().splitlines()[-20:]}
+        done = call_git(push, remote=remote)
+    if done.returncode != 0:
+        raise push_failure(done.returncode, done.stdout, done.stderr)
+    return {"push_output": done.stdout.strip().splitlines()[-20:]}
+
+
+def push_failure(returncode: int, stdout: str, stderr: str) -> GitError:
+    """A failed ``git push --porcelain`` as the kind of error it is: its refused refs
+    (``!`` lines on stdout, where GitHub's reason is) are read with its stderr."""
+    refused = [line for line in stdout.splitlines() if line.startswith("!")][:20]
+    return git_error(f"git push failed ({returncode}): {stderr}\n" + "\n".join(refused))
 
 
 def _same_repository(first: str, second: str) -> bool:
@@ -205,10 +223,12 @@ def push_and_check(
     bundles: BundleStore, plan: RestoreRequest, key: bytes, remote: GitRemote
 ) -> dict[str, Any]:
     """Push, then compare the target's branches and tags with the backup's."""
+    refusal = None
     try:
         result, error = push_bundle(bundles, plan, key, remote), None
     except GitError as exc:
         result, error = {}, str(exc)
+        refusal = exc.refusal.name if isinstance(exc, GitHubRefused) else None
     after = remote_refs(plan["target_url"], remote)
     record = describe_bundle(bundles, plan)
     expected = {ref: sha for ref, sha in record.refs.items() if ref.startswith(PUSHED)}
@@ -216,6 +236,7 @@ def push_and_check(
     return {
         **result,
         "push_error": error,
+        "push_refusal": refusal,
         "target_refs_after": after,
         "refs_pushed": len(expected),
         "differing_refs": differing,
@@ -226,9 +247,15 @@ def push_and_check(
 def check_restored(checked: Mapping[str, Any]) -> None:
     """Raise :class:`RestoreIncomplete` (permanent) when the target does not hold the
     backup's branches and tags after the push."""
-    if not checked["refs_equal_backup"]:
+    if checked["refs_equal_backup"]:
+        return
+    if checked.get("push_refusal"):  # the error already names GitHub's cause and the fix
         raise RestoreIncomplete(
-            f"the target does not hold the backup's refs {checked['differing_refs']} "
-            f"({checked['push_error'] or 'rejected'}); set overwrite_refs to replace "
-            "branches whose history differs"
+            f"the target does not hold the backup's refs {checked['differing_refs']}: "
+            f"{checked['push_error']}"
         )
+    raise RestoreIncomplete(
+        f"the target does not hold the backup's refs {checked['differing_refs']} "
+        f"({checked['push_error'] or 'rejected'}); set overwrite_refs to replace "
+        "branches whose history differs"
+    )

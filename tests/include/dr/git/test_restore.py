@@ -139,3 +139,71 @@ def test_an_unreachable_target_is_refused_by_field(tmp_path: Path, target: str) 
     with pytest.raises(RestoreRefused, match="cannot reach") as refused:
         remote_refs(url, GitRemote(""))
     assert refused.value.field == "target_url" and "Nothing was changed" in str(refused.value)
+
+
+def test_a_push_refused_for_the_workflow_scope_names_the_cause_read_from_porcelain_stdout() -> None:
+    """``git push --porcelain`` prints GitHub's reason on stdout, not stderr."""
+    from include.dr.git.remote import GitRefused
+    from include.dr.git.restore import push_failure
+
+    stdout = (
+        "To https://github.com/org/app-restored.git\n"
+        "=\trefs/tags/v1:refs/tags/v1\t[up to date]\n"
+        "!\trefs/heads/main:refs/heads/main\t[remote rejected] (refusing to allow a Personal "
+        "Access Token to create or update workflow `.github/workflows/ci.yml` without "
+        "`workflow` scope)\nDone\n"
+    )
+    stderr = "error: failed to push some refs to 'https://github.com/org/app-restored.git'"
+    error = push_failure(1, stdout, stderr)
+    assert isinstance(error, GitRefused) and error.refusal.name == "workflow_scope"
+    assert "refs/heads/main" in str(error) and "`workflow` scope" in str(error)
+    assert "[up to date]" not in str(error)  # only the refused refs are quoted
+
+
+def test_a_push_over_two_gib_is_permanent_not_a_broken_transfer() -> None:
+    from include.dr.errors import Permanent
+    from include.dr.git.restore import push_failure
+
+    stderr = (
+        "remote: fatal: pack exceeds maximum allowed size (2.00 GiB)\n"
+        "error: remote unpack failed: index-pack abnormal exit\n"
+        "fatal: the remote end hung up unexpectedly"
+    )
+    error = push_failure(
+        1, "!\trefs/heads/main:refs/heads/main\t[remote rejected] (failed)", stderr
+    )
+    assert isinstance(error, Permanent) and "in parts under 2 GiB" in str(error)
+
+
+def test_a_refused_push_fails_with_githubs_cause_not_the_overwrite_hint() -> None:
+    from include.dr.git.restore import check_restored
+    from include.dr.restores import RestoreIncomplete
+
+    with pytest.raises(RestoreIncomplete, match="Cause: .*workflow scope") as refused:
+        check_restored(
+            {
+                "refs_equal_backup": False,
+                "differing_refs": ["refs/heads/main"],
+                "push_error": "git push failed (1): ...\nCause: the token lacks the workflow "
+                "scope.\nFix: give the restore token the `workflow` scope",
+                "push_refusal": "workflow_scope",
+            }
+        )
+    assert "overwrite_refs" not in str(refused.value)
+
+
+def test_a_target_that_refuses_the_token_is_refused_with_the_fix(tmp_path: Path) -> None:
+    import subprocess
+
+    from include.dr.git.restore import remote_refs
+    from tests.git_http import git_http
+
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "org" / "app.git")], check=True)
+    with git_http(tmp_path, "the-live-token") as (base, _):
+        remote = GitRemote(base, "an-expired-token")
+        with pytest.raises(RestoreRefused, match="did not accept the token") as refused:
+            remote_refs(remote.url("org", "app"), remote)
+    assert refused.value.field == "target_url"
+    assert "Create a new token" in str(refused.value) and "an-expired-token" not in str(
+        refused.value
+    )
