@@ -67,11 +67,17 @@ def present_snapshots(rds_dr: RDSClient, policy: BackupPolicy) -> set[str]:
     """The DR snapshot ids of the policy's instances, as the DR region lists them now."""
     found: set[str] = set()
     for asset in policy.assets.rds:
+        pages = rds_dr.get_paginator("describe_db_snapshots").paginate(
+            DBInstanceIdentifier=asset.instance
+        )
         try:
-            snapshots = rds_dr.describe_db_snapshots(DBInstanceIdentifier=asset.instance)
+            found |= {
+                str(s.get("DBSnapshotIdentifier"))
+                for page in pages
+                for s in page.get("DBSnapshots", [])
+            }
         except ClientError:  # the instance's snapshots cannot be listed: none is present
             continue
-        found |= {str(s.get("DBSnapshotIdentifier")) for s in snapshots.get("DBSnapshots", [])}
     return found
 
 

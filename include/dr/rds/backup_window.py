@@ -71,7 +71,9 @@ def _maintenance_span(maintenance: str) -> Span:
     """``ddd:hh24:mi-ddd:hh24:mi`` (UTC, weekly) as a span of the week."""
     found = _MAINTENANCE.fullmatch(maintenance.lower())
     if not found:
-        raise ValueError(f"{maintenance!r} is not an RDS maintenance window")
+        raise UnreadableMaintenanceWindow(
+            f"{maintenance!r} is not an RDS maintenance window (ddd:hh24:mi-ddd:hh24:mi, UTC)"
+        )
     d1, h1, m1, d2, h2, m2 = found.groups()
     first = _WEEKDAYS.index(d1) * DAY_MINUTES + int(h1) * 60 + int(m1)
     last = _WEEKDAYS.index(d2) * DAY_MINUTES + int(h2) * 60 + int(m2)
@@ -92,6 +94,10 @@ def rds_window_clear(window: BackupWindow, preferred: str, year: int) -> bool:
     """True when ``preferred`` (UTC) never overlaps the policy window on any day of ``year``."""
     automated = _rds_span(preferred)
     return not any(_overlap(automated, span) for span in policy_spans(window, year))
+
+
+class UnreadableMaintenanceWindow(Permanent, ValueError):
+    """RDS described a maintenance window this code cannot read: nothing is placed."""
 
 
 class NoRdsWindowFits(Permanent, ValueError):

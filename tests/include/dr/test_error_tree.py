@@ -29,6 +29,7 @@ DYNAMIC = {
     "kind",
     "item",
     "mapped",
+    "busy",
     "refuse",
     "NotImplementedError",
 }
