@@ -30,6 +30,7 @@ DYNAMIC = {
     "item",
     "mapped",
     "busy",
+    "push_failure",
     "refuse",
     "NotImplementedError",
 }
