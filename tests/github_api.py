@@ -29,6 +29,7 @@ class ApiState:
     reset_at: float = 0.0
     requests: list[str] = field(default_factory=list)
     authorizations: set[str] = field(default_factory=set)
+    refusal: tuple[int, str] | None = None  # every /orgs request answered so, as GitHub does
 
     def quota(self) -> tuple[int, int]:
         if self.reset_at and time.time() >= self.reset_at:
@@ -56,6 +57,15 @@ def _handler(state: ApiState) -> type[BaseHTTPRequestHandler]:
             if url.path == "/rate_limit":
                 core = {"limit": 5000, "remaining": remaining, "reset": reset, "used": 0}
                 body: object = {"resources": {"core": core}, "rate": core}
+            elif state.refusal and url.path.startswith("/orgs/"):
+                status, message = state.refusal
+                payload = json.dumps({"message": message}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             elif url.path == f"/orgs/{ORG}":
                 body = self._recorded("org.json")
             elif url.path == f"/orgs/{ORG}/repos":

@@ -17,7 +17,7 @@ from typing import Any
 
 from include.dr.errors import Transient
 from include.dr.git.plans import RepositorySpec
-from include.dr.git.remote import GitRemote
+from include.dr.git.remote import GitRemote, github_api_refusal
 from include.dr.policy.model import GithubAsset
 
 PER_PAGE = 100
@@ -59,7 +59,30 @@ def discover(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], float] = time.time,
 ) -> list[Repository]:
-    """The organisation's repositories (and wikis) that the policy's options include."""
+    """The organisation's repositories (and wikis) that the policy's options include. A
+    token GitHub refuses (expired, revoked, not authorised for the organisation's SAML
+    SSO) fails permanently, naming the cause and the fix."""
+    from github import GithubException
+
+    try:
+        return _listed(client, asset, remote, sleep, now)
+    except GithubException as exc:
+        message = str((exc.data or {}).get("message", "")) if isinstance(exc.data, dict) else ""
+        refused = github_api_refusal(
+            exc.status, message, f"listing the repositories of {asset.organisation}"
+        )
+        if refused is None:
+            raise
+        raise refused from exc
+
+
+def _listed(
+    client: Any,
+    asset: GithubAsset,
+    remote: GitRemote,
+    sleep: Callable[[float], None],
+    now: Callable[[], float],
+) -> list[Repository]:
     client.per_page = PER_PAGE
     respect_quota(client, sleep, now)
     organisation = client.get_organization(asset.organisation)

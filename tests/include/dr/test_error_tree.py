@@ -31,6 +31,7 @@ DYNAMIC = {
     "mapped",
     "busy",
     "push_failure",
+    "refused",
     "refuse",
     "NotImplementedError",
 }

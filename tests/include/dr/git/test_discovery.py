@@ -105,3 +105,28 @@ def test_enterprise_api_urls_give_the_git_host_and_git_url_overrides_it() -> Non
     assert GitRemote.from_connection(None, "t", {}).base_url == "https://github.com"
     local = GitRemote.from_connection(None, "t", {"git_url": "git://127.0.0.1:9418"})
     assert local.url("org", "app") == "git://127.0.0.1:9418/org/app.git"
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "cause"),
+    [
+        (401, "Bad credentials", "token"),
+        (
+            403,
+            "Resource protected by organization SAML enforcement. You must grant your "
+            "Personal Access token access to this organization.",
+            "SAML",
+        ),
+    ],
+)
+def test_a_token_github_refuses_fails_discovery_permanently_naming_the_cause(
+    api: Any, status: int, message: str, cause: str
+) -> None:
+    from include.dr.errors import Permanent
+
+    client, state = api()
+    state.refusal = (status, message)
+    with pytest.raises(Permanent) as refused:
+        discover(client, GithubAsset(organisation=ORG, dr_bucket="swl-source-code-dr"), REMOTE)
+    assert cause in str(refused.value) and ORG in str(refused.value)
+    assert TOKEN not in str(refused.value)
