@@ -70,13 +70,9 @@ def create_once(path: ObjectStoragePath, data: bytes) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        path.fs.pipe_file(path.path, data, mode="create")
+        path.fs.pipe_file(path.path, data, mode="create")  # s3fs: 412 is FileExistsError
     except FileExistsError as exc:
         raise AlreadyWritten(_refusal(path)) from exc
-    except OSError as exc:  # s3fs maps 412 PreconditionFailed to a plain OSError
-        if "PreconditionFailed" in str(exc) or "412" in str(exc):
-            raise AlreadyWritten(_refusal(path)) from exc
-        raise
 
 
 def _create_file_once(target: Path, data: bytes) -> None:

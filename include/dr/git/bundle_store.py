@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,7 +114,7 @@ class BundleStore:
                     "compare the object's versions in the DR bucket."
                 )
             partial.replace(cached)
-            sidecar_path(cached).write_text(json.dumps(record.__dict__, indent=2, sort_keys=True))
+            sidecar_path(cached).write_text(json.dumps(asdict(record), indent=2, sort_keys=True))
         finally:
             partial.unlink(missing_ok=True)
         return cached

@@ -184,15 +184,11 @@ def _copy_step(
             # A failed attempt may still have copied (its answer was lost): look first.
             landed = _already_copied(dr_s3, target, step.source) if attempt else None
             copied = landed or copy_verified(dr_s3, target, step.source)
-        except ClientError as exc:
-            if error_code(exc) in ARCHIVED:  # archived at the source: see the module's doc
-                record(_entry(step, "archived_at_source", None))
+        except Exception as exc:  # noqa: BLE001 - every failure is retried, then reported
+            if isinstance(exc, ClientError) and error_code(exc) in ARCHIVED:
+                record(_entry(step, "archived_at_source", None))  # see the module's doc
                 result.add_archived(step.source.key)
                 return
-            error, transient = f"{type(exc).__name__}: {exc}", _may_mend(exc)
-            time.sleep(0.2 * 2**attempt)
-            continue
-        except Exception as exc:  # noqa: BLE001 - every failure is retried, then reported
             error, transient = f"{type(exc).__name__}: {exc}", _may_mend(exc)
             time.sleep(0.2 * 2**attempt)
             continue
