@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from include.dr.iam.calls import Recorder, install
 from include.dr.local_stack import stack
 from include.dr.local_stack.airflow_env import airflow_env
 from include.dr.local_stack.airflow_standalone import TEST_AIRFLOW, Standalone
@@ -74,6 +75,20 @@ os.environ["BACKUP_RETRY_DELAY_SECONDS"] = "0.5"  # retries still happen, just q
 # checked against a minute-old policy's assets ("inactive assets in its outlets"). At 0 the
 # cache compares the stored hash on every read.
 os.environ["AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL"] = "0"
+
+# Every AWS operation the product makes in this session, by connection: the call
+# inventory the IAM policies in infra/ are built from (python -m include.dr.iam).
+AWS_CALLS = Recorder(
+    {c["login"]: conn_id for conn_id, c in load_settings().connections.items() if c.get("login")}
+)
+install(AWS_CALLS)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if AWS_CALLS.calls:
+        AWS_CALLS.write(STATE / "aws-calls" / f"{os.getpid()}.jsonl")
+
+
 _evidence_cleared: list[bool] = []
 
 
