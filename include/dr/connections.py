@@ -11,6 +11,9 @@ from typing import Final
 
 AWS_PRODUCTION: Final = "aws_default"  # the production account: sources, snapshots
 AWS_DR: Final = "aws_dr"  # the DR account: DR buckets, DR snapshot copies, keys
+# The restore operator: reads the backups and writes where a restore is asked to go. The
+# daily DAGs never hold it, so their credentials cannot overwrite production data.
+AWS_RESTORE: Final = "aws_restore"
 GITHUB: Final = "github_default"  # the organisation's git host and token
 GIT_BUNDLE_KEY: Final = "git_bundle_key"  # the bundles' AES-256 key (base64 password)
 MYSQL_PRODUCTION: Final = "mysql_default"  # the production database (manifests, dumps)

@@ -61,7 +61,7 @@ def restore_rds_form(instances: list[str]) -> dict[str, object]:
             None,
             type=["null", "string"],
             title="New instance name (instance sources)",
-            description="Must not exist yet, and must not be a production instance.",
+            description="restored-..., e.g. restored-customers. Must not exist yet.",
             maxLength=63,
         ),
         "target_database": Param(
@@ -133,8 +133,8 @@ def restore_s3_form(sources: list[str]) -> dict[str, object]:
             "",
             type="string",
             title="Target bucket",
-            description="An existing bucket to restore into. A production bucket needs the "
-            "confirmation below; a DR bucket is refused.",
+            description="An existing bucket named restore-..., or the source bucket itself "
+            "(it needs the confirmation below). A DR bucket is refused.",
             maxLength=63,
         ),
         "target_prefix": Param(

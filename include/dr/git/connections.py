@@ -44,9 +44,10 @@ def bundle_key(conn_id: str = GIT_BUNDLE_KEY) -> bytes:
     return load_key(password, conn_id)
 
 
-def bundles_of_record(policy: BackupPolicy) -> BundleStore:
-    """The policy's git bundles of record: its DR bucket through ``aws_dr``, this worker's
-    cache in front."""
+def bundles_of_record(policy: BackupPolicy, aws_conn_id: str | None = None) -> BundleStore:
+    """The policy's git bundles of record: its DR bucket through ``aws_conn_id`` (the DR
+    connection unless a restore reads them as the restore operator), this worker's cache
+    in front."""
     from include.dr.aws_clients import hook_clients
     from include.dr.connections import AWS_DR
     from include.dr.git.bundle import bundles_dir
@@ -54,5 +55,5 @@ def bundles_of_record(policy: BackupPolicy) -> BundleStore:
 
     github = policy.assets.github
     bucket = github.dr_bucket if github else None
-    s3 = hook_clients(AWS_DR)("s3", policy.regions.dr) if bucket else None
+    s3 = hook_clients(aws_conn_id or AWS_DR)("s3", policy.regions.dr) if bucket else None
     return BundleStore(bundles_dir(), s3, bucket)

@@ -109,6 +109,7 @@ def retention_targets(plan: BackupPlan, results: list[BatchResult]) -> list[Rete
 def validate_request(**context: Any) -> RestoreRequest:
     """Re-check the form server-side; refuse by field before anything is read or pushed."""
     from include.dr.asset_names import git_asset
+    from include.dr.connections import AWS_RESTORE
     from include.dr.git import restore
     from include.dr.git.connections import bundles_of_record, git_remote
     from include.dr.policy.loader import load_policy
@@ -123,7 +124,7 @@ def validate_request(**context: Any) -> RestoreRequest:
         organisation = github.organisation if github else ""
         try:
             remote = git_remote()
-            bundles = bundles_of_record(policy)
+            bundles = bundles_of_record(policy, AWS_RESTORE)
             request = restore.validate_request(params, organisation, bundles, remote)
             restore.remote_refs(request["target_url"], remote)  # reachable, or refused
             return request
@@ -137,6 +138,7 @@ def validate_request(**context: Any) -> RestoreRequest:
 def plan_push(request: RestoreRequest, **context: Any) -> PushPlan:
     """The backup's refs against the target's: what the push would change."""
     from include.dr.asset_names import git_asset
+    from include.dr.connections import AWS_RESTORE
     from include.dr.git import restore
     from include.dr.git.connections import bundles_of_record, git_remote
     from include.dr.policy.loader import load_policy
@@ -146,7 +148,9 @@ def plan_push(request: RestoreRequest, **context: Any) -> PushPlan:
 
     run = RunInfo.from_context(context)
     with task_boundary("planning the push"):
-        plan = restore.push_plan(bundles_of_record(load_policy()), request, git_remote())
+        plan = restore.push_plan(
+            bundles_of_record(load_policy(), AWS_RESTORE), request, git_remote()
+        )
         asset = git_asset(request["organisation"], request["repository"])
         record_restore(run, asset, "pass", {"step": "plan", **plan})
         return plan
@@ -156,6 +160,7 @@ def plan_push(request: RestoreRequest, **context: Any) -> PushPlan:
 def push(plan: PushPlan, **context: Any) -> dict[str, Any]:
     """Push the backup (unless this is a dry run) and prove the target now matches it."""
     from include.dr.asset_names import git_asset
+    from include.dr.connections import AWS_RESTORE
     from include.dr.git import restore
     from include.dr.git.connections import bundle_key, bundles_of_record, git_remote
     from include.dr.policy.loader import load_policy
@@ -168,7 +173,7 @@ def push(plan: PushPlan, **context: Any) -> dict[str, Any]:
         if plan["dry_run"]:
             record_restore(run, asset, "pass", {"step": "dry run", **plan})
             return {"dry_run": True, "changes": plan["changes"]}
-        bundles = bundles_of_record(load_policy())
+        bundles = bundles_of_record(load_policy(), AWS_RESTORE)
         checked = restore.push_and_check(bundles, plan, bundle_key(), git_remote())
         ok = checked["refs_equal_backup"]
         details = {"step": "restored", **plan, **checked}

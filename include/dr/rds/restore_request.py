@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypedDict
 
-from include.dr.connections import AWS_DR, AWS_PRODUCTION
+from include.dr.connections import AWS_RESTORE
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.plans import RestorePlan
-from include.dr.restores import one_of, parse_instant, refuse
+from include.dr.restores import RESTORED_INSTANCE_PREFIX, one_of, parse_instant, refuse
 
 SOURCES = ("latest", "snapshot", "point_in_time", "logical_dump")
 _INSTANCE = re.compile(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*")
@@ -49,12 +49,12 @@ class RestoreSide(NamedTuple):
 
 
 def restore_side(request: RestorePlan) -> RestoreSide:
-    """A point in time in production restores there, through the production connection;
-    everything else (DR snapshots, a point in time from replicated backups) in the DR
-    region, through the DR connection."""
+    """A point in time in production restores there; everything else (DR snapshots, a
+    point in time from replicated backups) in the DR region. Always as the restore
+    operator."""
     if request.get("pitr_region") == request["production_region"]:
-        return RestoreSide(AWS_PRODUCTION, request["production_region"])
-    return RestoreSide(AWS_DR, request.get("pitr_region") or request["dr_region"])
+        return RestoreSide(AWS_RESTORE, request["production_region"])
+    return RestoreSide(AWS_RESTORE, request.get("pitr_region") or request["dr_region"])
 
 
 def validate_request(params: Mapping[str, Any], policy: BackupPolicy, now: datetime) -> RestorePlan:
@@ -114,6 +114,13 @@ def _native_target(params: Mapping[str, Any], assets: Mapping[str, Any]) -> _Nat
             "target_instance",
             f"{target} is a production instance",
             "Restore into a new instance name.",
+        )
+    if not target.startswith(RESTORED_INSTANCE_PREFIX):
+        refuse(
+            "target_instance",
+            f"{target} is not named as a restored instance",
+            f"Name it {RESTORED_INSTANCE_PREFIX}..., e.g. {RESTORED_INSTANCE_PREFIX}customers: "
+            "the restore operator's role may create only instances so named.",
         )
     instance_class = str(params.get("instance_class") or "")
     if instance_class and not _CLASS.fullmatch(instance_class):

@@ -160,12 +160,12 @@ def _find_dump(request: RestorePlan) -> RestorePlan:
     from airflow.providers.mysql.hooks.mysql import MySqlHook
 
     from include.dr.aws_clients import hook_clients
-    from include.dr.connections import AWS_DR, MYSQL_RESTORE
+    from include.dr.connections import AWS_RESTORE, MYSQL_RESTORE
     from include.dr.rds import restore
 
     db = MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn()
     try:
-        dr_s3 = hook_clients(AWS_DR)("s3", request["dr_region"])
+        dr_s3 = hook_clients(AWS_RESTORE)("s3", request["dr_region"])
         return restore.check_logical(request, dr_s3, db.cursor())
     finally:
         db.close()
@@ -185,7 +185,7 @@ def load_dump(plan: RestorePlan) -> LoadResult:
     from airflow.providers.mysql.hooks.mysql import MySqlHook
 
     from include.dr.aws_clients import hook_clients
-    from include.dr.connections import AWS_DR, MYSQL_RESTORE
+    from include.dr.connections import AWS_RESTORE, MYSQL_RESTORE
     from include.dr.rds import restore
     from include.dr.rds.mysql_client import connection_settings
     from include.dr.task_boundary import task_boundary
@@ -194,7 +194,7 @@ def load_dump(plan: RestorePlan) -> LoadResult:
         connection = connection_settings(MYSQL_RESTORE)
         db = MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn()
         try:
-            dr_s3 = hook_clients(AWS_DR)("s3", plan["dr_region"])
+            dr_s3 = hook_clients(AWS_RESTORE)("s3", plan["dr_region"])
             return restore.load_dump(plan, dr_s3, connection, db.cursor())
         finally:
             db.close()

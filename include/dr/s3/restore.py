@@ -42,6 +42,7 @@ from include.dr.checks import bucket_region
 from include.dr.errors import Permanent, error_code, from_client_error, is_not_found, is_transient
 from include.dr.policy.model import BackupPolicy
 from include.dr.restores import (
+    RESTORE_BUCKET_PREFIX,
     BackupDamaged,
     RestoreIncomplete,
     one_of,
@@ -116,6 +117,13 @@ def validate_request(
             "Restore into another bucket; backups are never written over.",
         )
     production = target in sources
+    if not production and not target.startswith(RESTORE_BUCKET_PREFIX):
+        refuse(
+            "target_bucket",
+            f"s3://{target} is neither a source bucket nor a restore bucket",
+            f"Restore into a bucket named {RESTORE_BUCKET_PREFIX}... (the restore operator's "
+            "role may write only there), or into the source bucket itself.",
+        )
     if production and str(params.get("confirm_production_bucket") or "") != target:
         refuse(
             "confirm_production_bucket",

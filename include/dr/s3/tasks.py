@@ -134,7 +134,7 @@ def validate_request(**context: Any) -> RestorePlan:
 
     from include.dr.asset_names import s3_asset
     from include.dr.aws_clients import hook_clients
-    from include.dr.connections import AWS_DR, AWS_PRODUCTION
+    from include.dr.connections import AWS_RESTORE
     from include.dr.policy.loader import load_policy
     from include.dr.restores import RestoreRefused, record_restore
     from include.dr.run_info import RunInfo
@@ -146,8 +146,8 @@ def validate_request(**context: Any) -> RestorePlan:
         policy = load_policy()
         try:
             request = restore.validate_request(params, policy, datetime.now(UTC))
-            target_s3 = hook_clients(AWS_PRODUCTION)("s3", policy.regions.production)
-            dr_s3 = hook_clients(AWS_DR)("s3", policy.regions.dr)
+            target_s3 = hook_clients(AWS_RESTORE)("s3", policy.regions.production)
+            dr_s3 = hook_clients(AWS_RESTORE)("s3", policy.regions.dr)
             return restore.plan_restore(request, target_s3, dr_s3)
         except RestoreRefused as exc:
             details = {"refused": exc.field, "reason": str(exc)}
@@ -159,7 +159,7 @@ def validate_request(**context: Any) -> RestorePlan:
 def restore_objects(plan: RestorePlan, **context: Any) -> dict[str, Any]:
     """Copy the chosen backup's versions to the target (count them only in a dry run)."""
     from include.dr.aws_clients import for_threads, hook_clients
-    from include.dr.connections import AWS_DR, AWS_PRODUCTION
+    from include.dr.connections import AWS_RESTORE
     from include.dr.policy.loader import load_policy
     from include.dr.run_info import RunInfo
     from include.dr.s3.restore import THREADS, restore_and_record
@@ -168,6 +168,6 @@ def restore_objects(plan: RestorePlan, **context: Any) -> dict[str, Any]:
     run, region = RunInfo.from_context(context), plan["target_region"]
     with task_boundary(f"restoring s3://{plan['source_bucket']}"):
         policy, copying = load_policy(), for_threads(THREADS)
-        dr_s3 = hook_clients(AWS_DR, copying)("s3", policy.regions.dr)
-        target_s3 = hook_clients(AWS_PRODUCTION, copying)("s3", region)
+        dr_s3 = hook_clients(AWS_RESTORE, copying)("s3", policy.regions.dr)
+        target_s3 = hook_clients(AWS_RESTORE, copying)("s3", region)
         return restore_and_record(policy, plan, dr_s3, target_s3, run)

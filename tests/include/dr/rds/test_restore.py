@@ -68,7 +68,9 @@ def test_an_existing_target_instance_or_a_missing_snapshot_is_refused(rds_dr: An
         before = instances(rds_dr)
         taken = request(source="latest", target_instance=existing)
         assert refused_field(lambda: restore.check_native(taken, rds_dr)) == "target_instance"
-        missing = request(source="snapshot", snapshot_id="no-such-snapshot", target_instance="r-x1")
+        missing = request(
+            source="snapshot", snapshot_id="no-such-snapshot", target_instance="restored-x1"
+        )
         assert refused_field(lambda: restore.check_native(missing, rds_dr)) == "snapshot_id"
         assert instances(rds_dr) == before  # nothing was created
     finally:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from include.dr.connections import AWS_DR, AWS_PRODUCTION
+from include.dr.connections import AWS_RESTORE
 from include.dr.errors import Permanent
 from include.dr.policy.loader import load_policy
 from include.dr.rds.restore_request import restore_path, restore_side, validate_request
@@ -30,18 +30,19 @@ def request(**params: Any) -> Any:
         ({"source": "latest", "target_instance": INSTANCE}, "target_instance"),
         ({"source": "latest", "target_instance": "bad_name; drop"}, "target_instance"),
         ({"source": "latest", "target_instance": "x" * 64}, "target_instance"),
+        ({"source": "latest", "target_instance": "customers-copy"}, "target_instance"),
         ({"source": "latest"}, "target_instance"),
-        ({"source": "snapshot", "snapshot_id": "no such; x", "target_instance": "r-x1"}, "snapshot_id"),
-        ({"source": "latest", "target_instance": "r-x2", "instance_class": "huge"}, "instance_class"),
-        ({"source": "latest", "target_instance": "r-x2", "subnet_group": "a;b"}, "subnet_group"),
-        ({"source": "latest", "target_instance": "r-x3", "security_group_ids": ["x"]}, "security_group_ids"),
-        ({"source": "latest", "target_instance": "r-x3", "security_group_ids": "sg-1"}, "security_group_ids"),
+        ({"source": "snapshot", "snapshot_id": "no such; x", "target_instance": "restored-x1"}, "snapshot_id"),
+        ({"source": "latest", "target_instance": "restored-x2", "instance_class": "huge"}, "instance_class"),
+        ({"source": "latest", "target_instance": "restored-x2", "subnet_group": "a;b"}, "subnet_group"),
+        ({"source": "latest", "target_instance": "restored-x3", "security_group_ids": ["x"]}, "security_group_ids"),
+        ({"source": "latest", "target_instance": "restored-x3", "security_group_ids": "sg-1"}, "security_group_ids"),
         (
-            {"source": "point_in_time", "restore_time": "2999-01-01T00:00:00Z", "target_instance": "r-x4"},
+            {"source": "point_in_time", "restore_time": "2999-01-01T00:00:00Z", "target_instance": "restored-x4"},
             "restore_time",
         ),
-        ({"source": "point_in_time", "restore_time": "soon", "target_instance": "r-x4"}, "restore_time"),
-        ({"source": "point_in_time", "region": "moon", "target_instance": "r-x4"}, "region"),
+        ({"source": "point_in_time", "restore_time": "soon", "target_instance": "restored-x4"}, "restore_time"),
+        ({"source": "point_in_time", "region": "moon", "target_instance": "restored-x4"}, "region"),
         ({**LOGICAL, "dump_date": "26/11/2026"}, "dump_date"),
         ({**LOGICAL, "target_database": "customers"}, "target_database"),
         ({**LOGICAL, "target_database": "mysql"}, "target_database"),
@@ -63,10 +64,10 @@ def test_a_bad_request_is_refused_by_field_and_changes_nothing(
 
 def test_a_good_instance_request_is_normalised() -> None:
     checked = request(
-        source="latest", target_instance="customers-restored", security_group_ids=[], dry_run=None
+        source="latest", target_instance="restored-customers", security_group_ids=[], dry_run=None
     )
     assert checked["dry_run"] is True  # anything but an explicit False is a dry run
-    assert checked["target_instance"] == "customers-restored"
+    assert checked["target_instance"] == "restored-customers"
     assert checked["instance_class"] is None and checked["subnet_group"] is None
     assert checked["dr_region"] == POLICY.regions.dr
 
@@ -80,30 +81,30 @@ def test_a_good_logical_request_names_the_day_and_the_database() -> None:
 @pytest.mark.parametrize(
     ("params", "side"),
     [
-        ({"source": "latest"}, (AWS_DR, POLICY.regions.dr)),
-        ({"source": "snapshot", "snapshot_id": f"{INSTANCE}-2026-11-25"}, (AWS_DR, POLICY.regions.dr)),
+        ({"source": "latest"}, (AWS_RESTORE, POLICY.regions.dr)),
+        ({"source": "snapshot", "snapshot_id": f"{INSTANCE}-2026-11-25"}, (AWS_RESTORE, POLICY.regions.dr)),
         (
             {"source": "point_in_time", "restore_time": "2026-11-26T01:00:00Z", "region": "production"},
-            (AWS_PRODUCTION, POLICY.regions.production),
+            (AWS_RESTORE, POLICY.regions.production),
         ),
         (
             {"source": "point_in_time", "restore_time": "2026-11-26T01:00:00Z", "region": "dr"},
-            (AWS_DR, POLICY.regions.dr),
+            (AWS_RESTORE, POLICY.regions.dr),
         ),
     ],
 )  # fmt: skip
-def test_an_instance_restore_acts_through_its_sides_connection_and_region(
+def test_an_instance_restore_acts_as_the_restore_operator_in_its_region(
     params: dict[str, Any], side: tuple[str, str]
 ) -> None:
-    assert restore_side(request(target_instance="r-1", **params)) == side
+    assert restore_side(request(target_instance="restored-1", **params)) == side
 
 
 @pytest.mark.parametrize(
     ("params", "path"),
     [
-        ({"source": "latest", "target_instance": "r-1", "dry_run": True}, "dry_run"),
+        ({"source": "latest", "target_instance": "restored-1", "dry_run": True}, "dry_run"),
         ({**LOGICAL, "dry_run": True}, "dry_run"),
-        ({"source": "latest", "target_instance": "r-1"}, "restore_instance"),
+        ({"source": "latest", "target_instance": "restored-1"}, "restore_instance"),
         ({**LOGICAL}, "load_dump"),
     ],
 )

@@ -28,7 +28,7 @@ SOURCE = POLICY.assets.s3[0].source
 
 def request(**params: object) -> RestoreRequest:
     return validate_request(
-        {"source_bucket": SOURCE, "target_bucket": "scratch-restores", **params}, POLICY, NOW
+        {"source_bucket": SOURCE, "target_bucket": "restore-scratch", **params}, POLICY, NOW
     )
 
 
@@ -88,6 +88,7 @@ FIRST_RUN = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 PURE_REFUSALS = [
     ({"as_of": "2999-01-01T00:00:00+00:00"}, "as_of"),
     ({"target_bucket": DR_BUCKET}, "target_bucket"),
+    ({"target_bucket": "scratch-copies"}, "target_bucket"),  # not a restore-... bucket
     ({"prefix": "../etc/"}, "prefix"),
     ({"target_prefix": "/abs/"}, "target_prefix"),
     ({"target_prefix": ".backup/manifests/"}, "target_prefix"),
@@ -147,8 +148,8 @@ def plan(s3: ReadOnlyS3, **params: object) -> RestorePlan:
     ("conf", "s3", "field"),
     [
         ({"as_of": "2020-01-01T00:00:00+00:00"}, ReadOnlyS3(), "as_of"),
-        ({"target_bucket": "no-such-bucket-here"}, ReadOnlyS3("404"), "target_bucket"),
-        ({"target_bucket": "not-ours-to-write"}, ReadOnlyS3("403", 403), "target_bucket"),
+        ({"target_bucket": "restore-no-such-bucket"}, ReadOnlyS3("404"), "target_bucket"),
+        ({"target_bucket": "restore-not-ours"}, ReadOnlyS3("403", 403), "target_bucket"),
     ],
 )
 def test_a_request_aws_cannot_meet_is_refused_by_field(
