@@ -4,7 +4,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m include.dr.local_stack
 UV := $(shell command -v uv || echo .local/tools/bin/uv)
 
-.PHONY: setup demo demo-distributed test test-fast check bench-rds bench-s3 bench-s3-memory bench-git stack-up down status lock
+.PHONY: setup demo demo-distributed test test-fast check infra inventory aws-smoke bench-rds bench-s3 bench-s3-memory bench-git stack-up down status lock
 
 ## setup: system packages, uv and the locked Python environment (idempotent)
 setup: .venv/.synced
@@ -15,6 +15,7 @@ setup: .venv/.synced
 ## demo: start the local stack and Airflow, run the main job, print the UI login
 demo: setup
 	$(STACK) up
+	$(STACK) enforce-iam
 	$(STACK) airflow
 	$(STACK) run policy_preflight
 	@echo "The demo runs outside the policy's backup window, so it asks for the override (recorded as evidence)."
@@ -49,11 +50,26 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -m "not stack and not dag_run and not ui"
 
-## check: static checks (ruff with the Airflow rules, mypy on include/)
+## check: static checks (ruff with the Airflow rules, mypy on include/, cfn-lint and checkov on infra/)
+CHECKOV := checkov==3.3.30
 check: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/cfn-lint infra/*.json
+	BC_SKIP_MAPPING=TRUE $(UV) tool run --from $(CHECKOV) checkov --quiet --compact --skip-download --framework cloudformation -d infra
+
+## inventory: after a whole `make test`, record the AWS calls it saw in infra/call-inventory.json
+inventory: setup
+	$(PY) -m include.dr.infra inventory
+
+## infra: rebuild infra/ (templates and IAM policies) from include/policy.yaml and the inventory
+infra: setup
+	$(PY) -m include.dr.infra templates
+
+## aws-smoke: check a real AWS account with nothing changed (skips without AWS credentials)
+aws-smoke: setup
+	$(PY) -m include.dr.infra.smoke
 
 ## bench-rds: the dump engine against mysqldump | gzip (needs the local stack: make stack-up)
 bench-rds: setup

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from include.dr.iam.calls import Recorder, install
+from include.dr.infra.files import recorded_calls_dir, uncovered
 from include.dr.local_stack import stack
 from include.dr.local_stack.airflow_env import airflow_env
 from include.dr.local_stack.airflow_standalone import TEST_AIRFLOW, Standalone
@@ -85,8 +86,23 @@ install(AWS_CALLS)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Keep the session's calls for ``make inventory``."""
     if AWS_CALLS.calls:
-        AWS_CALLS.write(STATE / "aws-calls" / f"{os.getpid()}.jsonl")
+        AWS_CALLS.write(recorded_calls_dir() / f"{os.getpid()}.jsonl")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Name any call the product made that the committed inventory (so the shipped IAM
+    policies) lacks. A warning, not a failure: a rare path (a retry's extra call) must
+    not fail the suite; tests/integration/test_least_privilege.py fails on what matters."""
+    missing = uncovered(AWS_CALLS.calls)
+    if missing:
+        terminalreporter.section("AWS calls the inventory lacks")
+        for call in missing:
+            terminalreporter.line(
+                f"{call.principal} {call.family}: {call.operation} {call.resource}"
+            )
+        terminalreporter.line("Record them: the whole suite, then `make inventory infra`.")
 
 
 _evidence_cleared: list[bool] = []

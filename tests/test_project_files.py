@@ -6,7 +6,6 @@ tests read the Dockerfile, requirements.txt and packages.txt the way a build wou
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 import tomllib
@@ -217,17 +216,6 @@ def test_the_core_stack_is_the_one_the_project_is_built_on() -> None:
     assert locked["botocore"].startswith("1.43.")
     assert "airflow-provider-great-expectations" not in locked
     assert locked["great-expectations"].startswith("1.")
-
-
-def test_iam_policy_grants_no_wildcard_action_and_no_version_deletion() -> None:
-    policy = json.loads((PROJECT_ROOT / "include" / "iam-policy.json").read_text())
-    assert policy["Version"] == "2012-10-17"
-    actions = []
-    for statement in policy["Statement"]:
-        found = statement["Action"]
-        actions += [found] if isinstance(found, str) else found
-    assert all(action != "*" and not action.endswith(":*") for action in actions)
-    assert "s3:DeleteObjectVersion" not in actions and "s3:DeleteBucket" not in actions
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -15,11 +15,13 @@ every test's policy, and the IAM policies follow the policy file.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -127,9 +129,7 @@ def product_module(frames: Iterable[str]) -> str | None:
     innermost first."""
     root = f"{PROJECT_ROOT}/"
     module: str | None = None
-    outermost = ""
     for filename in frames:
-        outermost = filename
         if any(marker in filename for marker in AIRFLOW_EXECUTION):
             return module or "airflow"
         if not filename.startswith(root) or "/.venv/" in filename:
@@ -139,8 +139,7 @@ def product_module(frames: Iterable[str]) -> str | None:
             return None
         if module is None and relative.startswith(PRODUCT_DIRS):
             module = relative.removesuffix(".py").replace("/", ".")
-    # A worker thread of the product's own pool (the copy threads) has no Airflow frame.
-    return module if outermost.endswith("/threading.py") else None
+    return None
 
 
 def placeholders(policy: BackupPolicy, store_url: str) -> list[tuple[str, str]]:
@@ -160,6 +159,21 @@ def placeholders(policy: BackupPolicy, store_url: str) -> list[tuple[str, str]]:
     if store_url.startswith("s3://"):
         names[store_url.removeprefix("s3://").split("/", 1)[0]] = "{store_bucket}"
     return sorted(names.items(), key=lambda item: -len(item[0]))
+
+
+def calling_family(frames: Iterable[str]) -> str | None:
+    """The DAG whose task (or trigger) is making a call, or the module when no task has
+    run in this process; ``None`` when it is not the product's call."""
+    module = product_module(frames)
+    if module is None:
+        return None
+    return os.environ.get("AIRFLOW_CTX_DAG_ID") or module
+
+
+# A pool thread, or the object store's event-loop thread, has no Airflow frame: the
+# family of the code that handed it the work (a context variable, which asyncio carries
+# from the calling thread into the coroutine it schedules).
+_HANDED_OVER: contextvars.ContextVar[str | None] = contextvars.ContextVar("dr_family", default=None)
 
 
 def _frames() -> list[str]:
@@ -187,10 +201,10 @@ class Recorder:
         return self._policies[key]
 
     def params_seen(self, params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
-        module = product_module(_frames())
-        if module is not None:
+        family = calling_family(_frames()) or _HANDED_OVER.get()
+        if family is not None:
             context["dr_call_params"] = dict(params)
-            context["dr_call_family"] = os.environ.get("AIRFLOW_CTX_DAG_ID") or module
+            context["dr_call_family"] = family
 
     def call_made(self, model: Any, request_signer: Any, context: dict[str, Any], **_: Any) -> None:
         family = context.get("dr_call_family")
@@ -222,9 +236,11 @@ class Recorder:
 
 
 def install(recorder: Recorder) -> Callable[[], None]:
-    """Register the recorder on every botocore session made from now on; returns the
-    undo. Sessions made earlier (none, when called at start-up) are not seen."""
+    """Register the recorder on every botocore session made from now on, and carry the
+    calling family into the threads of every pool; returns the undo. Sessions made
+    earlier (none, when called at start-up) are not seen."""
     import botocore.session
+    import fsspec.asyn
 
     original = botocore.session.Session._register_components  # noqa: SLF001
 
@@ -235,9 +251,38 @@ def install(recorder: Recorder) -> Callable[[], None]:
         events.register("before-call.*.*", recorder.call_made)
 
     botocore.session.Session._register_components = register  # type: ignore[method-assign]  # noqa: SLF001
+    submit = ThreadPoolExecutor.submit
+
+    def submitted(
+        pool: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Any:
+        family = calling_family(_frames()) or _HANDED_OVER.get()
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            token = _HANDED_OVER.set(family)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _HANDED_OVER.reset(token)
+
+        return submit(pool, run, *args, **kwargs)
+
+    ThreadPoolExecutor.submit = submitted  # type: ignore[method-assign,assignment]
+    sync = fsspec.asyn.sync
+
+    def synced(*args: Any, **kwargs: Any) -> Any:
+        token = _HANDED_OVER.set(calling_family(_frames()) or _HANDED_OVER.get())
+        try:
+            return sync(*args, **kwargs)
+        finally:
+            _HANDED_OVER.reset(token)
+
+    fsspec.asyn.sync = synced
 
     def undo() -> None:
         botocore.session.Session._register_components = original  # type: ignore[method-assign]  # noqa: SLF001
+        ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
+        fsspec.asyn.sync = sync
 
     return undo
 

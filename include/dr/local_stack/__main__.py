@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("up", help="start and seed moto, MariaDB and git daemon")
     commands.add_parser("down", help="stop every server this stack started")
     commands.add_parser("status", help="show which of our servers run")
+    commands.add_parser(
+        "enforce-iam",
+        help="enforce IAM on moto: each AWS connection signed by a user holding its role's "
+        "shipped policies (lifted by the next up)",
+    )
     commands.add_parser("airflow", help="start airflow standalone and print the login")
     run = commands.add_parser("run", help="trigger a DAG in the running Airflow and wait")
     run.add_argument("dag_id")
@@ -48,6 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "status":
             for name, pid in stack.status(folder).items():
                 print(f"  {name:<32} {'pid ' + str(pid) if pid else 'not running'}")
+        elif args.command == "enforce-iam":
+            from include.dr.local_stack.enforcement import enforce
+            from include.dr.local_stack.settings import load_settings
+            from include.dr.policy.loader import load_policy
+
+            endpoint = load_settings().connection("aws_default")["extra"]["endpoint_url"]
+            keys = enforce(folder, endpoint, load_policy())
+            print(f"IAM enforced on {endpoint}: {', '.join(sorted(keys))} signed by their roles")
         elif args.command == "airflow":
             airflow = Standalone(folder)
             airflow.start()

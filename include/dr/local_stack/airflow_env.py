@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from include.dr.local_stack.enforcement import signed_by_users
 from include.dr.local_stack.settings import load_settings
 from include.dr.project import PROJECT_ROOT, state_dir
 from include.dr.store import CACHE_DIR_ENV, STORE_URL_ENV
@@ -19,7 +20,7 @@ def airflow_env(home: Path, parallelism: int = 8) -> dict[str, str]:
     """Variables that point Airflow at this project and the local stack's connections."""
     venv_bin = str(Path(sys.executable).parent)
     python_path = [str(PROJECT_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(":"))]
-    env = load_settings().airflow_env()
+    env = signed_by_users(load_settings(), state_dir()).airflow_env()
     env.update(
         {
             "AIRFLOW_HOME": str(home),

@@ -1,10 +1,11 @@
 """Seed the moto server with the demo company's AWS estate, as the policy file describes it.
 
-Production region: a KMS key, the source buckets with objects, an encrypted RDS
-MySQL instance, an alerts topic and a multi-region CloudTrail trail. DR region:
-a KMS key and versioned, SSE-KMS DR buckets, and the bucket that holds the shared
-store when it is on S3 (``STORE_BUCKET``). Seeding is idempotent: what
-exists is left alone, so a second ``up`` changes nothing.
+The backup estate (the keys, the DR buckets and the store's, the alerts topic, the
+trail, the roles) is the three stacks of ``infra/``, deployed as a company deploys them
+(:mod:`include.dr.local_stack.estate`). What the product backs up is made here through
+the API, since a company has it already: the source buckets with objects, and an
+encrypted RDS MySQL instance. Seeding is idempotent: what exists is left alone, so a
+second ``up`` changes nothing.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from include.dr.local_stack.settings import STORE_BUCKET, LocalSettings
+from include.dr.infra.files import committed_templates
+from include.dr.infra.templates import dr_bucket
+from include.dr.local_stack.estate import apply_bucket_properties, deploy, stack_regions
+from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.backup_window import rds_window_for
-from include.dr.s3.guardrails import fix_dr_bucket, put_default_kms
-from include.dr.tags import OWNER_KEY, OWNER_VALUE, owner_tags
-
-TRAIL_NAME = "organisation-trail"
-TRAIL_BUCKET_SUFFIX = "cloudtrail-logs"
+from include.dr.s3.guardrails import put_default_kms
+from include.dr.tags import owner_tags
 
 
 def aws_client(settings: LocalSettings, service: str, region: str) -> Any:
@@ -40,42 +41,28 @@ def aws_client(settings: LocalSettings, service: str, region: str) -> Any:
 
 
 def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
-    """Create whatever of the demo estate is missing; return what exists, for the log."""
+    """Deploy the estate's stacks and make the production data; return what exists."""
     prod, dr = policy.regions.production, policy.regions.dr
-    keys = {
-        region: _ensure_kms_key(settings, region, alias)
-        for region, alias in policy.kms_keys.items()
-    }
+    outputs = deploy(
+        lambda service, region: aws_client(settings, service, region),
+        committed_templates(),
+        stack_regions(prod, dr),
+    )
+    prod_key = outputs["production"]["ProductionKeyArn"]
     for asset in policy.assets.s3:
-        _ensure_source_bucket(settings, prod, asset.source, keys[prod])
-        _ensure_dr_bucket(settings, dr, asset.dr_bucket, keys[dr], policy.retention.minimum_days)
+        _ensure_source_bucket(settings, prod, asset.source, prod_key)
     for rds in policy.assets.rds:
-        _ensure_rds_instance(settings, policy, rds.instance, rds.database, keys[prod])
-        _ensure_dr_bucket(settings, dr, rds.dr_bucket, keys[dr], policy.retention.minimum_days)
-    github = policy.assets.github
-    if github and github.dr_bucket:
-        _ensure_dr_bucket(settings, dr, github.dr_bucket, keys[dr], policy.retention.minimum_days)
-    ensure_dr_bucket(settings, policy, STORE_BUCKET)
-    sns = aws_client(settings, "sns", policy.alerts.region)
-    topic = sns.create_topic(Name=policy.alerts.topic_name)["TopicArn"]
-    trail = _ensure_trail(settings, prod)
-    return {"kms_keys": keys, "alerts_topic": topic, "trail": trail}
+        _ensure_rds_instance(settings, policy, rds.instance, rds.database, prod_key)
+    return {
+        "kms_keys": {prod: prod_key, dr: outputs["dr"]["DrKeyArn"]},
+        "alerts_topic": outputs["production"]["AlertsTopicArn"],
+        "stacks": sorted(outputs),
+    }
 
 
-def _ensure_kms_key(settings: LocalSettings, region: str, alias: str) -> str:
-    kms = aws_client(settings, "kms", region)
-    try:
-        return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "NotFoundException":
-            raise
-    key = kms.create_key(
-        Description=f"Backup encryption key ({region})",
-        Tags=[{"TagKey": OWNER_KEY, "TagValue": OWNER_VALUE}],
-    )["KeyMetadata"]
-    if alias.startswith("alias/"):
-        kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
-    return str(key["Arn"])
+def _dr_key_arn(settings: LocalSettings, policy: BackupPolicy) -> str:
+    kms = aws_client(settings, "kms", policy.regions.dr)
+    return str(kms.describe_key(KeyId=policy.kms_key(policy.regions.dr))["KeyMetadata"]["Arn"])
 
 
 def _create_bucket(s3: Any, region: str, bucket: str) -> bool:
@@ -117,21 +104,13 @@ def demo_objects(bucket: str) -> list[tuple[str, bytes]]:
 
 
 def ensure_dr_bucket(settings: LocalSettings, policy: BackupPolicy, bucket: str) -> None:
-    """A bucket on the DR side made like a DR bucket (the store's, or a test's own)."""
+    """A bucket on the DR side made as the DR stack makes its buckets (a test's own)."""
     dr = policy.regions.dr
-    key_arn = _ensure_kms_key(settings, dr, policy.kms_key(dr))
-    _ensure_dr_bucket(settings, dr, bucket, key_arn, policy.retention.minimum_days)
-
-
-def _ensure_dr_bucket(
-    settings: LocalSettings, region: str, bucket: str, key_arn: str, minimum_days: int
-) -> None:
-    """A DR bucket made safe by the same code the S3 backup's ``fix_settings`` runs."""
-    s3 = aws_client(settings, "s3", region)
-    if not _create_bucket(s3, region, bucket):
+    s3 = aws_client(settings, "s3", dr)
+    if not _create_bucket(s3, dr, bucket):
         return
-    needed = {"dr_bucket_versioning", "dr_bucket_encryption", "dr_bucket_lifecycle"}
-    fix_dr_bucket(s3, bucket, key_arn, minimum_days, needed, local=True)
+    properties = dr_bucket(bucket, policy.retention.minimum_days)["Properties"]
+    apply_bucket_properties(s3, bucket, properties, _dr_key_arn(settings, policy))
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": owner_tags()})
 
 
@@ -162,18 +141,3 @@ def _ensure_rds_instance(
         PubliclyAccessible=False,
         Tags=[{"Key": "data-class", "Value": "customer"}],
     )
-
-
-def _ensure_trail(settings: LocalSettings, region: str) -> str:
-    cloudtrail = aws_client(settings, "cloudtrail", region)
-    existing = cloudtrail.describe_trails(trailNameList=[TRAIL_NAME])["trailList"]
-    if existing:
-        return str(existing[0]["TrailARN"])
-    account = aws_client(settings, "sts", region).get_caller_identity()["Account"]
-    bucket = f"{account}-{TRAIL_BUCKET_SUFFIX}"
-    _create_bucket(aws_client(settings, "s3", region), region, bucket)
-    trail = cloudtrail.create_trail(
-        Name=TRAIL_NAME, S3BucketName=bucket, IsMultiRegionTrail=True, EnableLogFileValidation=True
-    )
-    cloudtrail.start_logging(Name=TRAIL_NAME)
-    return str(trail["TrailARN"])

@@ -13,6 +13,7 @@ from typing import Any
 
 from include.dr.local_stack.airflow_standalone import TEST_AIRFLOW, Standalone
 from include.dr.local_stack.distributed import TEST_NAME, Distributed
+from include.dr.local_stack.enforcement import forget_keys, lift
 from include.dr.local_stack.git_daemon import (
     git_daemon_process,
     seed_repositories,
@@ -52,8 +53,11 @@ def up(state_dir: Path) -> StackReport:
         )
     report = StackReport()
     report.note("moto", start_moto(state_dir, settings.moto_port))
-    if "moto" in report.started and (moved := archive_stale_evidence()):
-        report.details["evidence_archived_to"] = str(moved)
+    if "moto" in report.started:
+        forget_keys(state_dir)
+        if moved := archive_stale_evidence():
+            report.details["evidence_archived_to"] = str(moved)
+    lift(settings.connection("aws_default")["extra"]["endpoint_url"])
     report.details["aws"] = seed_aws(settings, policy)
     report.note("mariadb", start_mariadb(state_dir, settings.mysql_port))
     report.details["mysql_rows"] = seed_customers(state_dir, settings.connection("mysql_default"))

@@ -1,7 +1,7 @@
 """Making and removing what a restore test uses, and only that: the scratch database, the
-scratch bucket (every version in it), the temporary instance. Each is named from the run;
-only a database named as a restore test's is made or dropped, and the instance is
-deleted only if it carries this run's tag."""
+scratch bucket (unversioned, so every object in it), the temporary instance. Each is
+named from the run; only a database named as a restore test's is made or dropped, and the
+instance is deleted only if it carries this run's tag."""
 
 from __future__ import annotations
 
@@ -41,13 +41,11 @@ def create_bucket(s3: Any, bucket: str, region: str) -> None:
 
 
 def delete_bucket(s3: Any, bucket: str) -> str:
+    """Empty the scratch bucket and remove it. It is made unversioned, so deleting its keys
+    removes them: no role of the product holds ``s3:DeleteObjectVersion``."""
     try:
-        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
-        for page in pages:
-            doomed = [
-                {"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            doomed = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             if doomed:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
         s3.delete_bucket(Bucket=bucket)

@@ -1,0 +1,28 @@
+"""``python -m include.dr.infra``: write ``infra/`` from the policy file and the calls.
+
+- ``inventory``: the calls the last test session recorded (``.local/aws-calls``) become
+  ``infra/call-inventory.json``; run it after a whole ``make test``.
+- ``templates`` (the default): the CloudFormation templates, from ``include/policy.yaml``
+  and the committed inventory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from include.dr.infra.files import write_inventory, write_templates
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m include.dr.infra", description=__doc__)
+    parser.add_argument("what", choices=["templates", "inventory"], nargs="?", default="templates")
+    args = parser.parse_args(argv)
+    written = write_inventory() if args.what == "inventory" else write_templates()
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,502 @@
+"""The AWS estate the policy file describes, as CloudFormation templates.
+
+Three stacks, deployed in this order (README, "Pointing it at real AWS"):
+
+1. ``roles`` (any region; IAM is global): one role per connection, each with one
+   managed policy per DAG family, built from the recorded call inventory;
+2. ``production`` (the production region): the production key, the alerts topic, the
+   multi-region CloudTrail trail and its log bucket;
+3. ``dr`` (the DR region): the DR key and every DR bucket, the store's included.
+
+The key policies name the roles, so the roles come first; the roles name the keys by
+alias (``kms:ResourceAliases``), so they need no key ARN. Everything stateful is
+retained when a stack is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from include.dr.iam.policies import ROLES
+from include.dr.policy.model import BackupPolicy
+from include.dr.s3.guardrails import LIFECYCLE_FLOOR_DAYS, lifecycle_rule, tls_statement
+from include.dr.tags import OWNER_KEY, OWNER_VALUE
+
+TRAIL_NAME = "organisation-trail"
+TRAIL_BUCKET_SUFFIX = "cloudtrail-logs"
+ABORT_MULTIPART_DAYS = 7
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+OWNER = [{"Key": OWNER_KEY, "Value": OWNER_VALUE}]
+# The administration a key's account keeps: never its use, never its deletion by a role.
+KEY_ADMIN_ACTIONS = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Get*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:CancelKeyDeletion",
+]
+KEY_USE_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+]
+# checkov findings left unfixed, each with its reason (listed in the README too).
+CHECKOV_SKIPS = {
+    "CKV_AWS_18": "Object-level access is logged by the trail's S3 data events on this "
+    "bucket; server access logs would need a log bucket of their own per region.",
+}
+
+
+def key_policy(
+    roles: list[str], region: str, services: list[str], extra: tuple[dict[str, Any], ...] = ()
+) -> dict[str, str]:
+    """The account administers the key; the roles use it only through ``services``.
+
+    Written as a string (``Fn::Sub``) because moto keeps an object KeyPolicy as a
+    mapping and then cannot describe the key."""
+    role_arns = [f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{r}" for r in roles]
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
+                "Action": KEY_ADMIN_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "BackupRolesUseItThroughTheServices",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arns},
+                "Action": KEY_USE_ACTIONS,
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": [f"{s}.{region}.amazonaws.com" for s in services]
+                    }
+                },
+            },
+            {
+                "Sid": "BackupRolesDescribeTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arns},
+                "Action": ["kms:DescribeKey"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ServicesTakeGrantsForTheirOwnResources",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arns},
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            *extra,
+        ],
+    }
+    return {"Fn::Sub": json.dumps(document, indent=2)}
+
+
+# The trail encrypts its log files with the production key.
+CLOUDTRAIL_USES_THE_KEY = {
+    "Sid": "CloudTrailEncryptsLogs",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+    "Resource": "*",
+    "Condition": {
+        "StringLike": {
+            "kms:EncryptionContext:aws:cloudtrail:arn": "arn:${AWS::Partition}:cloudtrail:*:"
+            "${AWS::AccountId}:trail/*"
+        }
+    },
+}
+
+
+def kms_key(description: str, policy: dict[str, str]) -> dict[str, Any]:
+    return {
+        "Type": "AWS::KMS::Key",
+        **RETAIN,
+        "Properties": {
+            "Description": description,
+            "EnableKeyRotation": True,
+            "KeyPolicy": policy,
+        },
+    }
+
+
+def dr_bucket(name: str, minimum_days: int) -> dict[str, Any]:
+    """A DR bucket: versioned, SSE-KMS with the DR key and Bucket Keys, noncurrent
+    versions kept at least the policy minimum, private, owner-enforced."""
+    keep = lifecycle_rule(max(LIFECYCLE_FLOOR_DAYS, minimum_days))
+    return {
+        "Type": "AWS::S3::Bucket",
+        **RETAIN,
+        "Metadata": _checkov_skips("CKV_AWS_18"),
+        "Properties": {
+            "BucketName": name,
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": {"Fn::GetAtt": ["DrKey", "Arn"]},
+                        },
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+            "LifecycleConfiguration": {
+                "Rules": [
+                    {
+                        "Id": keep["ID"],
+                        "Status": "Enabled",
+                        "NoncurrentVersionExpiration": {
+                            "NoncurrentDays": keep["NoncurrentVersionExpiration"]["NoncurrentDays"]
+                        },
+                    },
+                    {
+                        "Id": "abort-incomplete-multipart-uploads",
+                        "Status": "Enabled",
+                        "AbortIncompleteMultipartUpload": {
+                            "DaysAfterInitiation": ABORT_MULTIPART_DAYS
+                        },
+                    },
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "Tags": OWNER,
+        },
+    }
+
+
+def tls_only(logical: str, name: str) -> dict[str, Any]:
+    """The bucket policy that refuses plain HTTP: the same statement the guardrail checks."""
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": logical},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [tls_statement(name)]},
+        },
+    }
+
+
+def logical_id(bucket: str) -> str:
+    return "".join(part.capitalize() for part in bucket.replace(".", "-").split("-")) + "Bucket"
+
+
+def dr_buckets(policy: BackupPolicy, store_bucket: str) -> list[str]:
+    """Every bucket on the DR side: each asset's, the code bundles' and the store's."""
+    return [*policy.assets.dr_buckets, store_bucket]
+
+
+def dr_template(policy: BackupPolicy, store_bucket: str) -> dict[str, Any]:
+    dr = policy.regions.dr
+    resources: dict[str, Any] = {
+        "DrKey": kms_key(
+            f"{policy.company} backups, DR side ({dr})",
+            key_policy(list(ROLES.values()), dr, ["s3", "rds"]),
+        ),
+        "DrKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {"AliasName": policy.kms_key(dr), "TargetKeyId": {"Ref": "DrKey"}},
+        },
+    }
+    for bucket in dr_buckets(policy, store_bucket):
+        logical = logical_id(bucket)
+        resources[logical] = dr_bucket(bucket, policy.retention.minimum_days)
+        resources[f"{logical}Policy"] = tls_only(logical, bucket)
+    return _template(
+        f"{policy.company} backups: the DR key and the DR buckets ({dr}). Generated from "
+        "include/policy.yaml by `make infra`; do not edit.",
+        resources,
+        {"DrKeyArn": {"Value": {"Fn::GetAtt": ["DrKey", "Arn"]}}},
+    )
+
+
+def production_template(policy: BackupPolicy) -> dict[str, Any]:
+    prod = policy.regions.production
+    trail_bucket = {"Fn::Sub": f"${{AWS::AccountId}}-{TRAIL_BUCKET_SUFFIX}"}
+    data_buckets = [f"arn:aws:s3:::{bucket}/" for bucket in policy.assets.dr_buckets]
+    resources: dict[str, Any] = {
+        "ProductionKey": kms_key(
+            f"{policy.company} backups, production side ({prod})",
+            key_policy(
+                list(ROLES.values()), prod, ["s3", "rds", "sns"], (CLOUDTRAIL_USES_THE_KEY,)
+            ),
+        ),
+        "ProductionKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": policy.kms_key(prod),
+                "TargetKeyId": {"Ref": "ProductionKey"},
+            },
+        },
+        "AlertsTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": policy.alerts.topic_name,
+                "KmsMasterKeyId": {"Ref": "ProductionKey"},
+                "Tags": OWNER,
+            },
+        },
+        "TrailBucket": {
+            "Type": "AWS::S3::Bucket",
+            **RETAIN,
+            "Metadata": _checkov_skips("CKV_AWS_18"),
+            "Properties": {
+                "BucketName": trail_bucket,
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {
+                            "ServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": {"Fn::GetAtt": ["ProductionKey", "Arn"]},
+                            },
+                            "BucketKeyEnabled": True,
+                        }
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "Tags": OWNER,
+            },
+        },
+        "TrailBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "TrailBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "CloudTrailChecksTheAcl",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                            "Action": "s3:GetBucketAcl",
+                            "Resource": {"Fn::GetAtt": ["TrailBucket", "Arn"]},
+                        },
+                        {
+                            "Sid": "CloudTrailWritesLogs",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": {
+                                "Fn::Sub": "${TrailBucket.Arn}/AWSLogs/${AWS::AccountId}/*"
+                            },
+                        },
+                        tls_statement("${TrailBucket}") | {"Resource": _tls_resources()},
+                    ],
+                },
+            },
+        },
+        "Trail": {
+            "Type": "AWS::CloudTrail::Trail",
+            "DependsOn": ["TrailBucketPolicy"],
+            "Properties": {
+                "TrailName": TRAIL_NAME,
+                "S3BucketName": {"Ref": "TrailBucket"},
+                "IsLogging": True,
+                "IsMultiRegionTrail": True,
+                "IncludeGlobalServiceEvents": True,
+                "EnableLogFileValidation": True,
+                "KMSKeyId": {"Ref": "ProductionKey"},
+                "EventSelectors": [
+                    {
+                        "ReadWriteType": "All",
+                        "IncludeManagementEvents": True,
+                        "DataResources": [{"Type": "AWS::S3::Object", "Values": data_buckets}],
+                    }
+                ],
+                "Tags": OWNER,
+            },
+        },
+    }
+    return _template(
+        f"{policy.company} backups: the production key, the alerts topic and the "
+        f"multi-region trail ({prod}). Generated from include/policy.yaml by `make infra`; "
+        "do not edit.",
+        resources,
+        {
+            "ProductionKeyArn": {"Value": {"Fn::GetAtt": ["ProductionKey", "Arn"]}},
+            "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
+        },
+    )
+
+
+def _tls_resources() -> list[dict[str, Any]]:
+    return [{"Fn::GetAtt": ["TrailBucket", "Arn"]}, {"Fn::Sub": "${TrailBucket.Arn}/*"}]
+
+
+def _checkov_skips(*ids: str) -> dict[str, Any]:
+    return {"checkov": {"skip": [{"id": i, "comment": CHECKOV_SKIPS[i]} for i in ids]}}
+
+
+def _template(
+    description: str, resources: dict[str, Any], outputs: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": description,
+        "Resources": resources,
+        "Outputs": outputs,
+    }
+
+
+TRUST_PARAMETERS: dict[str, Any] = {
+    "DeploymentTarget": {
+        "Type": "String",
+        "AllowedValues": ["mwaa", "kubernetes", "principal"],
+        "Default": "principal",
+        "Description": "Who assumes the roles: MWAA's service, a Kubernetes service account "
+        "(IRSA: EKS, or Astro's workload identity on EKS), or a named IAM principal (an "
+        "Astro workload identity role, a CI role).",
+    },
+    "TrustedPrincipalArn": {
+        "Type": "String",
+        "Default": "",
+        "Description": "For 'principal': the IAM role or user ARN allowed to assume the roles.",
+    },
+    "OidcProviderArn": {
+        "Type": "String",
+        "Default": "",
+        "Description": "For 'kubernetes': the cluster's IAM OIDC provider ARN.",
+    },
+    "OidcProviderHost": {
+        "Type": "String",
+        "Default": "",
+        "Description": "For 'kubernetes': the provider's host and path "
+        "(oidc.eks.REGION.amazonaws.com/id/ID).",
+    },
+    "ServiceAccount": {
+        "Type": "String",
+        "Default": "system:serviceaccount:airflow:airflow-worker",
+        "Description": "For 'kubernetes': the workers' service account subject.",
+    },
+}
+TRUST_CONDITIONS = {
+    "ForMwaa": {"Fn::Equals": [{"Ref": "DeploymentTarget"}, "mwaa"]},
+    "ForKubernetes": {"Fn::Equals": [{"Ref": "DeploymentTarget"}, "kubernetes"]},
+}
+
+
+def trust_policy() -> dict[str, Any]:
+    """Who may assume a role, by deployment target (a template parameter). The
+    Kubernetes document is a ``Fn::Sub`` string: its condition key holds a parameter."""
+    mwaa = {
+        "Effect": "Allow",
+        "Principal": {"Service": ["airflow.amazonaws.com", "airflow-env.amazonaws.com"]},
+        "Action": "sts:AssumeRole",
+    }
+    kubernetes = {
+        "Effect": "Allow",
+        "Principal": {"Federated": "${OidcProviderArn}"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"${OidcProviderHost}:sub": "${ServiceAccount}"}},
+    }
+    principal = {
+        "Effect": "Allow",
+        "Principal": {"AWS": {"Ref": "TrustedPrincipalArn"}},
+        "Action": "sts:AssumeRole",
+    }
+
+    def document(statement: dict[str, Any]) -> dict[str, Any]:
+        return {"Version": "2012-10-17", "Statement": [statement]}
+
+    return {
+        "Fn::If": [
+            "ForMwaa",
+            document(mwaa),
+            {
+                "Fn::If": [
+                    "ForKubernetes",
+                    {"Fn::Sub": json.dumps(document(kubernetes))},
+                    document(principal),
+                ]
+            },
+        ]
+    }
+
+
+def roles_template(
+    policy: BackupPolicy, documents: dict[str, dict[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """One role per connection; one managed policy per DAG family of its calls (a
+    managed policy holds 6,144 characters, and a family reads as one unit)."""
+    resources: dict[str, Any] = {}
+    for connection, role in ROLES.items():
+        logical = _logical(role)
+        resources[logical] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": role,
+                "Description": f"{policy.company} backups: the {connection} connection.",
+                "AssumeRolePolicyDocument": trust_policy(),
+                "MaxSessionDuration": 3600,
+                "Tags": OWNER,
+            },
+        }
+        for family, document in documents.get(connection, {}).items():
+            resources[f"{logical}{_logical(family)}"] = {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "ManagedPolicyName": f"{role}-{family}".replace("_", "-"),
+                    "Description": f"What {family} does with the {connection} connection "
+                    "(from the recorded call inventory).",
+                    "PolicyDocument": _with_account(document),
+                    "Roles": [{"Ref": logical}],
+                },
+            }
+    template = _template(
+        f"{policy.company} backups: the workers' roles and their least-privilege policies. "
+        "Generated from include/policy.yaml and infra/call-inventory.json by `make infra`; "
+        "do not edit.",
+        resources,
+        {
+            f"{_logical(role)}Arn": {"Value": {"Fn::GetAtt": [_logical(role), "Arn"]}}
+            for role in ROLES.values()
+        },
+    )
+    return {
+        **template,
+        "Parameters": TRUST_PARAMETERS,
+        "Conditions": TRUST_CONDITIONS,
+    }
+
+
+def _logical(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+
+
+def _with_account(value: Any) -> Any:
+    """``${AWS::AccountId}`` in a document's strings, made a ``Fn::Sub`` where it occurs."""
+    if isinstance(value, dict):
+        return {key: _with_account(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_account(item) for item in value]
+    if isinstance(value, str) and "${" in value:
+        return {"Fn::Sub": value}
+    return value

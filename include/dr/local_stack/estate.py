@@ -1,0 +1,170 @@
+"""The estate of ``infra/`` deployed to the moto server, as a company deploys it to AWS.
+
+The three stacks go through moto's CloudFormation. moto creates their resources but
+applies only some properties of some types (FACTS.md): of a bucket, its encryption and
+tags; no CloudTrail trail at all. What it leaves out is then applied through the API,
+read from the same template, so the stacks and the calls describe one estate
+(tests/include/dr/local_stack/test_estate.py checks it, property by property).
+
+One property is left out on purpose: the TLS-only bucket policy. moto applies a bucket
+policy's Deny while ignoring its condition, so it would refuse every request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+StackClient = Callable[[str, str], Any]  # (service, region) -> boto3 client
+
+# Which region each stack is deployed to (IAM is global: the roles go with production).
+STACK_NAMES = {"roles": "backup-roles", "production": "backup-production", "dr": "backup-dr"}
+
+
+def stack_regions(production: str, dr: str) -> dict[str, str]:
+    return {"roles": production, "production": production, "dr": dr}
+
+
+def deploy(
+    client: StackClient, templates: Mapping[str, dict[str, Any]], regions: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """Create each stack that does not exist yet (an existing one is left alone), then
+    apply what moto's CloudFormation left out; return each stack's outputs."""
+    outputs = {}
+    for stack, template in templates.items():
+        region = regions[stack]
+        cloudformation = client("cloudformation", region)
+        name = STACK_NAMES[stack]
+        if not _exists(cloudformation, name):
+            cloudformation.create_stack(
+                StackName=name,
+                TemplateBody=json.dumps(template),
+                Capabilities=["CAPABILITY_NAMED_IAM"],
+            )
+        outputs[stack] = _outputs(cloudformation, name)
+        complete(client, template, region, outputs[stack])
+    return outputs
+
+
+def _exists(cloudformation: Any, name: str) -> bool:
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return False
+        raise
+    return any(s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
+
+
+def _outputs(cloudformation: Any, name: str) -> dict[str, str]:
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def complete(
+    client: StackClient, template: Mapping[str, Any], region: str, outputs: Mapping[str, str]
+) -> None:
+    """Apply the template's properties moto's CloudFormation does not."""
+    s3 = client("s3", region)
+    account = client("sts", region).get_caller_identity()["Account"]
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::S3::Bucket":
+            bucket = _resolve(properties["BucketName"], account)
+            key_arn = _key_arn(properties, outputs)
+            apply_bucket_properties(s3, bucket, properties, key_arn)
+        elif resource["Type"] == "AWS::CloudTrail::Trail":
+            logs = template["Resources"][properties["S3BucketName"]["Ref"]]["Properties"]
+            trail_bucket = _resolve(logs["BucketName"], account)
+            _ensure_trail(client("cloudtrail", region), properties, trail_bucket)
+
+
+def apply_bucket_properties(
+    s3: Any, bucket: str, properties: Mapping[str, Any], key_arn: str | None
+) -> None:
+    """A bucket made as its template says (encryption with Bucket Keys, versioning,
+    lifecycle, public access block, ownership), idempotently."""
+    if "VersioningConfiguration" in properties:
+        s3.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration=properties["VersioningConfiguration"]
+        )
+    if "BucketEncryption" in properties and key_arn:
+        rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        default = rule["ServerSideEncryptionByDefault"]
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": default["SSEAlgorithm"],
+                            "KMSMasterKeyID": key_arn,
+                        },
+                        "BucketKeyEnabled": rule.get("BucketKeyEnabled", False),
+                    }
+                ]
+            },
+        )
+    if "LifecycleConfiguration" in properties:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket,
+            LifecycleConfiguration={
+                "Rules": [_lifecycle_rule(r) for r in properties["LifecycleConfiguration"]["Rules"]]
+            },
+        )
+    if "PublicAccessBlockConfiguration" in properties:
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"],
+        )
+    if "OwnershipControls" in properties:
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls=properties["OwnershipControls"]
+        )
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape."""
+    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {}}
+    for field in ("NoncurrentVersionExpiration", "AbortIncompleteMultipartUpload"):
+        if field in rule:
+            converted[field] = rule[field]
+    return converted
+
+
+def _key_arn(properties: Mapping[str, Any], outputs: Mapping[str, str]) -> str | None:
+    """The key a bucket's template names (``Fn::GetAtt [Key, Arn]``), from the outputs."""
+    try:
+        rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        logical = rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
+    except (KeyError, TypeError):
+        return None
+    return outputs.get(f"{logical}Arn")
+
+
+def _resolve(value: Any, account: str) -> str:
+    """A template string value: literal, or a ``Fn::Sub`` of the account id."""
+    if isinstance(value, str):
+        return value
+    return str(value["Fn::Sub"]).replace("${AWS::AccountId}", account)
+
+
+def _ensure_trail(cloudtrail: Any, properties: Mapping[str, Any], bucket: str) -> None:
+    """The trail as its template says: moto's CloudFormation has no trail type."""
+    if cloudtrail.describe_trails(trailNameList=[properties["TrailName"]])["trailList"]:
+        return
+    cloudtrail.create_trail(
+        Name=properties["TrailName"],
+        S3BucketName=bucket,
+        IsMultiRegionTrail=properties["IsMultiRegionTrail"],
+        EnableLogFileValidation=properties["EnableLogFileValidation"],
+        IncludeGlobalServiceEvents=properties["IncludeGlobalServiceEvents"],
+    )
+    cloudtrail.put_event_selectors(
+        TrailName=properties["TrailName"], EventSelectors=properties["EventSelectors"]
+    )
+    if properties["IsLogging"]:
+        cloudtrail.start_logging(Name=properties["TrailName"])
