@@ -135,10 +135,9 @@ def kms_key(description: str, policy: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def dr_bucket(name: str, minimum_days: int) -> dict[str, Any]:
-    """A DR bucket: versioned, SSE-KMS with the DR key and Bucket Keys, noncurrent
-    versions kept at least the policy minimum, private, owner-enforced."""
-    keep = lifecycle_rule(max(LIFECYCLE_FLOOR_DAYS, minimum_days))
+def private_bucket(name: Any, key: str, **properties: Any) -> dict[str, Any]:
+    """A versioned bucket, SSE-KMS with ``key`` (a logical id) and S3 Bucket Keys, Block
+    Public Access, owner-enforced objects, retained when its stack goes."""
     return {
         "Type": "AWS::S3::Bucket",
         **RETAIN,
@@ -151,30 +150,13 @@ def dr_bucket(name: str, minimum_days: int) -> dict[str, Any]:
                     {
                         "ServerSideEncryptionByDefault": {
                             "SSEAlgorithm": "aws:kms",
-                            "KMSMasterKeyID": {"Fn::GetAtt": ["DrKey", "Arn"]},
+                            "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]},
                         },
                         "BucketKeyEnabled": True,
                     }
                 ]
             },
-            "LifecycleConfiguration": {
-                "Rules": [
-                    {
-                        "Id": keep["ID"],
-                        "Status": "Enabled",
-                        "NoncurrentVersionExpiration": {
-                            "NoncurrentDays": keep["NoncurrentVersionExpiration"]["NoncurrentDays"]
-                        },
-                    },
-                    {
-                        "Id": "abort-incomplete-multipart-uploads",
-                        "Status": "Enabled",
-                        "AbortIncompleteMultipartUpload": {
-                            "DaysAfterInitiation": ABORT_MULTIPART_DAYS
-                        },
-                    },
-                ]
-            },
+            **properties,
             "PublicAccessBlockConfiguration": {
                 "BlockPublicAcls": True,
                 "BlockPublicPolicy": True,
@@ -185,6 +167,29 @@ def dr_bucket(name: str, minimum_days: int) -> dict[str, Any]:
             "Tags": OWNER,
         },
     }
+
+
+def dr_bucket(name: str, minimum_days: int) -> dict[str, Any]:
+    """A DR bucket: private, with the DR key; noncurrent versions kept at least the policy
+    minimum, and incomplete multipart uploads aborted."""
+    keep = lifecycle_rule(max(LIFECYCLE_FLOOR_DAYS, minimum_days))
+    lifecycle = {
+        "Rules": [
+            {
+                "Id": keep["ID"],
+                "Status": "Enabled",
+                "NoncurrentVersionExpiration": {
+                    "NoncurrentDays": keep["NoncurrentVersionExpiration"]["NoncurrentDays"]
+                },
+            },
+            {
+                "Id": "abort-incomplete-multipart-uploads",
+                "Status": "Enabled",
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_MULTIPART_DAYS},
+            },
+        ]
+    }
+    return private_bucket(name, "DrKey", LifecycleConfiguration=lifecycle)
 
 
 def tls_only(logical: str, name: str) -> dict[str, Any]:
@@ -257,34 +262,7 @@ def production_template(policy: BackupPolicy) -> dict[str, Any]:
                 "Tags": OWNER,
             },
         },
-        "TrailBucket": {
-            "Type": "AWS::S3::Bucket",
-            **RETAIN,
-            "Metadata": _checkov_skips("CKV_AWS_18"),
-            "Properties": {
-                "BucketName": trail_bucket,
-                "VersioningConfiguration": {"Status": "Enabled"},
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {
-                            "ServerSideEncryptionByDefault": {
-                                "SSEAlgorithm": "aws:kms",
-                                "KMSMasterKeyID": {"Fn::GetAtt": ["ProductionKey", "Arn"]},
-                            },
-                            "BucketKeyEnabled": True,
-                        }
-                    ]
-                },
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "Tags": OWNER,
-            },
-        },
+        "TrailBucket": private_bucket(trail_bucket, "ProductionKey"),
         "TrailBucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {
