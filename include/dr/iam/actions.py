@@ -43,6 +43,15 @@ S3_ACTIONS: dict[str, tuple[str, ...]] = {
 }
 # What reading a copy's source takes (tags too: a copy keeps them).
 COPY_SOURCE_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectVersionTagging")
+# RDS operations that tag what they create: tagging on create is authorised as
+# rds:AddTagsToResource on the new resource (a snapshot, or an instance).
+TAGGED_ON_CREATE = {
+    "CreateDBSnapshot": "snapshot:",
+    "CopyDBSnapshot": "snapshot:",
+    "CreateDBInstance": "db:",
+    "RestoreDBInstanceFromDBSnapshot": "db:",
+    "RestoreDBInstanceToPointInTime": "db:",
+}
 # Operations authorised under another service's prefix.
 SERVICE_PREFIX = {"s3": "s3", "rds": "rds", "kms": "kms", "sns": "sns", "sts": "sts"}
 
@@ -82,4 +91,8 @@ def grants(call: Call, account: str) -> list[Grant]:
         actions = S3_ACTIONS.get(call.operation, (f"s3:{call.operation}",))
         return [Grant(action, target) for action in actions]
     prefix = SERVICE_PREFIX.get(call.service, call.service)
-    return [Grant(f"{prefix}:{call.operation}", target)]
+    found = [Grant(f"{prefix}:{call.operation}", target)]
+    created = TAGGED_ON_CREATE.get(call.operation) if call.service == "rds" else None
+    if created and call.resource.startswith(created) and "*" in call.resource:
+        found.append(Grant("rds:AddTagsToResource", target))  # a new one: named by pattern
+    return found

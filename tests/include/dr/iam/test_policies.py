@@ -116,3 +116,16 @@ def test_a_bucket_added_to_the_policy_file_is_granted_and_one_removed_is_not() -
     other = documents(calls, fewer, STORE_BUCKET, ACCOUNT)["aws_dr"]["s3_backup"]
     dropped = f"arn:aws:s3:::{POLICY.assets.s3[1].dr_bucket}/*"
     assert dropped in json.dumps(one) and dropped not in json.dumps(other)
+
+
+def test_what_an_rds_call_creates_it_may_tag_and_nothing_else() -> None:
+    """RDS authorises tags given on create as rds:AddTagsToResource on the new resource."""
+    region = POLICY.regions.dr
+    instance = POLICY.assets.rds[0].instance
+    restores = DOCUMENTS["aws_restore"]["restore_rds"]
+    new = Grant("rds:AddTagsToResource", f"arn:aws:rds:{region}:{ACCOUNT}:db:restored-x1")
+    production = Grant(
+        "rds:AddTagsToResource",
+        f"arn:aws:rds:{POLICY.regions.production}:{ACCOUNT}:db:{instance}",
+    )
+    assert denied([new, production], restores) == [production]
