@@ -158,6 +158,7 @@ def running_airflow(local_stack: Path) -> Iterator[Standalone]:
         port=8081,
         dags_folder=TEST_DAGS,
         store_dir=STATE / "store-test-ui",  # never the demo's evidence
+        signed=False,  # the stack's own keys: the tests run unenforced
     )
     started = airflow.start()
     yield airflow

@@ -69,6 +69,7 @@ class Standalone(AirflowRestApi):
     port: int = 8080
     dags_folder: Path = PROJECT_ROOT / "dags"
     store_dir: Path | None = None
+    signed: bool = True  # AWS connections signed by the IAM users, when enforced (the demo)
 
     @property
     def home(self) -> Path:
@@ -85,7 +86,7 @@ class Standalone(AirflowRestApi):
         )
 
     def env(self) -> dict[str, str]:
-        env = airflow_env(self.home, parallelism=4)
+        env = airflow_env(self.home, parallelism=4, signed=self.signed)
         env["AIRFLOW__CORE__DAGS_FOLDER"] = str(self.dags_folder)
         env["AIRFLOW__API__HOST"] = LOOPBACK
         env["AIRFLOW__API__PORT"] = str(self.port)
