@@ -47,7 +47,8 @@ FORMS = {
         "Target bucket",
         "Target prefix",
         "Confirm restoring into a production bucket",
-        "a DR bucket is refused",
+        "A DR bucket is refused",
+        "An existing bucket named restore-...",
     ],
     "restore_rds": [
         "Backed-up instance",

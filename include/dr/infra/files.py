@@ -72,9 +72,12 @@ def rendered(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
 
-def write_inventory() -> list[Path]:
+def write_inventory(fresh: bool = False) -> list[Path]:
+    """The recorded calls, added to the committed ones (a path one run did not take, say
+    a retry's, stays granted); ``fresh`` keeps only what was recorded."""
+    calls = recorded_calls() if fresh else recorded_calls() | committed_calls()
     INFRA.mkdir(exist_ok=True)
-    INVENTORY.write_text(rendered(inventory_document(recorded_calls())))
+    INVENTORY.write_text(rendered(inventory_document(calls)))
     return [INVENTORY]
 
 
