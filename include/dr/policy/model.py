@@ -29,6 +29,7 @@ from include.dr.policy.regions import (
     ResidencyVerdict,
     judge_residency,
 )
+from include.dr.rds.naming import INSTANCE_CLASS, SECURITY_GROUP, SUBNET_GROUP
 
 # "Backups must be kept for a minimum of 1 week from the date of completion."
 POLICY_MINIMUM_RETENTION_DAYS = 7
@@ -212,6 +213,36 @@ class Retention(StrictModel):
     )
 
 
+class RestoreTestNetwork(StrictModel):
+    """Where the restore test's temporary instance lives in the DR region: a subnet group
+    and security groups through which the workers reach it (it is never public)."""
+
+    subnet_group: str | None = Field(
+        default=None,
+        description="DB subnet group in the DR region; absent means the default VPC's.",
+    )
+    security_group_ids: tuple[str, ...] = Field(
+        default=(),
+        description="VPC security groups that admit the workers on the database port; "
+        "empty means the VPC's default group.",
+    )
+
+    @field_validator("subnet_group")
+    @classmethod
+    def _subnet_group(cls, value: str | None) -> str | None:
+        if value is not None and not SUBNET_GROUP.fullmatch(value):
+            raise ValueError(f"{excerpt(value)} is not a DB subnet group name")
+        return value
+
+    @field_validator("security_group_ids")
+    @classmethod
+    def _security_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for group in value:
+            if not SECURITY_GROUP.fullmatch(group):
+                raise ValueError(f"{excerpt(group)} is not a security group id (sg-...)")
+        return value
+
+
 class RestoreTest(StrictModel):
     interval_days: int = Field(
         ge=1,
@@ -233,6 +264,22 @@ class RestoreTest(StrictModel):
     s3_minimum_objects: int = Field(
         default=20, ge=1, description="At least this many objects per bucket (or all of them)."
     )
+    instance_class: str | None = Field(
+        default=None,
+        description="The temporary instance's class (e.g. db.t3.small); absent means the "
+        "snapshot's, which is production's.",
+    )
+    network: RestoreTestNetwork = Field(
+        default_factory=RestoreTestNetwork,
+        description="Where the temporary instance is placed in the DR region.",
+    )
+
+    @field_validator("instance_class")
+    @classmethod
+    def _instance_class(cls, value: str | None) -> str | None:
+        if value is not None and not INSTANCE_CLASS.fullmatch(value):
+            raise ValueError(f"{excerpt(value)} is not an instance class (e.g. db.t3.small)")
+        return value
 
     @field_validator("row_count_tolerance")
     @classmethod

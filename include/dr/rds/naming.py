@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from include.dr.asset_names import dated_prefix, rds_asset
+
+# What AWS accepts as an instance class, a DB subnet group name and a security group id
+# (a restore form's fields, and the restore test's in the policy file).
+INSTANCE_CLASS = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
+SUBNET_GROUP = re.compile(r"[a-zA-Z0-9 ._-]{1,255}")
+SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
 
 
 def snapshot_id(instance: str, day: date) -> str:

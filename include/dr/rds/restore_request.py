@@ -18,15 +18,13 @@ from typing import Any, NamedTuple, TypedDict
 
 from include.dr.connections import AWS_RESTORE
 from include.dr.policy.model import BackupPolicy
+from include.dr.rds.naming import INSTANCE_CLASS, SECURITY_GROUP, SUBNET_GROUP
 from include.dr.rds.plans import RestorePlan
 from include.dr.restores import RESTORED_INSTANCE_PREFIX, one_of, parse_instant, refuse
 
 SOURCES = ("latest", "snapshot", "point_in_time", "logical_dump")
 _INSTANCE = re.compile(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*")
 _DATABASE = re.compile(r"[A-Za-z0-9_]{1,64}")
-_CLASS = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
-_SUBNET_GROUP = re.compile(r"[a-zA-Z0-9 ._-]{1,255}")
-_SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
 
 
 class _NativeTarget(TypedDict):
@@ -123,14 +121,14 @@ def _native_target(params: Mapping[str, Any], assets: Mapping[str, Any]) -> _Nat
             "the restore operator's role may create only instances so named.",
         )
     instance_class = str(params.get("instance_class") or "")
-    if instance_class and not _CLASS.fullmatch(instance_class):
+    if instance_class and not INSTANCE_CLASS.fullmatch(instance_class):
         refuse(
             "instance_class",
             f"{instance_class!r} is not an instance class",
             "Use e.g. db.t3.micro, or leave it empty for the snapshot's class.",
         )
     subnet_group = str(params.get("subnet_group") or "")
-    if subnet_group and not _SUBNET_GROUP.fullmatch(subnet_group):
+    if subnet_group and not SUBNET_GROUP.fullmatch(subnet_group):
         refuse(
             "subnet_group",
             f"{subnet_group!r} is not a DB subnet group name",
@@ -138,7 +136,7 @@ def _native_target(params: Mapping[str, Any], assets: Mapping[str, Any]) -> _Nat
         )
     groups = params.get("security_group_ids") or []
     if not isinstance(groups, list) or not all(
-        isinstance(g, str) and _SECURITY_GROUP.fullmatch(g) for g in groups
+        isinstance(g, str) and SECURITY_GROUP.fullmatch(g) for g in groups
     ):
         refuse(
             "security_group_ids",

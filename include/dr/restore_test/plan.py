@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from include.dr.asset_names import git_organisation_asset, rds_asset, s3_asset
 from include.dr.errors import Permanent
-from include.dr.policy.model import BackupPolicy
+from include.dr.policy.model import BackupPolicy, RestoreTest
 from include.dr.rds.naming import dump_key, manifest_key
 from include.dr.rds.restore import dump_days, latest_snapshot
 from include.dr.restore_test.plans import NativeRestoreRequest, RestoreTestPlan
@@ -37,9 +37,12 @@ def scratch_token(run_id: str) -> str:
     return hashlib.sha256(run_id.encode()).hexdigest()[:10]
 
 
-def native_restore_request(test: RestoreTestPlan, aws_conn_id: str) -> NativeRestoreRequest:
+def native_restore_request(
+    test: RestoreTestPlan, aws_conn_id: str, settings: RestoreTest
+) -> NativeRestoreRequest:
     """The temporary instance's restore: the first RDS asset's latest DR snapshot into its
-    scratch instance, or a dry run when no asset has one."""
+    scratch instance, placed and sized as the policy's ``restore_test`` says, or a dry run
+    when no asset has one."""
     first = next((r for r in test["rds"] if r["snapshot_id"]), None)
     if first is None or first["snapshot_id"] is None:
         return {"dry_run": True}  # nothing to restore natively
@@ -49,6 +52,9 @@ def native_restore_request(test: RestoreTestPlan, aws_conn_id: str) -> NativeRes
         "target_instance": first["scratch_instance"],
         "region": test["dr_region"],
         "aws_conn_id": aws_conn_id,
+        "instance_class": settings.instance_class,
+        "subnet_group": settings.network.subnet_group,
+        "security_group_ids": list(settings.network.security_group_ids),
         "dry_run": False,
     }
 

@@ -58,6 +58,9 @@ class NativeRestoreRequest(TypedDict, total=False):
     target_instance: str
     region: str
     aws_conn_id: str
+    instance_class: str | None
+    subnet_group: str | None
+    security_group_ids: list[str]
 
 
 class Scratch(TypedDict):

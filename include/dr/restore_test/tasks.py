@@ -83,11 +83,13 @@ def create_scratch(test: RestoreTestPlan) -> Scratch:
 
 @task
 def snapshot_plan(test: RestoreTestPlan) -> NativeRestoreRequest:
-    """The temporary instance's restore request (the first RDS asset's latest snapshot)."""
+    """The temporary instance's restore request (the first RDS asset's latest snapshot),
+    placed as the policy's ``restore_test.network`` says."""
     from include.dr.connections import AWS_DR
+    from include.dr.policy.loader import load_policy
     from include.dr.restore_test.plan import native_restore_request
 
-    return native_restore_request(test, AWS_DR)
+    return native_restore_request(test, AWS_DR, load_policy().restore_test)
 
 
 @task

@@ -58,6 +58,17 @@ def test_shipped_policy_states_the_written_policy() -> None:
 REFUSALS = [
     ({"retention.minimum_days": 6}, "retention.minimum_days", "7 or more"),
     ({"restore_test.interval_days": 366}, "restore_test.interval_days", "once a year"),
+    ({"restore_test.instance_class": "huge"}, "restore_test.instance_class", "db.t3.small"),
+    (
+        {"restore_test.network": {"subnet_group": "a;b"}},
+        "restore_test.network.subnet_group",
+        "subnet group name",
+    ),
+    (
+        {"restore_test.network": {"security_group_ids": ["default"]}},
+        "restore_test.network.security_group_ids",
+        "sg-...",
+    ),
     ({"schedule.frequency": "weekly"}, "schedule.frequency", "'daily'"),
     ({"schema_version": 2}, "schema_version", "found 2"),
     ({"schedule.window.start": "25:00"}, "schedule.window.start", "between 00:00 and 23:59"),

@@ -11,6 +11,7 @@ import pytest
 
 from include.dr.errors import Permanent
 from include.dr.policy.loader import load_policy
+from include.dr.policy.model import RestoreTest, RestoreTestNetwork
 from include.dr.restore_test import plan, steps
 from include.dr.restore_test.plans import RdsTarget, RestoreTestPlan
 from include.dr.restore_test.teardown import (
@@ -50,8 +51,9 @@ def make_plan(**parts: Any) -> RestoreTestPlan:
 
 
 def test_the_native_restore_takes_the_first_asset_with_a_dr_snapshot() -> None:
+    settings = RestoreTest(interval_days=365)
     request = plan.native_restore_request(
-        make_plan(rds=[rds(None), rds("db1-2026-11-26")]), "aws_dr"
+        make_plan(rds=[rds(None), rds("db1-2026-11-26")]), "aws_dr", settings
     )
     assert request == {
         "source": "snapshot",
@@ -59,9 +61,31 @@ def test_the_native_restore_takes_the_first_asset_with_a_dr_snapshot() -> None:
         "target_instance": "restore-test-abc",
         "region": "eu-west-1",
         "aws_conn_id": "aws_dr",
+        "instance_class": None,
+        "subnet_group": None,
+        "security_group_ids": [],
         "dry_run": False,
     }
-    assert plan.native_restore_request(make_plan(rds=[rds(None)]), "aws_dr") == {"dry_run": True}
+    empty = make_plan(rds=[rds(None)])
+    assert plan.native_restore_request(empty, "aws_dr", settings) == {"dry_run": True}
+
+
+def test_the_temporary_instance_is_placed_and_sized_as_the_policy_says() -> None:
+    settings = RestoreTest(
+        interval_days=365,
+        instance_class="db.t3.small",
+        network=RestoreTestNetwork(
+            subnet_group="dr-private", security_group_ids=("sg-0123456789abcdef0",)
+        ),
+    )
+    request = plan.native_restore_request(
+        make_plan(rds=[rds("db1-2026-11-26")]), "aws_dr", settings
+    )
+    assert (
+        request["instance_class"],
+        request["subnet_group"],
+        request["security_group_ids"],
+    ) == ("db.t3.small", "dr-private", ["sg-0123456789abcdef0"])
 
 
 def test_the_checks_due_follow_the_plan() -> None:
