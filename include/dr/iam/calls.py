@@ -44,6 +44,7 @@ AIRFLOW_EXECUTION = (
 SEPARATORS = ("-", "/", ":", ".", "_", "")
 COPY_SOURCE = "from:"  # marks the source of a copy: it is read, the target is written
 _HEX_RUN = re.compile(r"^[0-9a-f]{8,}$")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True, order=True)
@@ -61,7 +62,7 @@ class Call:
 def fold(name: str) -> str:
     """A name with its dated or random parts folded to ``*``: stable from run to run."""
     folded: list[str] = []
-    for part in re.split(r"(\{[a-z_]+\}|[-/:._])", name):
+    for part in re.split(r"(\{[a-z_]+\}|[-/:._])", _UUID.sub("0", name)):
         literal = part in SEPARATORS or part.startswith("{")
         wild = not literal and (any(c.isdigit() for c in part) or _HEX_RUN.match(part))
         piece = "*" if wild else part

@@ -23,6 +23,7 @@ def test_dated_and_random_parts_fold_to_one_star() -> None:
     assert fold("restore_test_20261129t0100") == "restore_test_*"
     assert fold("{instance}-2026-11-29") == "{instance}-*"
     assert fold("swl-customer-uploads-dr") == "swl-customer-uploads-dr"
+    assert fold("key/4f1c2d3e-afdd-4b5c-9d8e-0a1b2c3d4e5f") == "key/*"  # a key id
 
 
 @given(st.dates(), st.integers(min_value=0, max_value=2**32))
