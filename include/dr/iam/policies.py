@@ -4,7 +4,7 @@ One role per connection (:data:`ROLES`), one policy document per DAG family in i
 recorded call becomes the grants it needs (:mod:`include.dr.iam.actions`), its
 placeholders replaced by the policy file's names, so a bucket added to the policy file
 is granted and a bucket taken out is not (and a DR bucket's settings may be changed only
-where the asset has ``fix_settings``). Three kinds of grant are added that no call
+where the asset has ``fix_settings``). Two kinds of grant are added that no call
 names, because AWS checks them on the caller's behalf:
 
 - the KMS use behind SSE-KMS objects, encrypted snapshots and an encrypted topic, only
@@ -39,16 +39,8 @@ NEVER_GRANTED = frozenset(
     {"s3:DeleteObjectVersion", "kms:ScheduleKeyDeletion", "kms:DisableKey", "s3:*", "kms:*"}
 )
 RDS_DELETES = frozenset({"rds:DeleteDBSnapshot", "rds:DeleteDBInstance"})
+GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 ACCOUNT = "${AWS::AccountId}"  # CloudFormation fills it in; tests put a number in its place
-S3_READS = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
-S3_WRITES = frozenset({"s3:PutObject"})
-RDS_KEY_USERS = frozenset(
-    {
-        "rds:CopyDBSnapshot",
-        "rds:RestoreDBInstanceFromDBSnapshot",
-        "rds:RestoreDBInstanceToPointInTime",
-    }
-)
 
 
 # The S3 backup changes a DR bucket's settings only for an asset with ``fix_settings``.
@@ -279,23 +271,26 @@ def _statements(
         via[region][0].update(implied - direct.get(region, set()))
         via[region][1].add(f"{service}.{region}.amazonaws.com")
     for region, (actions, services) in sorted(via.items()):
-        if not actions:
-            continue
         condition: dict[str, Any] = {
             **key_condition(policy, [region]),
             "StringEquals": {"kms:ViaService": sorted(services)},
         }
-        if "kms:CreateGrant" in actions:
-            condition["Bool"] = {"kms:GrantIsForAWSResource": "true"}
-        statements.append(
-            {
-                "Sid": f"{name}Key{_sid(region)}ThroughServices",
-                "Effect": "Allow",
-                "Action": sorted(actions),
-                "Resource": f"arn:aws:kms:{region}:{account}:key/*",
-                "Condition": condition,
-            }
-        )
+        # kms:GrantIsForAWSResource is in CreateGrant's request only: on a statement with
+        # other actions it would refuse them, so grants get a statement of their own.
+        for suffix, granted, extra in (
+            ("ThroughServices", actions - {"kms:CreateGrant"}, {}),
+            ("GrantsForServices", actions & {"kms:CreateGrant"}, GRANT_FOR_AWS_RESOURCE),
+        ):
+            if granted:
+                statements.append(
+                    {
+                        "Sid": f"{name}Key{_sid(region)}{suffix}",
+                        "Effect": "Allow",
+                        "Action": sorted(granted),
+                        "Resource": f"arn:aws:kms:{region}:{account}:key/*",
+                        "Condition": {**condition, **extra},
+                    }
+                )
     return statements
 
 

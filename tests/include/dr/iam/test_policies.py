@@ -129,3 +129,13 @@ def test_what_an_rds_call_creates_it_may_tag_and_nothing_else() -> None:
         f"arn:aws:rds:{POLICY.regions.production}:{ACCOUNT}:db:{instance}",
     )
     assert denied([new, production], restores) == [production]
+
+
+def test_a_condition_on_grants_sits_on_a_statement_of_grants_only() -> None:
+    """kms:GrantIsForAWSResource is in CreateGrant's request alone: beside any other
+    action it would refuse that action on AWS (moto evaluates no condition)."""
+    for families in DOCUMENTS.values():
+        for document in families.values():
+            for statement in document["Statement"]:
+                if "kms:GrantIsForAWSResource" in json.dumps(statement.get("Condition", {})):
+                    assert statement["Action"] == ["kms:CreateGrant"], statement["Sid"]
