@@ -41,6 +41,8 @@ S3_ACTIONS: dict[str, tuple[str, ...]] = {
     "GetObjectLockConfiguration": ("s3:GetBucketObjectLockConfiguration",),
     "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls",),
 }
+# Operations sent to a bucket but authorised on each key they name (DeleteObjects).
+PER_KEY = frozenset({"DeleteObjects"})
 # What reading a copy's source takes (tags too: a copy keeps them).
 COPY_SOURCE_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectVersionTagging")
 # RDS operations that tag what they create: tagging on create is authorised as
@@ -89,6 +91,8 @@ def grants(call: Call, account: str) -> list[Grant]:
         return [Grant(action, target) for action in COPY_SOURCE_ACTIONS]
     if call.service == "s3":
         actions = S3_ACTIONS.get(call.operation, (f"s3:{call.operation}",))
+        if call.operation in PER_KEY and not target.endswith("/*"):
+            target += "/*"  # named by bucket, authorised key by key
         return [Grant(action, target) for action in actions]
     prefix = SERVICE_PREFIX.get(call.service, call.service)
     found = [Grant(f"{prefix}:{call.operation}", target)]
