@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from include.dr.asset_names import git_asset, rds_asset
+from include.dr.local_stack.enforcement import ACCOUNT
 from include.dr.local_stack.git_daemon import repos_root
 from include.dr.local_stack.seed_aws import aws_client, ensure_dr_bucket
 from include.dr.local_stack.settings import STORE_BUCKET, LocalSettings
@@ -59,7 +60,7 @@ def old_backups(seeded: LocalSettings, policy: BackupPolicy) -> dict[str, list[s
         aws_client(seeded, "rds", prod).create_db_snapshot(
             DBInstanceIdentifier=rds.instance, DBSnapshotIdentifier=snapshot, Tags=tags
         )
-        source = f"arn:aws:rds:{prod}:123456789012:snapshot:{snapshot}"
+        source = f"arn:aws:rds:{prod}:{ACCOUNT}:snapshot:{snapshot}"
         aws_client(seeded, "rds", dr).copy_db_snapshot(
             SourceDBSnapshotIdentifier=source,
             TargetDBSnapshotIdentifier=snapshot,
