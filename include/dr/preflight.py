@@ -26,6 +26,8 @@ from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy, BackupWindow
 from include.dr.rds.backup_window import rds_window_clear, rds_window_for
 from include.dr.s3.guardrails import check_dr_bucket
+from include.dr.s3.object_lock import check_object_lock
+from include.dr.store import store_bucket
 
 
 def check_kms_key(kms: Any, region: str, key: str) -> Check:
@@ -150,17 +152,28 @@ def production_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check
 
 
 def dr_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check]:
-    """The DR side: its KMS key, and each DR bucket's region, versioning and encryption."""
+    """The DR side: its KMS key, and each DR bucket's region, versioning, encryption,
+    lifecycle and Object Lock (and the store's lock, when the store is on S3)."""
     region = policy.regions.dr
     kms = client("kms", region)
     key_check = check_kms_key(kms, region, policy.kms_key(region))
-    checks = [key_check]
-    s3 = client("s3", region)
+    return [key_check, *check_dr_buckets(policy, client("s3", region), kms, key_check.resource)]
+
+
+def check_dr_buckets(policy: BackupPolicy, s3: Any, kms: Any, key_arn: str) -> list[Check]:
+    """Every DR bucket's guardrails and Object Lock, and the store's lock when the store is
+    on S3: what the preflight and the compliance evaluation judge alike."""
+    region, minimum = policy.regions.dr, policy.retention.minimum_days
     local = is_local_stack(s3)
+    checks: list[Check] = []
     for bucket in policy.assets.dr_buckets:
-        checks += check_dr_bucket(
-            s3, kms, bucket, region, key_check.resource, policy.retention.minimum_days, local
-        )
+        guardrails = check_dr_bucket(s3, kms, bucket, region, key_arn, minimum, local)
+        checks += guardrails
+        if guardrails[0].passed:  # the bucket is there, in the DR region
+            checks.append(check_object_lock(s3, bucket, minimum))
+    store = store_bucket()
+    if store:
+        checks.append(check_object_lock(s3, store, minimum))
     return checks
 
 

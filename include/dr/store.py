@@ -21,6 +21,7 @@ import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from include.dr.errors import Permanent
 from include.dr.project import state_dir
@@ -41,6 +42,13 @@ class AlreadyWritten(Permanent, FileExistsError):
 def store_url() -> str:
     """The store's URL: ``BACKUP_STORE_URL``, or ``file://`` ``.local/store`` by default."""
     return os.environ.get(STORE_URL_ENV) or f"file://{state_dir() / 'store'}"
+
+
+def store_bucket() -> str | None:
+    """The store's S3 bucket, which the DR buckets' guardrails judge too; ``None`` when
+    the store is not on S3."""
+    parts = urlsplit(store_url())
+    return parts.netloc if parts.scheme == "s3" else None
 
 
 def store_root() -> ObjectStoragePath:

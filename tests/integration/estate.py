@@ -30,11 +30,8 @@ def backed_up_estate(
     """The S3 asset is a fresh bucket (each S3 DAG version declares its buckets as assets;
     a fresh name keeps them active in Airflow's database whatever other tests ran)."""
     source = f"rtest-{uuid.uuid4().hex[:8]}"
-    src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+    src = aws_client(settings, "s3", "eu-west-2")
     src.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    dst.create_bucket(
-        Bucket=f"{source}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
     for key, body in demo_objects(source)[:60]:
         src.put_object(Bucket=source, Key=key, Body=body)
     policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
@@ -44,7 +41,8 @@ def backed_up_estate(
     policy["assets"]["github"]["dr_bucket"] = f"{source}-git"
     policy_file = tmp_path_factory.mktemp("policy") / "policy.yaml"
     policy_file.write_text(yaml.safe_dump(policy))
-    ensure_dr_bucket(settings, load_policy(policy_file), f"{source}-git")
+    for bucket in (f"{source}-dr", f"{source}-git"):  # locked, as the DR stack makes them
+        ensure_dr_bucket(settings, load_policy(policy_file), bucket)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BACKUP_CACHE_DIR", str(tmp_path_factory.mktemp("store")))
         patch.setenv("BACKUP_POLICY_FILE", str(policy_file))
@@ -57,3 +55,15 @@ def backed_up_estate(
             dag.deadline = None
             assert dag.test(logical_date=day, run_conf={"override_window": True}).state == "success"
         yield day
+
+
+def lock_ran_out(s3: Any, bucket: str, key: str, version: str) -> None:
+    """Stand in for a version whose Object Lock has run out, so a test can delete it as an
+    attacker then could: moto lets the retention move into the past, which S3 refuses in
+    compliance mode (a lock that has not run out is never shortened there)."""
+    s3.put_object_retention(
+        Bucket=bucket,
+        Key=key,
+        VersionId=version,
+        Retention={"Mode": "COMPLIANCE", "RetainUntilDate": datetime(2000, 1, 1, tzinfo=UTC)},
+    )

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from include.dr.evidence import evidence_store
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
 from tests.alerts_queue import AlertsQueue
-from tests.integration.estate import backed_up_estate
+from tests.integration.estate import backed_up_estate, lock_ran_out
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
@@ -52,6 +53,7 @@ def test_after_backups_and_a_restore_test_every_clause_passes(
             "archived_at_source",
             "retention_minimum",
             "dr_lifecycle",
+            "object_lock",
             "encryption",
             "region",
             "cloudtrail",
@@ -147,8 +149,9 @@ def test_a_removed_trail_and_a_stripped_dr_bucket_key_fail_their_clauses(
 def test_a_dr_object_version_deleted_permanently_fails_tamper_by_name(
     dag_bag: Any, estate: datetime, settings: LocalSettings
 ) -> None:
-    """A version the S3 run's manifest names, deleted permanently (no delete marker to
-    remove): a restore from that run would fail, so tamper names bucket, key and version."""
+    """A version the S3 run's manifest names is locked; once its lock has run out (a lock
+    shorter than the minimum, say) and it is deleted permanently, a restore from that run
+    would fail, so tamper names bucket, key and version."""
     source = load_policy().assets.s3[0]
     s3 = aws_client(settings, "s3", "eu-west-1")
     summary = evidence_store().latest("s3_backup", f"s3/{source.source}")
@@ -157,6 +160,11 @@ def test_a_dr_object_version_deleted_permanently_fails_tamper_by_name(
     entry = next(
         e for e in map(json.loads, gzip.decompress(body.read()).splitlines()) if e["dr_version_id"]
     )
+    with pytest.raises(ClientError, match="AccessDenied"):  # the lock refuses it
+        s3.delete_object(
+            Bucket=source.dr_bucket, Key=entry["key"], VersionId=entry["dr_version_id"]
+        )
+    lock_ran_out(s3, source.dr_bucket, entry["key"], entry["dr_version_id"])
     s3.delete_object(Bucket=source.dr_bucket, Key=entry["key"], VersionId=entry["dr_version_id"])
     _, clauses = evaluate(dag_bag)
     assert clauses["tamper"]["status"] == "fail"

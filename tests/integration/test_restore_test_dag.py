@@ -23,7 +23,7 @@ from include.dr.rds.naming import dump_key
 from include.dr.rds.restore import dump_days
 from include.dr.restore_test.plan import scratch_token
 from include.dr.s3.restore import finished_days, objects_as_of
-from tests.integration.estate import backed_up_estate
+from tests.integration.estate import backed_up_estate, lock_ran_out
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
@@ -163,6 +163,7 @@ def test_a_deleted_object_backup_fails_the_s3_check_naming_the_key(
         "prefix": "",
     }
     largest = max(objects_as_of(s3, plan), key=lambda o: o.size)  # always in the sample
+    lock_ran_out(s3, bucket.dr_bucket, largest.key, largest.version_id)
     s3.delete_object(Bucket=bucket.dr_bucket, Key=largest.key, VersionId=largest.version_id)
     run = run_test(dag_bag, ["s3"])
     assert run.state == "failed"
@@ -187,7 +188,7 @@ def test_a_truncated_bundle_of_record_fails_the_git_check(
         if o["Key"].endswith("/bundle.enc")
     )[-1:]
     whole = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    cut = s3.put_object(Bucket=bucket, Key=key, Body=whole[: len(whole) // 2])
+    s3.put_object(Bucket=bucket, Key=key, Body=whole[: len(whole) // 2])
     try:
         run = run_test(dag_bag, ["git"])
         assert run.state == "failed"
@@ -198,4 +199,6 @@ def test_a_truncated_bundle_of_record_fails_the_git_check(
         assert checks["git/social-workshop/infrastructure"]["success"] is True
         assert_scratch_removed(run, settings)
     finally:
-        s3.delete_object(Bucket=bucket, Key=key, VersionId=cut["VersionId"])
+        # The cut version is locked (Object Lock) like every DR version: the whole bundle
+        # goes back as the newest one instead.
+        s3.put_object(Bucket=bucket, Key=key, Body=whole)

@@ -64,6 +64,11 @@ def evaluate(
             f"DR buckets keep old versions at least {minimum} days",
             [c for c in live if c[0].endswith("dr_bucket_lifecycle")],
         ),
+        clauses.checks_held(
+            "object_lock",
+            f"DR buckets and the store lock every version {minimum}+ days (compliance mode)",
+            [c for c in live if c[0].endswith("dr_bucket_object_lock")],
+        ),
         facts.encryption(good, dr_key, live),
         facts.region(policy, good, live),
         facts.cloudtrail(aws["cloudtrail"]),

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from include.dr.asset_names import git_asset, rds_asset, s3_asset
 from include.dr.compliance import clauses
 from include.dr.compliance.clauses import CheckFact, EvidenceRef, Verdict
-from include.dr.environment import is_local_stack
 from include.dr.evidence import EvidenceRecord, EvidenceStore
 from include.dr.policy.model import BackupPolicy
 
@@ -113,19 +112,15 @@ def deletions(store: EvidenceStore) -> list[tuple[str, datetime, datetime, Evide
 def dr_bucket_checks(
     policy: BackupPolicy, s3: S3Client, kms: KMSClient, key: str
 ) -> list[CheckFact]:
-    """The DR buckets' guardrails as they are now (region, versioning, key, lifecycle, TLS);
-    one that cannot be checked here is ``None`` (n/a), never a pass."""
-    from include.dr.s3.guardrails import check_dr_bucket
+    """The DR buckets' guardrails as they are now (region, versioning, key, lifecycle, TLS,
+    Object Lock; and the store's lock when it is on S3); one that cannot be checked here
+    is ``None`` (n/a), never a pass."""
+    from include.dr.preflight import check_dr_buckets
 
-    region, local = policy.regions.dr, is_local_stack(s3)
-    found: list[CheckFact] = []
-    for bucket in policy.assets.dr_buckets:
-        for check in check_dr_bucket(
-            s3, kms, bucket, region, key, policy.retention.minimum_days, local
-        ):
-            held = check.passed if check.checked else None
-            found.append((f"s3://{bucket} {check.name}", held, check.found))
-    return found
+    checks = check_dr_buckets(policy, s3, kms, key)
+    return [
+        (f"s3://{c.resource} {c.name}", c.passed if c.checked else None, c.found) for c in checks
+    ]
 
 
 def latest(good: Good) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -21,6 +21,7 @@ from typing import Any
 from include.dr.iam.policies import ROLES
 from include.dr.policy.model import BackupPolicy
 from include.dr.s3.guardrails import LIFECYCLE_FLOOR_DAYS, lifecycle_rule, tls_statement
+from include.dr.s3.object_lock import lock_configuration
 from include.dr.tags import OWNER_KEY, OWNER_VALUE
 
 TRAIL_NAME = "organisation-trail"
@@ -170,8 +171,9 @@ def private_bucket(name: Any, key: str, **properties: Any) -> dict[str, Any]:
 
 
 def dr_bucket(name: str, minimum_days: int) -> dict[str, Any]:
-    """A DR bucket: private, with the DR key; noncurrent versions kept at least the policy
-    minimum, and incomplete multipart uploads aborted."""
+    """A DR bucket: private, with the DR key; every version locked (compliance mode) and
+    noncurrent versions kept at least the policy minimum; incomplete multipart uploads
+    aborted."""
     keep = lifecycle_rule(max(LIFECYCLE_FLOOR_DAYS, minimum_days))
     lifecycle = {
         "Rules": [
@@ -189,7 +191,13 @@ def dr_bucket(name: str, minimum_days: int) -> dict[str, Any]:
             },
         ]
     }
-    return private_bucket(name, "DrKey", LifecycleConfiguration=lifecycle)
+    return private_bucket(
+        name,
+        "DrKey",
+        LifecycleConfiguration=lifecycle,
+        ObjectLockEnabled=True,
+        ObjectLockConfiguration=lock_configuration(minimum_days),
+    )
 
 
 def tls_only(logical: str, name: str) -> dict[str, Any]:

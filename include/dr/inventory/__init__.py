@@ -8,6 +8,7 @@ use in a serialisable way: ``inventory="rds_snapshots"`` plus its arguments.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol, TypedDict
 
 from include.dr.errors import TRANSIENT_CODES, BackupError, Permanent, Transient
@@ -86,6 +87,11 @@ class BackupInventory(Protocol):
 
         Raises :class:`DeletionIncomplete` when some of it could not be deleted.
         """
+        ...
+
+    def locked_until(self, backup_id: str) -> datetime | None:
+        """Until when S3's Object Lock keeps the backup's bytes whatever anyone deletes
+        (``None``: no lock holds them). Asked before :meth:`delete`, which hides them."""
         ...
 
 

@@ -9,7 +9,8 @@ written last (the dump, the run summary, or the bundle's sidecar), says it is
 finished; the marker's tags say whether it is ours and
 verified, and when it completed. Deleting a folder writes delete markers: the
 DR bucket is versioned, so the bytes stay recoverable until the lifecycle rule,
-which keeps noncurrent versions at least the policy minimum, expires them.
+which keeps noncurrent versions at least the policy minimum, expires them, and
+never before their Object Lock runs out (:mod:`include.dr.s3.object_lock`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from include.dr.errors import NOT_FOUND_CODES
 from include.dr.inventory import UndeletedKey, incomplete_deletion
 from include.dr.retention import Backup
 from include.dr.s3.layout import SUMMARY, manifests_of
+from include.dr.s3.object_lock import locked_until
 from include.dr.tags import COMPLETED_KEY, as_mapping, is_ours, is_verified
 
 # S3 deletes at most 1,000 keys per DeleteObjects request.
@@ -103,12 +105,17 @@ class DatedFolderInventory:
             )
         return backups
 
-    def delete(self, backup_id: str) -> bool:
+    def _keys(self, backup_id: str) -> list[str]:
         # A run's folder only: an older day folder holds the day's run folders too.
-        items = [i for i in self._objects(backup_id) if self._folder(i["Key"]) == backup_id]
-        if not items:
+        return [i["Key"] for i in self._objects(backup_id) if self._folder(i["Key"]) == backup_id]
+
+    def locked_until(self, backup_id: str) -> datetime | None:
+        return locked_until(self.s3, self.bucket, self._keys(backup_id))
+
+    def delete(self, backup_id: str) -> bool:
+        keys = self._keys(backup_id)
+        if not keys:
             return False
-        keys = [item["Key"] for item in items]
         failed: list[UndeletedKey] = []
         for start in range(0, len(keys), DELETE_BATCH):
             batch = keys[start : start + DELETE_BATCH]

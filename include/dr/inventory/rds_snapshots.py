@@ -61,6 +61,10 @@ class RdsSnapshotInventory:
             raise
         return True
 
+    def locked_until(self, backup_id: str) -> datetime | None:
+        """RDS has no lock on a snapshot: deleting it is final."""
+        return None
+
 
 def _completed_at(snapshot: dict[str, Any], tags: dict[str, str]) -> datetime:
     """The completion time our DAG tagged, else the snapshot's creation time."""

@@ -41,6 +41,7 @@ MOTO_S3_NAMES = {
     "s3:GetEncryptionConfiguration": ["s3:ListBucket"],
     "s3:GetBucketPublicAccessBlock": ["s3:ListBucket"],
     "s3:PutEncryptionConfiguration": ["s3:CreateBucket"],
+    "s3:GetBucketObjectLockConfiguration": ["s3:ListBucket"],
 }
 Keys = dict[str, tuple[str, str]]  # connection id -> (access key id, secret)
 

@@ -18,6 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from include.dr.s3.guardrails import Unreadable
+from include.dr.s3.object_lock import lock_terms, read_lock
+
 StackClient = Callable[[str, str], Any]  # (service, region) -> boto3 client
 
 # Which region each stack is deployed to (IAM is global: the roles go with production).
@@ -86,11 +89,13 @@ def apply_bucket_properties(
     s3: Any, bucket: str, properties: Mapping[str, Any], key_arn: str | None
 ) -> None:
     """A bucket made as its template says (encryption with Bucket Keys, versioning,
-    lifecycle, public access block, ownership), idempotently."""
+    Object Lock, lifecycle, public access block, ownership), idempotently."""
     if "VersioningConfiguration" in properties:
         s3.put_bucket_versioning(
             Bucket=bucket, VersioningConfiguration=properties["VersioningConfiguration"]
         )
+    if "ObjectLockConfiguration" in properties:
+        _ensure_lock(s3, bucket, properties["ObjectLockConfiguration"])
     if "BucketEncryption" in properties and key_arn:
         rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
         default = rule["ServerSideEncryptionByDefault"]
@@ -124,6 +129,14 @@ def apply_bucket_properties(
         s3.put_bucket_ownership_controls(
             Bucket=bucket, OwnershipControls=properties["OwnershipControls"]
         )
+
+
+def _ensure_lock(s3: Any, bucket: str, configuration: Mapping[str, Any]) -> None:
+    """The lock, put only when it differs: moto takes a lock configuration only while the
+    bucket is empty, so a second ``up`` must not ask again."""
+    found = read_lock(s3, bucket)
+    if isinstance(found, Unreadable) or lock_terms(found) != lock_terms(configuration):
+        s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=dict(configuration))
 
 
 def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:

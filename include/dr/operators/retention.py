@@ -5,6 +5,11 @@ delete operators delete what they are told. This one plans with the pure
 :func:`include.dr.retention.plan_deletions`, records the plan as evidence, then
 carries it out unless ``plan_only`` is set.
 
+Deleting never asks S3 for what Object Lock forbids: an S3 backup is deleted by key (a
+delete marker), never by version, and the evidence records, per deleted backup, until
+when its lock still keeps the bytes (``earliest_purge``; ``None`` where nothing locks
+them, as for RDS snapshots).
+
 A deletion is recorded only when it happened. A backup that could not be (fully)
 deleted, say S3 refused some of its keys, is recorded under ``not_deleted`` with the
 keys and why, the other deletions go ahead, and the task then fails: at once when
@@ -88,6 +93,8 @@ class PolicyRetentionOperator(BaseOperator):
         self._record(context, {**record, "status": "planned"})
         deleted: list[str] = []
         deleted_at: dict[str, str] = {}  # the real clock at each deletion, for the audit
+        # Until when the lock keeps each deleted backup's bytes (hidden, not yet purgeable).
+        earliest_purge: dict[str, str | None] = {}
         already_gone: list[str] = []
         failures: dict[str, BackupError] = {}
         not_deleted: dict[str, dict[str, Any]] = {}
@@ -96,6 +103,7 @@ class PolicyRetentionOperator(BaseOperator):
                 if decision.action != "delete":
                     continue
                 try:
+                    locked = inventory.locked_until(decision.backup_id)  # before it is hidden
                     gone = not inventory.delete(decision.backup_id)
                 except (BackupError, ClientError) as error:
                     failure = _classified(error, f"deleting {decision.backup_id}")
@@ -109,6 +117,13 @@ class PolicyRetentionOperator(BaseOperator):
                 (already_gone if gone else deleted).append(decision.backup_id)
                 if not gone:
                     deleted_at[decision.backup_id] = datetime.now(UTC).isoformat()
+                    earliest_purge[decision.backup_id] = locked.isoformat() if locked else None
+                    if locked:
+                        self.log.info(
+                            "%s is hidden; Object Lock keeps its bytes until %s",
+                            decision.backup_id,
+                            locked.isoformat(),
+                        )
         for backup_id in already_gone:
             self.log.warning("%s had already vanished; nothing to delete", backup_id)
         self._record(
@@ -118,6 +133,7 @@ class PolicyRetentionOperator(BaseOperator):
                 "status": "done",
                 "deleted": deleted,
                 "deleted_at": deleted_at,
+                "earliest_purge": earliest_purge,
                 "already_gone": already_gone,
                 "not_deleted": not_deleted,
             },

@@ -51,6 +51,7 @@ NOT_CONFIGURED_CODES = frozenset(
         "NoSuchBucketPolicy",
         "ServerSideEncryptionConfigurationNotFoundError",
         "NoSuchConfiguration",
+        "ObjectLockConfigurationNotFoundError",
     }
 )
 

@@ -51,6 +51,9 @@ class FakeS3:
         tags = {OWNER_KEY: OWNER_VALUE, VERIFIED_KEY: "true", COMPLETED_KEY: completed}
         return {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
+    def head_object(self, *, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803
+        return {}  # no Object Lock here
+
     def delete_objects(self, *, Bucket: str, Delete: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
         assert len(Delete["Objects"]) <= 1000, "S3 refuses more than 1,000 keys a request"
         keys = [item["Key"] for item in Delete["Objects"]]

@@ -15,6 +15,7 @@ from include.dr.local_stack.estate import STACK_NAMES
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
+from include.dr.s3.object_lock import lock_terms
 
 POLICY = load_policy()
 TEMPLATES = committed_templates()
@@ -63,6 +64,9 @@ def test_each_dr_bucket_reads_back_as_its_template_says(
         assert block == props["PublicAccessBlockConfiguration"]
         ownership = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]
         assert ownership == props["OwnershipControls"]
+        lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+        assert props["ObjectLockEnabled"] is True
+        assert lock_terms(lock) == lock_terms(props["ObjectLockConfiguration"]), name
 
 
 def test_the_keys_rotate_and_the_trail_topic_and_roles_exist(
