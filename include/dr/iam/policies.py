@@ -12,8 +12,9 @@ names, because AWS checks them on the caller's behalf:
 - the owner tag on every RDS delete (``aws:ResourceTag``), so retention can never
   delete a snapshot or instance it did not make.
 
-Nothing here grants ``s3:DeleteObjectVersion``, ``kms:ScheduleKeyDeletion`` or
-``kms:DisableKey``: :data:`NEVER_GRANTED` is checked on every document built.
+Nothing here grants what would destroy a backup or blind the audit (purging a version,
+loosening Object Lock, deleting or disabling a key, stopping the trail):
+:data:`NEVER_GRANTED` is checked on every document built.
 """
 
 from __future__ import annotations
@@ -35,8 +36,24 @@ ROLES: dict[str, str] = {
     "aws_dr": "backup-dr-writer",
     "aws_restore": "backup-restore-operator",
 }
+# What would let a holder of the workers' keys destroy a backup or blind the audit: purge
+# a version, loosen Object Lock, delete or disable a key, stop the trail.
 NEVER_GRANTED = frozenset(
-    {"s3:DeleteObjectVersion", "kms:ScheduleKeyDeletion", "kms:DisableKey", "s3:*", "kms:*"}
+    {
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectRetention",
+        "s3:BypassGovernanceRetention",
+        "s3:PutBucketObjectLockConfiguration",
+        "kms:ScheduleKeyDeletion",
+        "kms:DisableKey",
+        "kms:PutKeyPolicy",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:StopLogging",
+        "cloudtrail:UpdateTrail",
+        "s3:*",
+        "kms:*",
+        "cloudtrail:*",
+    }
 )
 RDS_DELETES = frozenset({"rds:DeleteDBSnapshot", "rds:DeleteDBInstance"})
 GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}

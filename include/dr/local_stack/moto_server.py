@@ -1,4 +1,4 @@
-"""The moto server that plays AWS (both regions) on loopback."""
+"""The moto server that plays AWS (both regions) on loopback (:mod:`.moto_app`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import urllib.request
 from pathlib import Path
 
 from include.dr.local_stack.processes import ManagedProcess, refuse_foreign_port
+from include.dr.project import PROJECT_ROOT
+
+MOTO_APP = "include.dr.local_stack.moto_app"  # moto, with its corrections
 
 
 def moto_process(state_dir: Path, port: int) -> ManagedProcess:
     return ManagedProcess(
         name="moto",
-        argv=[sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        argv=[sys.executable, "-m", MOTO_APP, "-H", "127.0.0.1", "-p", str(port)],
         state_dir=state_dir,
     )
 
@@ -30,6 +33,6 @@ def start_moto(state_dir: Path, port: int) -> bool:
     """Start the moto server unless ours runs already; wait until it answers."""
     process = moto_process(state_dir, port)
     refuse_foreign_port(process, port)
-    started = process.start()
+    started = process.start(cwd=PROJECT_ROOT)  # where `include` imports from
     process.wait_until(lambda: moto_healthy(port), "answering HTTP", timeout=60)
     return started
