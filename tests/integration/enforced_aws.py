@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import boto3
 
 from include.dr.local_stack.enforcement import (
     Keys,
@@ -21,11 +24,12 @@ from include.dr.local_stack.enforcement import (
     set_auth,
     user_name,
 )
-from include.dr.local_stack.moto_server import moto_healthy
+from include.dr.local_stack.moto_server import MOTO_APP, moto_healthy
 from include.dr.local_stack.processes import ManagedProcess
 from include.dr.local_stack.seed_aws import seed_aws
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.model import BackupPolicy
+from include.dr.project import PROJECT_ROOT
 
 PORT = 4567
 
@@ -43,6 +47,27 @@ class EnforcedAws:
         conn["login"], conn["password"] = self.keys[conn_id]
         conn["extra"] = {**conn["extra"], "endpoint_url": self.endpoint}
         return json.dumps(conn)
+
+    def client(self, conn_id: str, service: str, region: str) -> Any:
+        """A boto3 client signed by the connection's user, as an attacker holding its
+        keys would make one."""
+        key, secret = self.keys[conn_id]
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+        )
+
+    @contextmanager
+    def lifted(self) -> Iterator[None]:
+        """No enforcement for the block's length (a test's own look at what is there)."""
+        set_auth(self.endpoint, "inf")
+        try:
+            yield
+        finally:
+            set_auth(self.endpoint, "0")
 
     @contextmanager
     def without(self, conn_id: str, family: str) -> Iterator[None]:
@@ -71,11 +96,11 @@ def enforced_aws(
     the block ends."""
     process = ManagedProcess(
         name="moto-iam",
-        argv=[sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(PORT)],
+        argv=[sys.executable, "-m", MOTO_APP, "-H", "127.0.0.1", "-p", str(PORT)],
         state_dir=state_dir,
     )
     process.stop()
-    process.start()
+    process.start(cwd=PROJECT_ROOT)
     process.wait_until(lambda: moto_healthy(PORT), "answering HTTP", timeout=60)
     endpoint = f"http://127.0.0.1:{PORT}"
     try:

@@ -21,8 +21,10 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from include.dr.asset_names import git_asset, rds_asset
+from include.dr.evidence import evidence_store
 from include.dr.local_stack.enforcement import ACCOUNT
 from include.dr.local_stack.git_daemon import repos_root
 from include.dr.local_stack.seed_aws import aws_client, ensure_dr_bucket
@@ -30,6 +32,7 @@ from include.dr.local_stack.settings import STORE_BUCKET, LocalSettings
 from include.dr.policy.loader import DEFAULT_POLICY_FILE, load_policy
 from include.dr.policy.model import BackupPolicy
 from include.dr.s3.layout import SUMMARY, manifests_of
+from include.dr.s3.object_lock import lock_configuration
 from include.dr.tags import COMPLETED_KEY, VERIFIED_KEY, owner_tags
 from tests.integration.enforced_aws import EnforcedAws, enforced_aws
 
@@ -236,6 +239,18 @@ def test_every_dag_passes_under_the_shipped_policies(
     oldest = (datetime.now(UTC) - timedelta(days=OLD_DAYS[0])).date().isoformat()
     left = still_there(aws, settings, policy, old)
     assert [name for name in left if oldest in name] == [], left
+    # Deleting them only hid the objects: Object Lock keeps their bytes a week yet. An RDS
+    # snapshot has no lock: its deletion is final (None).
+    hidden = {
+        backup_id: until
+        for record in evidence_store().read("retention")
+        for backup_id, until in (record.details.get("earliest_purge") or {}).items()
+        if oldest in backup_id
+    }
+    folders = {b: u for b, u in hidden.items() if b.endswith("/")}
+    assert len(folders) == 2 + len(policy["assets"]["github"]["repositories"]), hidden
+    assert all(datetime.fromisoformat(u) > datetime.now(UTC) for u in folders.values()), hidden
+    assert {u for b, u in hidden.items() if b not in folders} == {None}, hidden
 
 
 def test_the_dr_role_without_its_s3_backup_policy_cannot_back_up(
@@ -246,3 +261,132 @@ def test_the_dr_role_without_its_s3_backup_policy_cannot_back_up(
     with aws.without("aws_dr", "s3_backup"):
         day = datetime.now(UTC) - timedelta(days=1)
         assert run(dag_bag, "s3_backup", WINDOW, logical_date=day).state == "failed"
+
+
+def versions_held(aws: EnforcedAws, buckets: list[str], region: str) -> dict[str, int]:
+    """How many versions each bucket holds (a test's own look, enforcement lifted)."""
+    with aws.lifted():
+        s3 = aws.client("aws_dr", "s3", region)
+        return {
+            bucket: sum(
+                len(page.get("Versions", []))
+                for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+            )
+            for bucket in buckets
+        }
+
+
+def attempt(request: Any, **arguments: Any) -> str:
+    """``refused (...)`` or ``done``: what AWS answered an attacker's request."""
+    try:
+        answer = request(**arguments)
+    except ClientError as exc:
+        return f"refused ({exc.response['Error']['Code']})"
+    errors = (answer or {}).get("Errors") or []  # DeleteObjects answers 200, refusing keys
+    return f"refused ({errors[0]['Code']}, {len(errors)} keys)" if errors else "done"
+
+
+SHORT_LIFECYCLE = {
+    "Rules": [
+        {
+            "ID": "gone-tomorrow",
+            "Status": "Enabled",
+            "Filter": {},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        }
+    ]
+}
+EMPTY_POLICY = json.dumps({"Version": "2012-10-17", "Statement": []})
+
+
+def test_the_workers_own_keys_cannot_destroy_a_locked_backup_or_blind_the_audit(
+    dag_bag: Any, under_iam: tuple[EnforcedAws, dict[str, Any], dict[str, list[str]]]
+) -> None:
+    """An attacker holding every key the workers hold (aws_default, aws_dr, aws_restore)
+    tries what ransomware crews do first: purge every DR version (dumps, copies, manifests,
+    bundles, evidence), shorten the lifecycle and the lock, replace the bucket policy,
+    disable or schedule the deletion of the DR key, delete the trail. Every request is
+    refused, by IAM or by Object Lock, and every version is still there."""
+    aws = under_iam[0]
+    policy = load_policy()
+    dr, production = policy.regions.dr, policy.regions.production
+    buckets = [*policy.assets.dr_buckets, STORE_BUCKET]
+    before = versions_held(aws, buckets, dr)
+    assert all(before.values()), before
+    with aws.lifted():
+        listing = aws.client("aws_dr", "s3", dr)
+        held = {
+            bucket: [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for page in listing.get_paginator("list_object_versions").paginate(Bucket=bucket)
+                for v in page.get("Versions", [])
+            ]
+            for bucket in buckets
+        }
+        kms = aws.client("aws_dr", "kms", dr)
+        key_id = kms.describe_key(KeyId=policy.kms_key(dr))["KeyMetadata"]["KeyId"]
+    answers: dict[str, str] = {}
+    for conn_id in AWS_CONNECTIONS:
+        s3, kms = aws.client(conn_id, "s3", dr), aws.client(conn_id, "kms", dr)
+        for bucket, versions in held.items():
+            tried = {
+                "purge every version": (
+                    s3.delete_objects,
+                    {"Delete": {"Objects": versions[:1000], "Quiet": True}},
+                ),
+                "purge one version": (s3.delete_object, versions[0]),
+                "shorten the lifecycle": (
+                    s3.put_bucket_lifecycle_configuration,
+                    {"LifecycleConfiguration": SHORT_LIFECYCLE},
+                ),
+                "shorten the lock": (
+                    s3.put_object_lock_configuration,
+                    {"ObjectLockConfiguration": lock_configuration(1)},
+                ),
+                "replace the bucket policy": (s3.put_bucket_policy, {"Policy": EMPTY_POLICY}),
+            }
+            for what, (request, arguments) in tried.items():
+                answers[f"{conn_id}: {what} in {bucket}"] = attempt(
+                    request, Bucket=bucket, **arguments
+                )
+        answers[f"{conn_id}: disable the DR key"] = attempt(kms.disable_key, KeyId=key_id)
+        answers[f"{conn_id}: schedule the DR key's deletion"] = attempt(
+            kms.schedule_key_deletion, KeyId=key_id, PendingWindowInDays=7
+        )
+        answers[f"{conn_id}: delete the trail"] = attempt(
+            aws.client(conn_id, "cloudtrail", production).delete_trail,
+            Name="organisation-trail",
+        )
+    assert {k: v for k, v in answers.items() if not v.startswith("refused")} == {}
+    assert versions_held(aws, buckets, dr) == before
+    with aws.lifted():
+        state = aws.client("aws_dr", "kms", dr).describe_key(KeyId=key_id)["KeyMetadata"]
+        assert state["KeyState"] == "Enabled"
+
+
+def test_retention_told_every_backup_is_old_deletes_nothing_inside_the_minimum(
+    under_iam: tuple[EnforcedAws, dict[str, Any], dict[str, list[str]]],
+) -> None:
+    """Retention asked to delete everything (a run dated ten years ahead, keeping one)
+    still ages backups by the real clock: nothing younger than the minimum goes, and a
+    floor of nothing is refused."""
+    from include.dr.inventory import open_inventory
+    from include.dr.retention import plan_deletions
+
+    policy = load_policy()
+    rds = policy.assets.rds[0]
+    inventory = open_inventory(
+        "rds_dumps",
+        instance=rds.instance,
+        bucket=rds.dr_bucket,
+        aws_conn_id="aws_dr",
+        region_name=policy.regions.dr,
+    )
+    backups = inventory.list_backups()
+    now = datetime.now(UTC)
+    young = [b.backup_id for b in backups if b.completed_at > now - timedelta(days=7)]
+    assert young
+    decisions = plan_deletions(backups, now + timedelta(days=3650), 7, 1, now=now)
+    assert not [d for d in decisions if d.action == "delete" and d.backup_id in young]
+    with pytest.raises(ValueError, match="at least 1"):
+        plan_deletions(backups, now, 0, 0, now=now)

@@ -118,3 +118,37 @@ def test_retention_hides_a_locked_backup_and_says_until_when_its_bytes_stay(
         )
         is None
     )
+
+
+def test_objects_completed_from_parts_and_copies_are_locked_too(
+    locked_bucket: str, settings: LocalSettings
+) -> None:
+    """A streamed dump (a multipart upload) and a backup copy get the default retention,
+    as S3 gives them (include/dr/local_stack/moto_app.py corrects moto on both)."""
+    s3 = aws_client(settings, "s3", DR)
+    upload = s3.create_multipart_upload(Bucket=locked_bucket, Key="rds/x/dump.sql.gz")
+    part = s3.upload_part(
+        Bucket=locked_bucket,
+        Key="rds/x/dump.sql.gz",
+        UploadId=upload["UploadId"],
+        PartNumber=1,
+        Body=b"dump",
+    )
+    s3.complete_multipart_upload(
+        Bucket=locked_bucket,
+        Key="rds/x/dump.sql.gz",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    written(s3, locked_bucket, "source/object")
+    s3.copy_object(
+        Bucket=locked_bucket,
+        Key="copied/object",
+        CopySource={"Bucket": locked_bucket, "Key": "source/object"},
+        ChecksumAlgorithm="SHA256",
+    )
+    for key in ("rds/x/dump.sql.gz", "copied/object"):
+        head = s3.head_object(Bucket=locked_bucket, Key=key)
+        assert head["ObjectLockMode"] == "COMPLIANCE", key
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.delete_object(Bucket=locked_bucket, Key=key, VersionId=head["VersionId"])
