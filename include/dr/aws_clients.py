@@ -64,3 +64,8 @@ def _under_connection(ours: Config, connection: Config | None) -> Config:
     merged = ours.merge(connection) if connection is not None else ours
     pool = max(ours.max_pool_connections or 0, merged.max_pool_connections or 0)
     return merged.merge(Config(max_pool_connections=pool))
+
+
+def account_of(client: ClientFactory, region: str) -> str:
+    """The account a connection's credentials act in (STS answers it to any caller)."""
+    return str(client("sts", region).get_caller_identity()["Account"])

@@ -22,6 +22,7 @@ from include.dr.environment import is_local_stack
 from include.dr.errors import Permanent, from_client_error, is_transient
 from include.dr.evidence import Outcome
 from include.dr.evidence import record as record_evidence
+from include.dr.key_guard import check_key_guarded
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy, BackupWindow
 from include.dr.rds.backup_window import rds_window_clear, rds_window_for
@@ -151,13 +152,17 @@ def production_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check
     return checks
 
 
-def dr_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check]:
-    """The DR side: its KMS key, and each DR bucket's region, versioning, encryption,
+def dr_checks(policy: BackupPolicy, client: ClientFactory, production_account: str) -> list[Check]:
+    """The DR side: its KMS key, guarded against every principal of
+    ``production_account``, and each DR bucket's region, versioning, encryption,
     lifecycle and Object Lock (and the store's lock, when the store is on S3)."""
     region = policy.regions.dr
     kms = client("kms", region)
     key_check = check_kms_key(kms, region, policy.kms_key(region))
-    return [key_check, *check_dr_buckets(policy, client("s3", region), kms, key_check.resource)]
+    checks = [key_check]
+    if key_check.passed:
+        checks.append(check_key_guarded(kms, key_check.resource, production_account))
+    return checks + check_dr_buckets(policy, client("s3", region), kms, key_check.resource)
 
 
 def check_dr_buckets(policy: BackupPolicy, s3: Any, kms: Any, key_arn: str) -> list[Check]:

@@ -37,15 +37,19 @@ def check_production() -> list[dict[str, Any]]:
 
 @task
 def check_dr() -> list[dict[str, Any]]:
-    """Check the DR KMS key and the DR buckets through the DR connection."""
-    from include.dr.aws_clients import hook_clients
-    from include.dr.connections import AWS_DR
+    """Check the DR KMS key (and that production cannot destroy it) and the DR buckets
+    through the DR connection."""
+    from include.dr.aws_clients import account_of, hook_clients
+    from include.dr.connections import AWS_DR, AWS_PRODUCTION
     from include.dr.policy.loader import load_policy
     from include.dr.preflight import dr_checks
     from include.dr.task_boundary import task_boundary
 
     with task_boundary("checking the DR estate"):
-        return [check.as_dict() for check in dr_checks(load_policy(), hook_clients(AWS_DR))]
+        policy = load_policy()
+        production = account_of(hook_clients(AWS_PRODUCTION), policy.regions.production)
+        checks = dr_checks(policy, hook_clients(AWS_DR), production)
+        return [check.as_dict() for check in checks]
 
 
 @task

@@ -54,6 +54,7 @@ def test_after_backups_and_a_restore_test_every_clause_passes(
             "retention_minimum",
             "dr_lifecycle",
             "object_lock",
+            "dr_key_guard",
             "encryption",
             "region",
             "cloudtrail",

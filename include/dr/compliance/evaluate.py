@@ -44,8 +44,10 @@ def evaluate(
     store: EvidenceStore,
     now: datetime,
     aws: ReadOnlyClients,
+    production_account: str,
 ) -> list[Verdict]:
-    """Every clause's verdict."""
+    """Every clause's verdict (``production_account``: whose principals the DR key must
+    refuse)."""
     from include.dr.kms import resolve_key
 
     minimum = policy.retention.minimum_days
@@ -69,6 +71,7 @@ def evaluate(
             f"DR buckets and the store lock every version {minimum}+ days (compliance mode)",
             [c for c in live if c[0].endswith("dr_bucket_object_lock")],
         ),
+        facts.dr_key_guard(aws["kms_dr"], dr_key, production_account),
         facts.encryption(good, dr_key, live),
         facts.region(policy, good, live),
         facts.cloudtrail(aws["cloudtrail"]),

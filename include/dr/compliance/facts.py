@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from types_boto3_kms import KMSClient
     from types_boto3_s3 import S3Client
 
+    from include.dr.checks import Check
+
 BACKUP_DAGS = ("rds_backup", "s3_backup", "git_backup")
 EMPTY_REPOSITORY = "empty"  # a git backup's verdict for a repository with nothing to bundle
 
@@ -117,10 +119,26 @@ def dr_bucket_checks(
     is ``None`` (n/a), never a pass."""
     from include.dr.preflight import check_dr_buckets
 
-    checks = check_dr_buckets(policy, s3, kms, key)
     return [
-        (f"s3://{c.resource} {c.name}", c.passed if c.checked else None, c.found) for c in checks
+        as_fact(check, f"s3://{check.resource}") for check in check_dr_buckets(policy, s3, kms, key)
     ]
+
+
+def as_fact(check: Check, resource: str) -> CheckFact:
+    """A check as a clause reads it: (name, held or ``None`` when not made, what was found)."""
+    return (f"{resource} {check.name}", check.passed if check.checked else None, check.found)
+
+
+def dr_key_guard(kms: KMSClient, key: str, production_account: str) -> Verdict:
+    """The DR key's policy denies every production principal disabling or deleting it."""
+    from include.dr.key_guard import check_key_guarded
+
+    check = check_key_guarded(kms, key, production_account)
+    return clauses.checks_held(
+        "dr_key_guard",
+        "Production can neither disable nor delete the DR key",
+        [as_fact(check, key)],
+    )
 
 
 def latest(good: Good) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -48,7 +48,7 @@ def evaluate() -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from include.dr.alerts import send
-    from include.dr.aws_clients import hook_clients
+    from include.dr.aws_clients import account_of, hook_clients
     from include.dr.compliance.evaluate import PolicyNotMet, evaluate, record_evaluation
     from include.dr.connections import AWS_DR, AWS_PRODUCTION
     from include.dr.evidence import evidence_store
@@ -71,6 +71,7 @@ def evaluate() -> dict[str, Any]:
                 "s3_dr": dr("s3", policy.regions.dr),
                 "cloudtrail": production("cloudtrail", policy.regions.production),
             },
+            account_of(production, policy.regions.production),
         )
         summary = record_evaluation(verdicts, store, run)
         if summary["failing"]:

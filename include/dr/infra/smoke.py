@@ -91,14 +91,15 @@ def main() -> int:
         return 0
     import boto3
 
-    from include.dr.aws_clients import hook_clients
+    from include.dr.aws_clients import account_of, hook_clients
     from include.dr.policy.loader import load_policy
     from include.dr.preflight import dr_checks, production_checks
 
     policy = load_policy()
     failures: list[str] = []
     checks = production_checks(policy, hook_clients(AWS_PRODUCTION))
-    checks += dr_checks(policy, hook_clients(AWS_DR))
+    production = account_of(hook_clients(AWS_PRODUCTION), policy.regions.production)
+    checks += dr_checks(policy, hook_clients(AWS_DR), production)
     failures += [
         f"preflight {c.name} on {c.resource}: {c.found}; {c.fix}" for c in checks if not c.passed
     ]

@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from include.dr.iam.policies import ROLES
+from include.dr.key_guard import guard_statement
 from include.dr.policy.model import BackupPolicy
 from include.dr.s3.guardrails import LIFECYCLE_FLOOR_DAYS, lifecycle_rule, tls_statement
 from include.dr.s3.object_lock import lock_configuration
@@ -225,7 +226,12 @@ def dr_template(policy: BackupPolicy, store_bucket: str) -> dict[str, Any]:
     resources: dict[str, Any] = {
         "DrKey": kms_key(
             f"{policy.company} backups, DR side ({dr})",
-            key_policy(list(ROLES.values()), dr, ["s3", "rds"]),
+            key_policy(
+                list(ROLES.values()),
+                dr,
+                ["s3", "rds"],
+                (guard_statement("arn:${AWS::Partition}:iam::${ProductionAccountId}:root"),),
+            ),
         ),
         "DrKeyAlias": {
             "Type": "AWS::KMS::Alias",
@@ -236,12 +242,13 @@ def dr_template(policy: BackupPolicy, store_bucket: str) -> dict[str, Any]:
         logical = logical_id(bucket)
         resources[logical] = dr_bucket(bucket, policy.retention.minimum_days)
         resources[f"{logical}Policy"] = tls_only(logical, bucket)
-    return _template(
+    template = _template(
         f"{policy.company} backups: the DR key and the DR buckets ({dr}). Generated from "
         "include/policy.yaml by `make infra`; do not edit.",
         resources,
         {"DrKeyArn": {"Value": {"Fn::GetAtt": ["DrKey", "Arn"]}}},
     )
+    return {"Parameters": PRODUCTION_ACCOUNT_PARAMETER, **template}
 
 
 def production_template(policy: BackupPolicy) -> dict[str, Any]:
@@ -352,6 +359,14 @@ def _template(
     }
 
 
+PRODUCTION_ACCOUNT_PARAMETER: dict[str, Any] = {
+    "ProductionAccountId": {
+        "Type": "String",
+        "AllowedPattern": "^[0-9]{12}$",
+        "Description": "The production account: its every principal is denied disabling, "
+        "deleting or re-policying the DR key. Deploy this stack in the DR account.",
+    }
+}
 TRUST_PARAMETERS: dict[str, Any] = {
     "DeploymentTarget": {
         "Type": "String",

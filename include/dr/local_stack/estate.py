@@ -32,20 +32,26 @@ def stack_regions(production: str, dr: str) -> dict[str, str]:
 
 
 def deploy(
-    client: StackClient, templates: Mapping[str, dict[str, Any]], regions: Mapping[str, str]
+    client: StackClient,
+    templates: Mapping[str, dict[str, Any]],
+    regions: Mapping[str, str],
+    parameters: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Create each stack that does not exist yet (an existing one is left alone), then
-    apply what moto's CloudFormation left out; return each stack's outputs."""
+    """Create each stack that does not exist yet (an existing one is left alone) with its
+    ``parameters``, then apply what moto's CloudFormation left out; return each stack's
+    outputs."""
     outputs = {}
     for stack, template in templates.items():
         region = regions[stack]
         cloudformation = client("cloudformation", region)
         name = STACK_NAMES[stack]
         if not _exists(cloudformation, name):
+            given = (parameters or {}).get(stack, {})
             cloudformation.create_stack(
                 StackName=name,
                 TemplateBody=json.dumps(template),
                 Capabilities=["CAPABILITY_NAMED_IAM"],
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()],
             )
         outputs[stack] = _outputs(cloudformation, name)
         complete(client, template, region, outputs[stack])

@@ -43,10 +43,12 @@ def aws_client(settings: LocalSettings, service: str, region: str) -> Any:
 def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
     """Deploy the estate's stacks and make the production data; return what exists."""
     prod, dr = policy.regions.production, policy.regions.dr
+    production_account = aws_client(settings, "sts", prod).get_caller_identity()["Account"]
     outputs = deploy(
         lambda service, region: aws_client(settings, service, region),
         committed_templates(),
         stack_regions(prod, dr),
+        {"dr": {"ProductionAccountId": production_account}},
     )
     prod_key = outputs["production"]["ProductionKeyArn"]
     for asset in policy.assets.s3:

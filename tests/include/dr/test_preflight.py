@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from include.dr.aws_clients import hook_clients
+from include.dr.aws_clients import account_of, hook_clients
 from include.dr.checks import Check
 from include.dr.evidence import evidence_store
 from include.dr.policy.loader import load_policy
@@ -27,7 +27,8 @@ PROD, DR = hook_clients("aws_default"), hook_clients("aws_dr")
 
 
 def test_seeded_estate_passes_every_check() -> None:
-    checks = production_checks(POLICY, PROD) + dr_checks(POLICY, DR)
+    production = account_of(PROD, POLICY.regions.production)
+    checks = production_checks(POLICY, PROD) + dr_checks(POLICY, DR, production)
     assert [c for c in checks if c.failed] == []
     # Only what the local stack cannot show may go unchecked, and it never reads as a pass.
     assert {c.name for c in checks if not c.passed} <= {"dr_bucket_tls_only"}
@@ -38,6 +39,8 @@ def test_seeded_estate_passes_every_check() -> None:
         "dr_bucket",
         "rds_encrypted",
         "dr_bucket_versioning",
+        "dr_bucket_object_lock",
+        "dr_key_guarded",
     }
 
 
