@@ -56,8 +56,8 @@ check: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
-	.venv/bin/cfn-lint infra/roles.json infra/production.json infra/dr.json
-	BC_SKIP_MAPPING=TRUE $(UV) tool run --from $(CHECKOV) checkov --quiet --compact --skip-download --framework cloudformation -f infra/roles.json infra/production.json infra/dr.json
+	.venv/bin/cfn-lint infra/roles-production.json infra/roles-dr.json infra/production.json infra/dr.json
+	BC_SKIP_MAPPING=TRUE $(UV) tool run --from $(CHECKOV) checkov --quiet --compact --skip-download --framework cloudformation -f infra/roles-production.json infra/roles-dr.json infra/production.json infra/dr.json
 
 ## inventory: after a whole `make test`, record the AWS calls it saw in infra/call-inventory.json
 inventory: setup

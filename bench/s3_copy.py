@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Measurement, measure_command
-from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.seed_aws import aws_client, open_to_dr
 from include.dr.local_stack.settings import load_settings
 from include.dr.policy.loader import load_policy
 from include.dr.project import PROJECT_ROOT
@@ -123,7 +123,7 @@ def commands(tool: str, source: str, dr: str, key: str, tag: str, endpoint: str)
 
 def main() -> None:
     settings = load_settings()
-    conn = settings.connection("aws_default")
+    conn = settings.connection("aws_dr")  # every tool copies as the DR side does
     endpoint = conn["extra"]["endpoint_url"]
     env = dict(
         os.environ,
@@ -141,6 +141,7 @@ def main() -> None:
     run = uuid.uuid4().hex[:6]
     source = f"bench-src-{run}"
     src.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    open_to_dr(settings, source)
     keys = [f"{'abcdefghij'[i % 10]}/{i // 10 % 100:02d}/object-{i:06d}" for i in range(OBJECTS)]
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda k: src.put_object(Bucket=source, Key=k, Body=os.urandom(1024)), keys))

@@ -14,7 +14,8 @@ production, and kept at least a week. For every RDS instance in
    database, stored encrypted in the DR bucket (restores compare against it);
 4. **snapshot** named from the instance and the window day (a re-run reuses it),
    tagged as ours, waited for in the triggerer;
-5. **cross-region copy** re-encrypted with the DR key, tags copied, waited for;
+5. **shared with the DR account**, which makes the **cross-region copy** with its
+   own key, tags copied, waited for: the copy is out of production's reach;
 6. **verifies the copy** (available, DR region, DR key, ours); tags both verified;
 7. **logical dump** (`mysqldump --single-transaction`), streamed, gzip-compressed
    and uploaded in parts with SSE-KMS to the DR bucket, then verified;
@@ -63,7 +64,7 @@ def rds_backup() -> None:
     ).expand(plan=manifests)
     copies = RdsCopySnapshotToRegionOperator.partial(
         task_id="copy_snapshot_to_dr", aws_conn_id=AWS_DR, **EACH
-    ).expand(plan=snapshots.output)
+    ).expand(plan=tasks.share_snapshot.expand(plan=snapshots.output))
     dumped = tasks.dump_database.expand(plan=tasks.verify_copy.expand(plan=copies.output))
     retention = PolicyRetentionOperator.partial(task_id="apply_retention").expand_kwargs(
         tasks.retention_targets(dumped)

@@ -11,9 +11,13 @@ from typing import Final
 
 AWS_PRODUCTION: Final = "aws_default"  # the production account: sources, snapshots
 AWS_DR: Final = "aws_dr"  # the DR account: DR buckets, DR snapshot copies, keys
-# The restore operator: reads the backups and writes where a restore is asked to go. The
-# daily DAGs never hold it, so their credentials cannot overwrite production data.
+# The restore operator, in the DR account: reads the backups and writes where a restore is
+# asked to go. The daily DAGs never hold it, so their credentials cannot overwrite
+# production data, and it restores with the production account lost.
 AWS_RESTORE: Final = "aws_restore"
+# The restore operator's production side: a point in time of a production instance can
+# only be restored in the production account, where its automated backups are.
+AWS_RESTORE_PRODUCTION: Final = "aws_restore_production"
 GITHUB: Final = "github_default"  # the organisation's git host and token
 GIT_BUNDLE_KEY: Final = "git_bundle_key"  # the bundles' AES-256 key (base64 password)
 MYSQL_PRODUCTION: Final = "mysql_default"  # the production database (manifests, dumps)

@@ -14,7 +14,7 @@ from include.dr.run_info import RunInfo
 
 EVIDENCE_KIND = "restore"
 # Where a restore may write besides a production source (which it must confirm): the
-# restore operator's IAM role (infra/roles.json) allows writes only to these names.
+# restore operator's IAM role (infra/roles-dr.json) allows writes only to these names.
 RESTORE_BUCKET_PREFIX = "restore-"
 RESTORED_INSTANCE_PREFIX = "restored-"
 

@@ -1,7 +1,7 @@
 """The tags that mark a backup as this product's, verified, and when it completed.
 
 Retention deletes only what carries the owner tag, and the IAM policy
-(infra/roles.json) allows RDS deletes only on resources that carry it.
+(infra/roles-*.json) allows RDS deletes only on resources that carry it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from include.dr.local_stack.airflow_api import FINISHED, AirflowRestApi
 from include.dr.local_stack.distributed import WORKERS, Distributed
 from include.dr.local_stack.git_daemon import repos_root
 from include.dr.local_stack.processes import StackError
-from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.seed_aws import aws_client, open_to_dr
 from include.dr.local_stack.settings import LocalSettings
 from tests.gitrepos import git
 
@@ -184,6 +184,7 @@ def new_s3_target(settings: LocalSettings, region: str) -> str:
     s3 = aws_client(settings, "s3", region)
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    open_to_dr(settings, name)  # the restore operator writes it from the DR account
     return name
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,15 +16,17 @@ from typing import Any
 
 import boto3
 
+from include.dr.local_stack.accounts import key_accounts
 from include.dr.local_stack.enforcement import (
     Keys,
+    connection_iam,
     enforce,
-    iam_client,
     put_family,
     role_documents,
     set_auth,
     user_name,
 )
+from include.dr.local_stack.moto_app import KEY_ACCOUNTS_ENV
 from include.dr.local_stack.moto_server import MOTO_APP, moto_healthy
 from include.dr.local_stack.processes import ManagedProcess
 from include.dr.local_stack.seed_aws import seed_aws
@@ -72,8 +75,8 @@ class EnforcedAws:
     @contextmanager
     def without(self, conn_id: str, family: str) -> Iterator[None]:
         """The connection's user without one family's policy, for the block's length."""
-        iam = iam_client(self.endpoint)
         set_auth(self.endpoint, "inf")
+        iam = connection_iam(self.endpoint, conn_id)
         iam.delete_user_policy(UserName=user_name(conn_id), PolicyName=family)
         set_auth(self.endpoint, "0")
         try:
@@ -100,7 +103,8 @@ def enforced_aws(
         state_dir=state_dir,
     )
     process.stop()
-    process.start(cwd=PROJECT_ROOT)
+    env = {**os.environ, KEY_ACCOUNTS_ENV: json.dumps(key_accounts(settings))}
+    process.start(env=env, cwd=PROJECT_ROOT)
     process.wait_until(lambda: moto_healthy(PORT), "answering HTTP", timeout=60)
     endpoint = f"http://127.0.0.1:{PORT}"
     try:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from include.dr.local_stack.seed_aws import aws_client, demo_objects, ensure_dr_bucket
+from include.dr.local_stack.seed_aws import aws_client, demo_objects, ensure_dr_bucket, open_to_dr
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import DEFAULT_POLICY_FILE, load_policy
 from tests.integration.dag_runs import a_day
@@ -32,6 +32,7 @@ def backed_up_estate(
     source = f"rtest-{uuid.uuid4().hex[:8]}"
     src = aws_client(settings, "s3", "eu-west-2")
     src.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    open_to_dr(settings, source)
     for key, body in demo_objects(source)[:60]:
         src.put_object(Bucket=source, Key=key, Body=body)
     policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from include.dr.local_stack.seed_aws import aws_client, demo_objects
+from include.dr.local_stack.seed_aws import aws_client, demo_objects, open_to_dr
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import DEFAULT_POLICY_FILE
 from tests.integration.dag_runs import run_daily
@@ -28,6 +28,7 @@ def make_buckets(settings: LocalSettings) -> dict[str, Any]:
     src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
     name = f"s3dag-{uuid.uuid4().hex[:8]}"
     src.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    open_to_dr(settings, name)
     dst.create_bucket(
         Bucket=f"{name}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )

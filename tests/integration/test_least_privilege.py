@@ -25,9 +25,10 @@ from botocore.exceptions import ClientError
 
 from include.dr.asset_names import git_asset, rds_asset
 from include.dr.evidence import evidence_store
-from include.dr.local_stack.enforcement import ACCOUNT
+from include.dr.local_stack.accounts import DR_ACCOUNT
+from include.dr.local_stack.accounts import PRODUCTION_ACCOUNT as ACCOUNT
 from include.dr.local_stack.git_daemon import repos_root
-from include.dr.local_stack.seed_aws import aws_client, ensure_dr_bucket
+from include.dr.local_stack.seed_aws import aws_client, ensure_dr_bucket, open_to_dr
 from include.dr.local_stack.settings import STORE_BUCKET, LocalSettings
 from include.dr.policy.loader import DEFAULT_POLICY_FILE, load_policy
 from include.dr.policy.model import BackupPolicy
@@ -38,7 +39,8 @@ from tests.integration.enforced_aws import EnforcedAws, enforced_aws
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
-AWS_CONNECTIONS = ("aws_default", "aws_dr", "aws_restore")
+PRODUCTION_ADMIN = "production-admin"  # a user of the production account holding "*"
+admin_keys: dict[str, tuple[str, str]] = {}  # its keys, once the module's estate made it
 WINDOW = {"override_window": True}
 RESTORE_TARGET = f"restore-iam-{uuid.uuid4().hex[:8]}"
 
@@ -64,6 +66,9 @@ def old_backups(seeded: LocalSettings, policy: BackupPolicy) -> dict[str, list[s
             DBInstanceIdentifier=rds.instance, DBSnapshotIdentifier=snapshot, Tags=tags
         )
         source = f"arn:aws:rds:{prod}:{ACCOUNT}:snapshot:{snapshot}"
+        aws_client(seeded, "rds", prod).modify_db_snapshot_attribute(
+            DBSnapshotIdentifier=snapshot, AttributeName="restore", ValuesToAdd=[DR_ACCOUNT]
+        )
         aws_client(seeded, "rds", dr).copy_db_snapshot(
             SourceDBSnapshotIdentifier=source,
             TargetDBSnapshotIdentifier=snapshot,
@@ -114,6 +119,7 @@ def under_iam(
     path, document = policy_of_its_own(tmp_path_factory.mktemp("iam"))
     policy = load_policy(path)
     old: dict[str, list[str]] = {}
+    admin_keys.clear()
 
     def before_enforcement(seeded: LocalSettings) -> None:
         ensure_dr_bucket(seeded, policy, policy.assets.s3[0].dr_bucket)
@@ -123,17 +129,35 @@ def under_iam(
         aws_client(seeded, "s3", production).create_bucket(  # the S3 restore's target
             Bucket=RESTORE_TARGET, CreateBucketConfiguration={"LocationConstraint": production}
         )
+        open_to_dr(seeded, RESTORE_TARGET)  # the restore operator writes it from DR
+        admin = aws_client(seeded, "iam", production)
+        admin.create_user(UserName=PRODUCTION_ADMIN)
+        admin.put_user_policy(
+            UserName=PRODUCTION_ADMIN,
+            PolicyName="AdministratorAccess",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                }
+            ),
+        )
+        key = admin.create_access_key(UserName=PRODUCTION_ADMIN)["AccessKey"]
+        admin_keys[PRODUCTION_ADMIN] = (key["AccessKeyId"], key["SecretAccessKey"])
 
     with enforced_aws(local_stack, settings, policy, before_enforcement) as aws:
         for conn_id, (key, _) in aws.keys.items():
             AWS_CALLS.principals[key] = conn_id  # its calls count in the inventory check
         with pytest.MonkeyPatch.context() as patch:
-            for conn_id in AWS_CONNECTIONS:
+            for conn_id in aws.keys:
                 patch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", aws.connection(settings, conn_id))
             patch.setenv("BACKUP_POLICY_FILE", str(path))
             # The store on S3, as in production: the DR role writes and reads it there.
             patch.setenv("BACKUP_STORE_URL", f"s3://{STORE_BUCKET}/iam-{uuid.uuid4().hex[:8]}")
             patch.setenv("BACKUP_STORE_CONN_ID", "aws_dr")
+            # Airflow keeps one file system per (protocol, connection id) for the process:
+            # another test's s3 store on aws_dr would still point at the other moto server.
+            patch.setattr("airflow.sdk.io.store._STORE_CACHE", {})
             patch.setenv("BACKUP_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
             yield aws, document, old
 
@@ -141,20 +165,15 @@ def under_iam(
 def still_there(
     aws: EnforcedAws, settings: LocalSettings, policy: dict[str, Any], old: dict[str, list[str]]
 ) -> list[str]:
-    """The old backups that remain (read with the DR writer's own key)."""
-    conn = json.loads(aws.connection(settings, "aws_dr"))
-    session = {
-        "endpoint_url": aws.endpoint,
-        "aws_access_key_id": conn["login"],
-        "aws_secret_access_key": conn["password"],
-    }
+    """The old backups that remain (read with each side's own key: production's snapshots
+    with the production reader's, the DR side with the DR writer's)."""
     dr, prod = policy["regions"]["dr"], policy["regions"]["production"]
     left = []
-    for region in (prod, dr):
-        rds = boto3.client("rds", region_name=region, **session)
+    for conn_id, region in (("aws_default", prod), ("aws_dr", dr)):
+        rds = aws.client(conn_id, "rds", region)
         found = {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]}
         left += [f"{region}:{name}" for name in old["snapshots"] if name in found]
-    s3 = boto3.client("s3", region_name=dr, **session)
+    s3 = aws.client("aws_dr", "s3", dr)
     for path in old["objects"]:
         bucket, key = path.split("/", 1)
         if s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"):
@@ -306,7 +325,8 @@ def test_the_workers_own_keys_cannot_destroy_a_locked_backup_or_blind_the_audit(
     tries what ransomware crews do first: purge every DR version (dumps, copies, manifests,
     bundles, evidence), shorten the lifecycle and the lock, replace the bucket policy,
     disable or schedule the deletion of the DR key, delete the trail. Every request is
-    refused, by IAM or by Object Lock, and every version is still there."""
+    refused, by IAM or by Object Lock, every version is still there, and the next
+    compliance evaluation finds every clause held."""
     aws = under_iam[0]
     policy = load_policy()
     dr, production = policy.regions.dr, policy.regions.production
@@ -326,7 +346,7 @@ def test_the_workers_own_keys_cannot_destroy_a_locked_backup_or_blind_the_audit(
         kms = aws.client("aws_dr", "kms", dr)
         key_id = kms.describe_key(KeyId=policy.kms_key(dr))["KeyMetadata"]["KeyId"]
     answers: dict[str, str] = {}
-    for conn_id in AWS_CONNECTIONS:
+    for conn_id in aws.keys:
         s3, kms = aws.client(conn_id, "s3", dr), aws.client(conn_id, "kms", dr)
         for bucket, versions in held.items():
             tried = {
@@ -362,6 +382,8 @@ def test_the_workers_own_keys_cannot_destroy_a_locked_backup_or_blind_the_audit(
     with aws.lifted():
         state = aws.client("aws_dr", "kms", dr).describe_key(KeyId=key_id)["KeyMetadata"]
         assert state["KeyState"] == "Enabled"
+    # Nothing got through, so the next evaluation still finds every clause held.
+    assert run(dag_bag, "compliance_evaluation").state == "success"
 
 
 def test_retention_told_every_backup_is_old_deletes_nothing_inside_the_minimum(
@@ -390,3 +412,78 @@ def test_retention_told_every_backup_is_old_deletes_nothing_inside_the_minimum(
     assert not [d for d in decisions if d.action == "delete" and d.backup_id in young]
     with pytest.raises(ValueError, match="at least 1"):
         plan_deletions(backups, now, 0, 0, now=now)
+
+
+def test_the_production_administrator_cannot_reach_the_dr_account(
+    dag_bag: Any, under_iam: tuple[EnforcedAws, dict[str, Any], dict[str, list[str]]]
+) -> None:
+    """An attacker holding production's administrator credentials (``*`` on everything in
+    that account) tries the same list. The DR side is another account: its buckets refuse
+    a caller their policies do not name, and its snapshot copies and key are not found
+    from production. What does get through, deleting production's own trail, fails the
+    next compliance evaluation."""
+    aws = under_iam[0]
+    policy = load_policy()
+    dr, production = policy.regions.dr, policy.regions.production
+    buckets = [*policy.assets.dr_buckets, STORE_BUCKET]
+    before = versions_held(aws, buckets, dr)
+    with aws.lifted():
+        copies = [
+            s["DBSnapshotIdentifier"]
+            for s in aws.client("aws_dr", "rds", dr).describe_db_snapshots()["DBSnapshots"]
+        ]
+        key_arn = aws.client("aws_dr", "kms", dr).describe_key(KeyId=policy.kms_key(dr))[
+            "KeyMetadata"
+        ]["Arn"]
+    key, secret = admin_keys[PRODUCTION_ADMIN]
+
+    def admin(service: str, region: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=aws.endpoint,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+        )
+
+    s3, rds, kms = admin("s3", dr), admin("rds", dr), admin("kms", dr)
+    answers = {
+        f"delete DR snapshot copy {c}": attempt(rds.delete_db_snapshot, DBSnapshotIdentifier=c)
+        for c in copies
+    }
+    for bucket in buckets:
+        answers[f"purge {bucket}"] = attempt(
+            s3.delete_objects, Bucket=bucket, Delete={"Objects": [{"Key": "x"}], "Quiet": True}
+        )
+        answers[f"list {bucket}"] = attempt(s3.list_objects_v2, Bucket=bucket)
+        answers[f"shorten the lifecycle of {bucket}"] = attempt(
+            s3.put_bucket_lifecycle_configuration,
+            Bucket=bucket,
+            LifecycleConfiguration=SHORT_LIFECYCLE,
+        )
+        answers[f"replace the policy of {bucket}"] = attempt(
+            s3.put_bucket_policy, Bucket=bucket, Policy=EMPTY_POLICY
+        )
+    answers["disable the DR key"] = attempt(kms.disable_key, KeyId=key_arn)
+    answers["schedule the DR key's deletion"] = attempt(
+        kms.schedule_key_deletion, KeyId=key_arn, PendingWindowInDays=7
+    )
+    assert copies and {k: v for k, v in answers.items() if not v.startswith("refused")} == {}
+    assert versions_held(aws, buckets, dr) == before
+    with aws.lifted():
+        assert sorted(
+            s["DBSnapshotIdentifier"]
+            for s in aws.client("aws_dr", "rds", dr).describe_db_snapshots()["DBSnapshots"]
+        ) == sorted(copies)
+    # Production's own trail is the administrator's to delete: the evaluation says so.
+    assert (
+        attempt(admin("cloudtrail", production).delete_trail, Name="organisation-trail") == "done"
+    )
+    evaluation = run(dag_bag, "compliance_evaluation")
+    assert evaluation.state == "failed"
+    record = evidence_store().get(
+        "compliance", "policy", "compliance_evaluation", evaluation.run_id
+    )
+    assert record is not None
+    failed = {c["clause"] for c in record.details["clauses"] if c["status"] == "fail"}
+    assert failed == {"cloudtrail"}

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from include.dr.evidence import evidence_store
-from include.dr.local_stack.seed_aws import demo_objects
+from include.dr.local_stack.seed_aws import demo_objects, open_to_dr
+from include.dr.local_stack.settings import load_settings
 from tests.integration.dag_runs import a_day
 from tests.integration.s3_runs import module_buckets, run_backup
 
@@ -69,6 +70,7 @@ def target_bucket(attacked: dict[str, Any], versioned: bool = True) -> str:
     name = f"restore-{uuid.uuid4().hex[:8]}"
     dst = attacked["src"]
     dst.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    open_to_dr(load_settings(), name)  # the restore operator writes it from the DR account
     if versioned:
         dst.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     key = f"arn:aws:kms:eu-west-2:123456789012:key/{uuid.uuid4()}"  # moto takes any key id

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from include.dr.evidence import evidence_store
+from include.dr.local_stack.accounts import DR_ACCOUNT, admin_client
 from include.dr.local_stack.seed_aws import aws_client, demo_objects
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.run_info import RunInfo
@@ -115,10 +116,13 @@ def test_missing_source_bucket_fails_before_anything_is_copied(
 def test_dr_bucket_in_the_wrong_region_or_unencrypted_is_refused(
     dag_bag: Any, settings: LocalSettings, use_policy: Callable[..., dict[str, Any]]
 ) -> None:
-    dst, src = aws_client(settings, "s3", "eu-west-1"), aws_client(settings, "s3", "eu-west-2")
+    dst = aws_client(settings, "s3", "eu-west-1")  # the DR account's buckets
+    london_dst = admin_client(settings, DR_ACCOUNT, "s3", "eu-west-2")
     plain, london = f"plain-{uuid.uuid4().hex[:8]}", f"london-{uuid.uuid4().hex[:8]}"
     dst.create_bucket(Bucket=plain, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    src.create_bucket(Bucket=london, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    london_dst.create_bucket(
+        Bucket=london, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
     use_policy(
         lambda p: p["assets"].update(
             s3=[

@@ -13,7 +13,7 @@ import pytest
 from include.dr.local_stack.airflow_standalone import Standalone
 from tests.ui.test_restore_forms import ARGS, CHROMIUM, SCREENSHOTS
 
-CLAUSES = 12
+CLAUSES = 14
 
 
 @pytest.fixture(scope="module")

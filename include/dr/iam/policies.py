@@ -35,6 +35,7 @@ ROLES: dict[str, str] = {
     "aws_default": "backup-production-reader",
     "aws_dr": "backup-dr-writer",
     "aws_restore": "backup-restore-operator",
+    "aws_restore_production": "backup-production-restorer",
 }
 # What would let a holder of the workers' keys destroy a backup or blind the audit: purge
 # a version, loosen Object Lock, delete or disable a key, stop the trail.
@@ -58,6 +59,21 @@ NEVER_GRANTED = frozenset(
 RDS_DELETES = frozenset({"rds:DeleteDBSnapshot", "rds:DeleteDBInstance"})
 GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 ACCOUNT = "${AWS::AccountId}"  # CloudFormation fills it in; tests put a number in its place
+# Which account a connection's role lives in: production's, or the DR account.
+SIDES: dict[str, str] = {
+    "aws_default": "production",
+    "aws_restore_production": "production",
+    "aws_dr": "dr",
+    "aws_restore": "dr",
+}
+# The account of an ARN: one for every region, or one per region (a role in one account
+# acting on another account's keys and snapshots names that account in their ARNs).
+Accounts = str | Mapping[str, str]
+
+
+def account_in(accounts: Accounts, region: str) -> str:
+    """The account whose resources in ``region`` an ARN names."""
+    return accounts if isinstance(accounts, str) else accounts[region]
 
 
 # The S3 backup changes a DR bucket's settings only for an asset with ``fix_settings``.
@@ -110,7 +126,7 @@ def key_condition(policy: BackupPolicy, regions: Iterable[str]) -> dict[str, Any
 
 
 def family_grants(
-    calls: Iterable[Call], policy: BackupPolicy, store_bucket: str, account: str = ACCOUNT
+    calls: Iterable[Call], policy: BackupPolicy, store_bucket: str, account: Accounts = ACCOUNT
 ) -> dict[str, dict[str, set[Grant]]]:
     """``{connection: {family: grants}}`` for the recorded calls, names expanded."""
     values = placeholder_values(policy, store_bucket)
@@ -120,7 +136,7 @@ def family_grants(
     }
     found: dict[str, dict[str, set[Grant]]] = defaultdict(lambda: defaultdict(set))
     for call in calls:
-        for grant in grants(call, account):
+        for grant in grants(call, account_in(account, call.region)):
             if grant.action.startswith("kms:"):
                 # Keys are granted by alias (below), whatever id the call named.
                 found[call.principal][call.family].add(Grant(grant.action, f"kms:{call.region}"))
@@ -189,7 +205,7 @@ def implied_key_use(calls: Iterable[Call], policy: BackupPolicy) -> dict[tuple[s
 
 
 def required(
-    calls: Iterable[Call], policy: BackupPolicy, store_bucket: str, account: str
+    calls: Iterable[Call], policy: BackupPolicy, store_bucket: str, account: Accounts
 ) -> dict[str, dict[str, set[Grant]]]:
     """``{connection: {family: grants}}`` every built document must allow, KMS included
     (on its key ARN pattern): what the statement-removal test evaluates against."""
@@ -200,19 +216,17 @@ def required(
             for grant in found:
                 if grant.resource.startswith("kms:"):
                     region = grant.resource.removeprefix("kms:")
-                    grant = Grant(grant.action, f"arn:aws:kms:{region}:{account}:key/*")
+                    grant = Grant(grant.action, _key_arn(account, region))
                 needed[principal][family].add(grant)
             mine = [c for c in calls if c.principal == principal and c.family == family]
             for (region, _), actions in implied_key_use(mine, policy).items():
                 for action in actions:
-                    needed[principal][family].add(
-                        Grant(action, f"arn:aws:kms:{region}:{account}:key/*")
-                    )
+                    needed[principal][family].add(Grant(action, _key_arn(account, region)))
     return needed
 
 
 def documents(
-    calls: Iterable[Call], policy: BackupPolicy, store_bucket: str, account: str = ACCOUNT
+    calls: Iterable[Call], policy: BackupPolicy, store_bucket: str, account: Accounts = ACCOUNT
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{connection: {family: IAM policy document}}``."""
     calls = sorted(set(calls))
@@ -236,7 +250,7 @@ def _statements(
     found: set[Grant],
     calls: list[Call],
     policy: BackupPolicy,
-    account: str,
+    account: Accounts,
 ) -> list[dict[str, Any]]:
     """Statements of one family: actions that share their resources share a statement;
     KMS by alias and via the services; RDS deletes on the owner tag."""
@@ -279,7 +293,7 @@ def _statements(
                 "Sid": f"{name}Key{_sid(region)}",
                 "Effect": "Allow",
                 "Action": sorted(actions),
-                "Resource": f"arn:aws:kms:{region}:{account}:key/*",
+                "Resource": _key_arn(account, region),
                 "Condition": key_condition(policy, [region]),
             }
         )
@@ -304,11 +318,15 @@ def _statements(
                         "Sid": f"{name}Key{_sid(region)}{suffix}",
                         "Effect": "Allow",
                         "Action": sorted(granted),
-                        "Resource": f"arn:aws:kms:{region}:{account}:key/*",
+                        "Resource": _key_arn(account, region),
                         "Condition": {**condition, **extra},
                     }
                 )
     return statements
+
+
+def _key_arn(account: Accounts, region: str) -> str:
+    return f"arn:aws:kms:{region}:{account_in(account, region)}:key/*"
 
 
 def _narrowest(resources: set[str]) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from include.dr.connections import AWS_DR, AWS_PRODUCTION
 from include.dr.iam.actions import Grant
-from include.dr.iam.policies import ROLES, required
+from include.dr.iam.policies import ROLES, SIDES, required
 from include.dr.infra.files import committed_calls
 from include.dr.local_stack.settings import STORE_BUCKET
 from include.dr.policy.model import BackupPolicy
@@ -103,12 +103,28 @@ def main() -> int:
     failures += [
         f"preflight {c.name} on {c.resource}: {c.found}; {c.fix}" for c in checks if not c.passed
     ]
-    account = boto3.client("sts").get_caller_identity()["Account"]
-    iam = boto3.client("iam")
+    # Each account's roles are simulated there, by its administrator's profile (IAM's
+    # simulator needs iam:SimulatePrincipalPolicy, which no backup role holds).
+    sessions = {
+        side: boto3.Session(profile_name=os.environ.get(f"AWS_SMOKE_{side.upper()}_PROFILE"))
+        for side in ("production", "dr")
+    }
+    accounts = {
+        side: session.client("sts").get_caller_identity()["Account"]
+        for side, session in sessions.items()
+    }
+    by_region = {
+        policy.regions.production: accounts["production"],
+        policy.regions.dr: accounts["dr"],
+    }
     store_bucket = os.environ.get("BACKUP_STORE_BUCKET", STORE_BUCKET)
-    for connection, families in required(committed_calls(), policy, store_bucket, account).items():
-        role_arn = f"arn:aws:iam::{account}:role/{ROLES[connection]}"
+    for connection, families in required(
+        committed_calls(), policy, store_bucket, by_region
+    ).items():
+        side = SIDES[connection]
+        role_arn = f"arn:aws:iam::{accounts[side]}:role/{ROLES[connection]}"
         grants = {grant for found in families.values() for grant in found}
+        iam = sessions[side].client("iam")
         failures += [f"{ROLES[connection]}: {line}" for line in simulate(iam, role_arn, grants)]
     for dag_id, conf in dry_runs(policy).items():
         done = subprocess.run(  # noqa: S603 - a fixed airflow command

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from include.dr.iam.policies import ROLES
+from include.dr.iam.policies import ROLES, SIDES
 from include.dr.key_guard import guard_statement
 from include.dr.policy.model import BackupPolicy
 from include.dr.s3.guardrails import LIFECYCLE_FLOOR_DAYS, lifecycle_rule, tls_statement
@@ -58,14 +58,22 @@ CHECKOV_SKIPS = {
 }
 
 
+def role_arns(side: str, account: str = "${AWS::AccountId}") -> list[str]:
+    """The ARNs of the roles of one side (``production`` or ``dr``), in ``account``."""
+    return [
+        f"arn:${{AWS::Partition}}:iam::{account}:role/{ROLES[conn]}"
+        for conn, where in SIDES.items()
+        if where == side
+    ]
+
+
 def key_policy(
-    roles: list[str], region: str, services: list[str], extra: tuple[dict[str, Any], ...] = ()
+    role_arns: list[str], region: str, services: list[str], extra: tuple[dict[str, Any], ...] = ()
 ) -> dict[str, str]:
     """The account administers the key; the roles use it only through ``services``.
 
     Written as a string (``Fn::Sub``) because moto keeps an object KeyPolicy as a
     mapping and then cannot describe the key."""
-    role_arns = [f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{r}" for r in roles]
     document = {
         "Version": "2012-10-17",
         "Statement": [
@@ -227,7 +235,7 @@ def dr_template(policy: BackupPolicy, store_bucket: str) -> dict[str, Any]:
         "DrKey": kms_key(
             f"{policy.company} backups, DR side ({dr})",
             key_policy(
-                list(ROLES.values()),
+                role_arns("dr"),
                 dr,
                 ["s3", "rds"],
                 (guard_statement("arn:${AWS::Partition}:iam::${ProductionAccountId}:root"),),
@@ -258,8 +266,13 @@ def production_template(policy: BackupPolicy) -> dict[str, Any]:
     resources: dict[str, Any] = {
         "ProductionKey": kms_key(
             f"{policy.company} backups, production side ({prod})",
+            # The DR roles read the sources and copy the shared snapshots from the DR
+            # account; the restore operator writes restores into the source buckets.
             key_policy(
-                list(ROLES.values()), prod, ["s3", "rds", "sns"], (CLOUDTRAIL_USES_THE_KEY,)
+                role_arns("production") + role_arns("dr", "${DrAccountId}"),
+                prod,
+                ["s3", "rds", "sns"],
+                (CLOUDTRAIL_USES_THE_KEY,),
             ),
         ),
         "ProductionKeyAlias": {
@@ -328,7 +341,7 @@ def production_template(policy: BackupPolicy) -> dict[str, Any]:
             },
         },
     }
-    return _template(
+    template = _template(
         f"{policy.company} backups: the production key, the alerts topic and the "
         f"multi-region trail ({prod}). Generated from include/policy.yaml by `make infra`; "
         "do not edit.",
@@ -338,6 +351,7 @@ def production_template(policy: BackupPolicy) -> dict[str, Any]:
             "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
         },
     )
+    return {"Parameters": DR_ACCOUNT_PARAMETER, **template}
 
 
 def _tls_resources() -> list[dict[str, Any]]:
@@ -359,12 +373,21 @@ def _template(
     }
 
 
+DR_ACCOUNT_PARAMETER: dict[str, Any] = {
+    "DrAccountId": {
+        "Type": "String",
+        "AllowedPattern": "^[0-9]{12}$",
+        "Description": "The DR account, whose roles read the sources, copy the shared "
+        "snapshots and restore, through this account's key.",
+    }
+}
 PRODUCTION_ACCOUNT_PARAMETER: dict[str, Any] = {
     "ProductionAccountId": {
         "Type": "String",
         "AllowedPattern": "^[0-9]{12}$",
-        "Description": "The production account: its every principal is denied disabling, "
-        "deleting or re-policying the DR key. Deploy this stack in the DR account.",
+        "Description": "The production account: every principal of it is denied disabling, "
+        "deleting or re-policying the DR key; the DR roles copy its snapshots and read its "
+        "sources across accounts.",
     }
 }
 TRUST_PARAMETERS: dict[str, Any] = {
@@ -443,12 +466,14 @@ def trust_policy() -> dict[str, Any]:
 
 
 def roles_template(
-    policy: BackupPolicy, documents: dict[str, dict[str, dict[str, Any]]]
+    policy: BackupPolicy, documents: dict[str, dict[str, dict[str, Any]]], side: str
 ) -> dict[str, Any]:
-    """One role per connection; one managed policy per DAG family of its calls (a
-    managed policy holds 6,144 characters, and a family reads as one unit)."""
+    """One role per connection of ``side`` (its account); one managed policy per DAG
+    family of its calls (a managed policy holds 6,144 characters, and a family reads as
+    one unit). ``documents`` name the other account's resources by its parameter."""
     resources: dict[str, Any] = {}
-    for connection, role in ROLES.items():
+    mine = {conn: role for conn, role in ROLES.items() if SIDES[conn] == side}
+    for connection, role in mine.items():
         logical = _logical(role)
         resources[logical] = {
             "Type": "AWS::IAM::Role",
@@ -471,19 +496,22 @@ def roles_template(
                     "Roles": [{"Ref": logical}],
                 },
             }
+    account = "the DR account" if side == "dr" else "the production account"
     template = _template(
-        f"{policy.company} backups: the workers' roles and their least-privilege policies. "
-        "Generated from include/policy.yaml and infra/call-inventory.json by `make infra`; "
-        "do not edit.",
+        f"{policy.company} backups: the workers' roles in {account} and their "
+        "least-privilege policies. Generated from include/policy.yaml and "
+        "infra/call-inventory.json by `make infra`; do not edit.",
         resources,
         {
             f"{_logical(role)}Arn": {"Value": {"Fn::GetAtt": [_logical(role), "Arn"]}}
-            for role in ROLES.values()
+            for role in mine.values()
         },
     )
+    other = PRODUCTION_ACCOUNT_PARAMETER if side == "dr" else DR_ACCOUNT_PARAMETER
+    named = {name: p for name, p in other.items() if f"${{{name}}}" in json.dumps(resources)}
     return {
         **template,
-        "Parameters": TRUST_PARAMETERS,
+        "Parameters": {**TRUST_PARAMETERS, **named},
         "Conditions": TRUST_CONDITIONS,
     }
 

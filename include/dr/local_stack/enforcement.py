@@ -10,6 +10,9 @@ moto checks every request's action, but a resource only for S3, and no condition
 - the names moto gives some S3 operations are added beside the real ones
   (:data:`MOTO_S3_NAMES`: moto authorises HeadBucket as ``s3:HeadBucket``, and so on).
 
+Each user is made in the account its connection acts in
+(:data:`~include.dr.local_stack.accounts.CONNECTION_ACCOUNTS`), so its keys act there.
+
 The stack is seeded first, unenforced (``up`` lifts enforcement before it seeds, so the
 tests can run after a demo); then ``enforce`` makes the users, writes their keys to
 ``.local/iam-keys.json`` and turns enforcement on. The Airflow the stack starts signs
@@ -30,10 +33,10 @@ import boto3
 
 from include.dr.iam.policies import ROLES, documents
 from include.dr.infra.files import committed_calls
+from include.dr.local_stack.accounts import ADMIN_ROLE, CONNECTION_ACCOUNTS, PRODUCTION_ACCOUNT
 from include.dr.local_stack.settings import STORE_BUCKET, LocalSettings
 from include.dr.policy.model import BackupPolicy
 
-ACCOUNT = "123456789012"  # moto's default account
 KEYS_FILE = "iam-keys.json"
 # The action moto checks for an S3 operation, where it is not the real one.
 MOTO_S3_NAMES = {
@@ -82,20 +85,34 @@ def set_auth(endpoint: str, limit: str) -> None:
         pass
 
 
-def iam_client(endpoint: str) -> Any:
-    """IAM on the moto server, while enforcement is off (any key will do)."""
-    return boto3.client(
-        "iam",
-        region_name="us-east-1",
-        endpoint_url=endpoint,
-        aws_access_key_id="stack-admin",
-        aws_secret_access_key="stack-admin",  # noqa: S106 - moto takes any key unenforced
-    )
+def iam_client(endpoint: str, account: str = PRODUCTION_ACCOUNT) -> Any:
+    """IAM of ``account`` on the moto server, while enforcement is off (any key will do;
+    another account is entered through its administrator role)."""
+    admin = {
+        "aws_access_key_id": "stack-admin",
+        "aws_secret_access_key": "stack-admin",  # noqa: S106 - moto takes any key unenforced
+    }
+    if account != PRODUCTION_ACCOUNT:
+        sts = boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint, **admin)
+        credentials = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="local-stack"
+        )["Credentials"]
+        admin = {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
+    return boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint, **admin)
 
 
 def role_documents(policy: BackupPolicy) -> dict[str, dict[str, dict[str, Any]]]:
     """Each connection's documents, as the shipped roles hold them for ``policy``."""
-    return documents(committed_calls(), policy, STORE_BUCKET, ACCOUNT)
+    return documents(committed_calls(), policy, STORE_BUCKET, PRODUCTION_ACCOUNT)
+
+
+def connection_iam(endpoint: str, conn_id: str) -> Any:
+    """IAM in the account the connection acts in."""
+    return iam_client(endpoint, CONNECTION_ACCOUNTS[conn_id])
 
 
 def put_family(iam: Any, conn_id: str, family: str, document: dict[str, Any]) -> None:
@@ -113,9 +130,9 @@ def user_name(conn_id: str) -> str:
 def create_users(endpoint: str, policy: BackupPolicy, kept: Keys) -> Keys:
     """A user per connection holding its role's documents (put again, so they are the
     shipped ones), with the key ``kept`` names when the user still has it, else a new one."""
-    iam, keys = iam_client(endpoint), {}
+    keys = {}
     for conn_id, families in role_documents(policy).items():
-        user = user_name(conn_id)
+        iam, user = connection_iam(endpoint, conn_id), user_name(conn_id)
         with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
             iam.create_user(UserName=user)
         for family, document in families.items():

@@ -23,12 +23,19 @@ from include.dr.s3.object_lock import lock_terms, read_lock
 
 StackClient = Callable[[str, str], Any]  # (service, region) -> boto3 client
 
-# Which region each stack is deployed to (IAM is global: the roles go with production).
-STACK_NAMES = {"roles": "backup-roles", "production": "backup-production", "dr": "backup-dr"}
+STACK_NAMES = {
+    "roles-production": "backup-roles",
+    "roles-dr": "backup-roles",
+    "production": "backup-production",
+    "dr": "backup-dr",
+}
 
 
 def stack_regions(production: str, dr: str) -> dict[str, str]:
-    return {"roles": production, "production": production, "dr": dr}
+    """Which region each stack is deployed to, and so (on the local stack, where each
+    account keeps to its region) which account: IAM is global, the roles go with their
+    account's other stack."""
+    return {"roles-production": production, "roles-dr": dr, "production": production, "dr": dr}
 
 
 def deploy(
@@ -46,7 +53,8 @@ def deploy(
         cloudformation = client("cloudformation", region)
         name = STACK_NAMES[stack]
         if not _exists(cloudformation, name):
-            given = (parameters or {}).get(stack, {})
+            declared = template.get("Parameters", {})  # a template takes only its own
+            given = {k: v for k, v in (parameters or {}).get(stack, {}).items() if k in declared}
             cloudformation.create_stack(
                 StackName=name,
                 TemplateBody=json.dumps(template),

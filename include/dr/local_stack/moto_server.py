@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
+from include.dr.local_stack.moto_app import KEY_ACCOUNTS_ENV
 from include.dr.local_stack.processes import ManagedProcess, refuse_foreign_port
 from include.dr.project import PROJECT_ROOT
 
@@ -29,10 +33,12 @@ def moto_healthy(port: int) -> bool:
         return False
 
 
-def start_moto(state_dir: Path, port: int) -> bool:
-    """Start the moto server unless ours runs already; wait until it answers."""
+def start_moto(state_dir: Path, port: int, key_accounts: Mapping[str, str]) -> bool:
+    """Start the moto server unless ours runs already, with each static key placed in its
+    account (:mod:`.accounts`); wait until it answers."""
     process = moto_process(state_dir, port)
     refuse_foreign_port(process, port)
-    started = process.start(cwd=PROJECT_ROOT)  # where `include` imports from
+    env = {**os.environ, KEY_ACCOUNTS_ENV: json.dumps(dict(key_accounts))}
+    started = process.start(env=env, cwd=PROJECT_ROOT)  # where `include` imports from
     process.wait_until(lambda: moto_healthy(port), "answering HTTP", timeout=60)
     return started

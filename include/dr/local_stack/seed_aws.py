@@ -11,6 +11,7 @@ second ``up`` changes nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import date
 from typing import Any
@@ -20,7 +21,12 @@ from botocore.exceptions import ClientError
 
 from include.dr.infra.files import committed_templates
 from include.dr.infra.templates import dr_bucket
-from include.dr.local_stack.estate import apply_bucket_properties, deploy, stack_regions
+from include.dr.local_stack.estate import (
+    STACK_NAMES,
+    apply_bucket_properties,
+    deploy,
+    stack_regions,
+)
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.backup_window import rds_window_for
@@ -29,8 +35,11 @@ from include.dr.tags import owner_tags
 
 
 def aws_client(settings: LocalSettings, service: str, region: str) -> Any:
-    """A boto3 client for the moto server, built from the ``aws_default`` connection."""
-    conn = settings.connection("aws_default")
+    """A boto3 client for the moto server, in the account that keeps to ``region``: the
+    DR region's is the DR account (``aws_dr``'s keys), every other region's production
+    (``aws_default``'s keys). IAM, being global, is production's."""
+    dr_region = settings.connection("aws_dr")["extra"]["region_name"]
+    conn = settings.connection("aws_dr" if region == dr_region else "aws_default")
     return boto3.client(
         service,
         region_name=region,
@@ -44,15 +53,19 @@ def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
     """Deploy the estate's stacks and make the production data; return what exists."""
     prod, dr = policy.regions.production, policy.regions.dr
     production_account = aws_client(settings, "sts", prod).get_caller_identity()["Account"]
+    dr_account = aws_client(settings, "sts", dr).get_caller_identity()["Account"]
     outputs = deploy(
         lambda service, region: aws_client(settings, service, region),
         committed_templates(),
         stack_regions(prod, dr),
-        {"dr": {"ProductionAccountId": production_account}},
+        dict.fromkeys(
+            STACK_NAMES, {"DrAccountId": dr_account, "ProductionAccountId": production_account}
+        ),
     )
     prod_key = outputs["production"]["ProductionKeyArn"]
     for asset in policy.assets.s3:
         _ensure_source_bucket(settings, prod, asset.source, prod_key)
+        open_to_dr(settings, asset.source, dr_account)
     for rds in policy.assets.rds:
         _ensure_rds_instance(settings, policy, rds.instance, rds.database, prod_key)
     return {
@@ -84,6 +97,37 @@ def _ensure_source_bucket(settings: LocalSettings, region: str, bucket: str, key
     put_default_kms(s3, bucket, key_arn)
     for key, body in demo_objects(bucket):
         s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def open_to_dr(settings: LocalSettings, bucket: str, dr_account: str | None = None) -> None:
+    """Let the DR account into a production bucket, as a company grants it on AWS: read
+    (the backup copies from it; restores and the restore test read it) and write (an
+    in-place restore). On AWS name the roles (``backup-dr-writer`` reads,
+    ``backup-restore-operator`` reads and writes) rather than the account."""
+    dr_region = settings.connection("aws_dr")["extra"]["region_name"]
+    account = dr_account or aws_client(settings, "sts", dr_region).get_caller_identity()["Account"]
+    statement = {
+        "Sid": "DrAccountBacksUpAndRestores",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": [
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:GetObjectTagging",
+            "s3:GetObjectVersionTagging",
+            "s3:GetBucketLocation",
+            "s3:ListBucket",
+            "s3:ListBucketVersions",
+            "s3:PutObject",
+            "s3:PutObjectTagging",
+        ],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+    }
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    production = settings.connection("aws_default")["extra"]["region_name"]
+    aws_client(settings, "s3", production).put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps(document)
+    )
 
 
 def demo_objects(bucket: str) -> list[tuple[str, bytes]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from include.dr.local_stack.accounts import key_accounts
 from include.dr.local_stack.airflow_standalone import TEST_AIRFLOW, Standalone
 from include.dr.local_stack.distributed import TEST_NAME, Distributed
 from include.dr.local_stack.enforcement import forget_keys, lift
@@ -52,7 +53,7 @@ def up(state_dir: Path) -> StackReport:
             "assets.github.repositories in the policy file"
         )
     report = StackReport()
-    report.note("moto", start_moto(state_dir, settings.moto_port))
+    report.note("moto", start_moto(state_dir, settings.moto_port, key_accounts(settings)))
     if "moto" in report.started:
         forget_keys(state_dir)
         if moved := archive_stale_evidence():

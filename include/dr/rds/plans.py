@@ -61,6 +61,7 @@ class InstancePlan(TypedDict):
     drift_fixed: NotRequired[dict[str, Any]]
     manifest: NotRequired[ManifestFacts]
     snapshot: NotRequired[SnapshotFacts]
+    shared_with: NotRequired[str | None]  # the DR account; None when it is production's own
     copy: NotRequired[SnapshotFacts]
     copy_verified_at: NotRequired[str]
     dump: NotRequired[DumpFacts]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypedDict
 
-from include.dr.connections import AWS_RESTORE
+from include.dr.connections import AWS_RESTORE, AWS_RESTORE_PRODUCTION
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.naming import INSTANCE_CLASS, SECURITY_GROUP, SUBNET_GROUP
 from include.dr.rds.plans import RestorePlan
@@ -47,11 +47,12 @@ class RestoreSide(NamedTuple):
 
 
 def restore_side(request: RestorePlan) -> RestoreSide:
-    """A point in time in production restores there; everything else (DR snapshots, a
-    point in time from replicated backups) in the DR region. Always as the restore
+    """A point in time in production restores there, as the restore operator's production
+    side (the instance's automated backups are in that account); everything else (DR
+    snapshots, a point in time from replicated backups) in the DR region, as the restore
     operator."""
     if request.get("pitr_region") == request["production_region"]:
-        return RestoreSide(AWS_RESTORE, request["production_region"])
+        return RestoreSide(AWS_RESTORE_PRODUCTION, request["production_region"])
     return RestoreSide(AWS_RESTORE, request.get("pitr_region") or request["dr_region"])
 
 

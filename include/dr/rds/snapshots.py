@@ -122,3 +122,23 @@ def snapshot_facts(snapshot: dict[str, Any]) -> SnapshotFacts:
         "encrypted": bool(snapshot.get("Encrypted")),
         "kms_key_id": snapshot.get("KmsKeyId"),
     }
+
+
+def share_with(rds: RDSClient, snapshot_id: str, account: str) -> bool:
+    """Let ``account`` (the DR account) copy the snapshot; False when it already could.
+
+    Sharing is how a snapshot leaves the production account: the DR account then copies
+    it with its own key into its own region, and the copy is out of production's reach.
+    Only a manual snapshot can be shared, and only with named accounts (never ``all``).
+    """
+    answer = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=snapshot_id)
+    attributes = answer["DBSnapshotAttributesResult"]["DBSnapshotAttributes"]
+    allowed = {
+        v for a in attributes if a["AttributeName"] == "restore" for v in a["AttributeValues"]
+    }
+    if account in allowed:
+        return False
+    rds.modify_db_snapshot_attribute(
+        DBSnapshotIdentifier=snapshot_id, AttributeName="restore", ValuesToAdd=[account]
+    )
+    return True

@@ -52,6 +52,24 @@ def preflight(plan: InstancePlan, **context: Any) -> InstancePlan:
 
 
 @task(max_active_tis_per_dag=PARALLEL_INSTANCES)
+def share_snapshot(plan: InstancePlan) -> InstancePlan:
+    """Share the day's snapshot with the DR account, which copies it out of production's
+    reach; nothing to share when DR is the production account itself."""
+    from include.dr.aws_clients import account_of, hook_clients
+    from include.dr.connections import AWS_DR, AWS_PRODUCTION
+    from include.dr.rds.snapshots import share_with
+    from include.dr.task_boundary import task_boundary
+
+    with task_boundary(f"sharing snapshot {plan['snapshot_id']} with the DR account"):
+        production, region = hook_clients(AWS_PRODUCTION), plan["production_region"]
+        dr_account = account_of(hook_clients(AWS_DR), plan["dr_region"])
+        if dr_account == account_of(production, region):
+            return {**plan, "shared_with": None}
+        share_with(production("rds", region), plan["snapshot_id"], dr_account)
+        return {**plan, "shared_with": dr_account}
+
+
+@task(max_active_tis_per_dag=PARALLEL_INSTANCES)
 def take_manifest(plan: InstancePlan) -> InstancePlan:
     """Describe the live tables and store the manifest encrypted in the DR bucket."""
     from airflow.providers.mysql.hooks.mysql import MySqlHook

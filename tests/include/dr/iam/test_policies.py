@@ -19,7 +19,7 @@ from include.dr.iam.actions import Grant
 from include.dr.iam.calls import Call
 from include.dr.iam.policies import NEVER_GRANTED, RDS_DELETES, documents, required
 from include.dr.infra.files import committed_calls
-from include.dr.local_stack.enforcement import ACCOUNT
+from include.dr.local_stack.accounts import PRODUCTION_ACCOUNT as ACCOUNT
 from include.dr.local_stack.settings import STORE_BUCKET
 from include.dr.policy.loader import load_policy
 from include.dr.tags import OWNER_KEY

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from include.dr.iam.policies import ROLES
+from include.dr.iam.policies import ROLES, SIDES
 from include.dr.infra.files import committed_calls, committed_templates, templates
 from include.dr.infra.templates import dr_template
 from include.dr.local_stack.settings import STORE_BUCKET
@@ -79,19 +79,26 @@ def test_the_trail_is_multi_region_validated_and_logs_the_dr_buckets_data_events
     assert topic["Properties"]["TopicName"] == POLICY.alerts.topic_name
 
 
-def test_one_role_per_connection_trusting_the_chosen_deployment_target() -> None:
-    roles = {r["Properties"]["RoleName"] for r in of_type(COMMITTED["roles"], "AWS::IAM::Role")}
-    assert roles == set(ROLES.values())
-    assert COMMITTED["roles"]["Parameters"]["DeploymentTarget"]["AllowedValues"] == [
-        "mwaa",
-        "kubernetes",
-        "principal",
-    ]
-    attached = {
-        p["Properties"]["Roles"][0]["Ref"]
-        for p in of_type(COMMITTED["roles"], "AWS::IAM::ManagedPolicy")
-    }
-    assert len(attached) == len(ROLES)
+def test_one_role_per_connection_in_its_account_trusting_the_chosen_target() -> None:
+    for side in ("production", "dr"):
+        template = COMMITTED[f"roles-{side}"]
+        roles = {r["Properties"]["RoleName"] for r in of_type(template, "AWS::IAM::Role")}
+        assert roles == {ROLES[conn] for conn, where in SIDES.items() if where == side}
+        assert template["Parameters"]["DeploymentTarget"]["AllowedValues"] == [
+            "mwaa",
+            "kubernetes",
+            "principal",
+        ]
+        attached = {
+            p["Properties"]["Roles"][0]["Ref"] for p in of_type(template, "AWS::IAM::ManagedPolicy")
+        }
+        assert len(attached) == len(roles)
+    # The other account's resources are named by its parameter, never this account's id.
+    dr_roles = json.dumps(COMMITTED["roles-dr"])
+    assert (
+        "${ProductionAccountId}" in dr_roles
+        and "ProductionAccountId" in COMMITTED["roles-dr"]["Parameters"]
+    )
 
 
 def test_a_dr_bucket_added_to_the_policy_file_appears_in_the_dr_template() -> None:

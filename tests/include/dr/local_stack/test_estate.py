@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from include.dr.iam.policies import ROLES
+from include.dr.iam.policies import ROLES, SIDES
 from include.dr.infra.files import committed_templates
 from include.dr.local_stack.estate import STACK_NAMES
 from include.dr.local_stack.seed_aws import aws_client
@@ -29,7 +29,8 @@ def buckets(template: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_every_stack_was_created(local_stack: Path, settings: LocalSettings) -> None:
     for stack, region in (
-        ("roles", POLICY.regions.production),
+        ("roles-production", POLICY.regions.production),
+        ("roles-dr", POLICY.regions.dr),
         ("production", POLICY.regions.production),
         ("dr", POLICY.regions.dr),
     ):
@@ -84,8 +85,9 @@ def test_the_keys_rotate_and_the_trail_topic_and_roles_exist(
     assert cloudtrail.get_trail_status(Name=trail["Name"])["IsLogging"] is True
     sns = aws_client(settings, "sns", POLICY.alerts.region)
     assert POLICY.alerts.sns_topic_arn in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
-    iam = aws_client(settings, "iam", POLICY.regions.production)
-    for role in ROLES.values():
+    for connection, role in ROLES.items():  # each in its own account
+        side = POLICY.regions.production if SIDES[connection] == "production" else POLICY.regions.dr
+        iam = aws_client(settings, "iam", side)
         attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
         assert attached, f"{role} holds no policy"
 

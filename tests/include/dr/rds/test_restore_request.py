@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from include.dr.connections import AWS_RESTORE
+from include.dr.connections import AWS_RESTORE, AWS_RESTORE_PRODUCTION
 from include.dr.errors import Permanent
 from include.dr.policy.loader import load_policy
 from include.dr.rds.restore_request import restore_path, restore_side, validate_request
@@ -85,7 +85,7 @@ def test_a_good_logical_request_names_the_day_and_the_database() -> None:
         ({"source": "snapshot", "snapshot_id": f"{INSTANCE}-2026-11-25"}, (AWS_RESTORE, POLICY.regions.dr)),
         (
             {"source": "point_in_time", "restore_time": "2026-11-26T01:00:00Z", "region": "production"},
-            (AWS_RESTORE, POLICY.regions.production),
+            (AWS_RESTORE_PRODUCTION, POLICY.regions.production),
         ),
         (
             {"source": "point_in_time", "restore_time": "2026-11-26T01:00:00Z", "region": "dr"},
@@ -93,7 +93,7 @@ def test_a_good_logical_request_names_the_day_and_the_database() -> None:
         ),
     ],
 )  # fmt: skip
-def test_an_instance_restore_acts_as_the_restore_operator_in_its_region(
+def test_an_instance_restore_acts_as_the_restore_operator_in_its_region_and_account(
     params: dict[str, Any], side: tuple[str, str]
 ) -> None:
     assert restore_side(request(target_instance="restored-1", **params)) == side

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.seed_aws import aws_client, open_to_dr
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
 from include.dr.s3.engine import CopyTarget, back_up_partition
@@ -27,6 +27,7 @@ def buckets(settings: LocalSettings) -> Iterator[tuple[Any, Any, CopyTarget]]:
     src, dst = aws_client(settings, "s3", PROD), aws_client(settings, "s3", DR)
     name = f"eng-{uuid.uuid4().hex[:10]}"
     src.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": PROD})
+    open_to_dr(settings, name)
     dst.create_bucket(Bucket=f"{name}-dr", CreateBucketConfiguration={"LocationConstraint": DR})
     dst.put_bucket_versioning(Bucket=f"{name}-dr", VersioningConfiguration={"Status": "Enabled"})
     key = aws_client(settings, "kms", DR).describe_key(KeyId=POLICY.kms_key(DR))["KeyMetadata"][

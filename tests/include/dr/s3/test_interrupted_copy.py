@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from include.dr.local_stack.seed_aws import aws_client
+from include.dr.local_stack.seed_aws import aws_client, open_to_dr
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.s3.engine import CopyTarget, back_up_partition
 from include.dr.s3.listing import folders
@@ -75,6 +75,7 @@ def seeded_buckets(settings: LocalSettings, tag: str) -> tuple[Any, Any, CopyTar
     src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
     name = f"{tag}-{uuid.uuid4().hex[:8]}"
     src.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    open_to_dr(settings, name)
     dst.create_bucket(
         Bucket=f"{name}-dr", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
@@ -88,8 +89,9 @@ def seeded_buckets(settings: LocalSettings, tag: str) -> tuple[Any, Any, CopyTar
 
 
 def impatient_client(settings: LocalSettings, endpoint: str, read_timeout: int) -> Any:
-    """A DR-region S3 client that gives up fast: one attempt, short timeouts."""
-    conn = settings.connection("aws_default")
+    """A DR-side S3 client (the DR writer's keys) that gives up fast: one attempt, short
+    timeouts."""
+    conn = settings.connection("aws_dr")
     return boto3.client(
         "s3",
         region_name="eu-west-1",

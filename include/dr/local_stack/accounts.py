@@ -1,0 +1,59 @@
+"""The local stack's two AWS accounts on its one moto server: production and DR.
+
+moto places a request in the account its access key belongs to. The local
+connections' static keys are placed by :data:`CONNECTION_ACCOUNTS` (the moto server
+is told, :mod:`.moto_app`): ``aws_dr`` and ``aws_restore`` act in the DR account, the
+others in production (moto's default account). Under IAM enforcement each connection's
+user is made in its own account, so its keys act there too. On the local stack each
+account keeps to its region: the DR region is the DR account's.
+
+An administrator enters another account as AWS Organizations does: by assuming its
+``OrganizationAccountAccessRole`` (:func:`admin_client`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from include.dr.local_stack.settings import LocalSettings
+
+PRODUCTION_ACCOUNT = "123456789012"  # moto's default account
+DR_ACCOUNT = "210987654321"
+ADMIN_ROLE = "OrganizationAccountAccessRole"
+# Which account each AWS connection acts in.
+CONNECTION_ACCOUNTS = {
+    "aws_default": PRODUCTION_ACCOUNT,
+    "aws_restore_production": PRODUCTION_ACCOUNT,
+    "aws_dr": DR_ACCOUNT,
+    "aws_restore": DR_ACCOUNT,
+}
+
+
+def key_accounts(settings: LocalSettings) -> dict[str, str]:
+    """Each local connection's static access key, and the account it acts in."""
+    return {
+        conn["login"]: CONNECTION_ACCOUNTS[conn_id]
+        for conn_id, conn in settings.connections.items()
+        if conn_id in CONNECTION_ACCOUNTS and conn.get("login")
+    }
+
+
+def admin_client(settings: LocalSettings, account: str, service: str, region: str) -> Any:
+    """A client acting as ``account``'s administrator in any region (IAM must not be
+    enforced): production's through its static key, another through its admin role."""
+    conn = settings.connection("aws_default")
+    keys = {"aws_access_key_id": conn["login"], "aws_secret_access_key": conn["password"]}
+    endpoint = conn["extra"]["endpoint_url"]
+    if account != PRODUCTION_ACCOUNT:
+        sts = boto3.client("sts", region_name=region, endpoint_url=endpoint, **keys)
+        credentials = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="local-stack"
+        )["Credentials"]
+        keys = {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
+    return boto3.client(service, region_name=region, endpoint_url=endpoint, **keys)
