@@ -54,7 +54,10 @@ class EnforcedAws:
     def client(self, conn_id: str, service: str, region: str) -> Any:
         """A boto3 client signed by the connection's user, as an attacker holding its
         keys would make one."""
-        key, secret = self.keys[conn_id]
+        return self.signed(*self.keys[conn_id], service, region)
+
+    def signed(self, key: str, secret: str, service: str, region: str) -> Any:
+        """A boto3 client on this server signed with ``key``."""
         return boto3.client(
             service,
             region_name=region,

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 import yaml
 from botocore.exceptions import ClientError
@@ -435,16 +434,9 @@ def test_the_production_administrator_cannot_reach_the_dr_account(
         key_arn = aws.client("aws_dr", "kms", dr).describe_key(KeyId=policy.kms_key(dr))[
             "KeyMetadata"
         ]["Arn"]
-    key, secret = admin_keys[PRODUCTION_ADMIN]
 
     def admin(service: str, region: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=aws.endpoint,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-        )
+        return aws.signed(*admin_keys[PRODUCTION_ADMIN], service, region)
 
     s3, rds, kms = admin("s3", dr), admin("rds", dr), admin("kms", dr)
     answers = {

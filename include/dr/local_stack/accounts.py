@@ -44,16 +44,23 @@ def admin_client(settings: LocalSettings, account: str, service: str, region: st
     """A client acting as ``account``'s administrator in any region (IAM must not be
     enforced): production's through its static key, another through its admin role."""
     conn = settings.connection("aws_default")
-    keys = {"aws_access_key_id": conn["login"], "aws_secret_access_key": conn["password"]}
     endpoint = conn["extra"]["endpoint_url"]
-    if account != PRODUCTION_ACCOUNT:
-        sts = boto3.client("sts", region_name=region, endpoint_url=endpoint, **keys)
-        credentials = sts.assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="local-stack"
-        )["Credentials"]
-        keys = {
-            "aws_access_key_id": credentials["AccessKeyId"],
-            "aws_secret_access_key": credentials["SecretAccessKey"],
-            "aws_session_token": credentials["SessionToken"],
-        }
+    keys = entered(endpoint, account, conn["login"], conn["password"])
     return boto3.client(service, region_name=region, endpoint_url=endpoint, **keys)
+
+
+def entered(endpoint: str, account: str, key: str, secret: str) -> dict[str, str]:
+    """boto3's credential arguments acting in ``account``: the given key in production,
+    else the credentials of the account's admin role, assumed with it."""
+    keys = {"aws_access_key_id": key, "aws_secret_access_key": secret}
+    if account == PRODUCTION_ACCOUNT:
+        return keys
+    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint, **keys)
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="local-stack"
+    )["Credentials"]
+    return {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }

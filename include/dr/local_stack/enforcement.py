@@ -33,7 +33,7 @@ import boto3
 
 from include.dr.iam.policies import ROLES, documents
 from include.dr.infra.files import committed_calls
-from include.dr.local_stack.accounts import ADMIN_ROLE, CONNECTION_ACCOUNTS, PRODUCTION_ACCOUNT
+from include.dr.local_stack.accounts import CONNECTION_ACCOUNTS, PRODUCTION_ACCOUNT, entered
 from include.dr.local_stack.settings import STORE_BUCKET, LocalSettings
 from include.dr.policy.model import BackupPolicy
 
@@ -88,21 +88,8 @@ def set_auth(endpoint: str, limit: str) -> None:
 def iam_client(endpoint: str, account: str = PRODUCTION_ACCOUNT) -> Any:
     """IAM of ``account`` on the moto server, while enforcement is off (any key will do;
     another account is entered through its administrator role)."""
-    admin = {
-        "aws_access_key_id": "stack-admin",
-        "aws_secret_access_key": "stack-admin",  # noqa: S106 - moto takes any key unenforced
-    }
-    if account != PRODUCTION_ACCOUNT:
-        sts = boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint, **admin)
-        credentials = sts.assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="local-stack"
-        )["Credentials"]
-        admin = {
-            "aws_access_key_id": credentials["AccessKeyId"],
-            "aws_secret_access_key": credentials["SecretAccessKey"],
-            "aws_session_token": credentials["SessionToken"],
-        }
-    return boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint, **admin)
+    keys = entered(endpoint, account, "stack-admin", "stack-admin")
+    return boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint, **keys)
 
 
 def role_documents(policy: BackupPolicy) -> dict[str, dict[str, dict[str, Any]]]:
