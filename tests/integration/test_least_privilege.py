@@ -24,8 +24,9 @@ from botocore.exceptions import ClientError
 
 from include.dr.asset_names import git_asset, rds_asset
 from include.dr.evidence import evidence_store
-from include.dr.local_stack.accounts import DR_ACCOUNT
+from include.dr.local_stack.accounts import CONNECTION_ACCOUNTS, DR_ACCOUNT
 from include.dr.local_stack.accounts import PRODUCTION_ACCOUNT as ACCOUNT
+from include.dr.local_stack.enforcement import user_name
 from include.dr.local_stack.git_daemon import repos_root
 from include.dr.local_stack.seed_aws import aws_client, ensure_dr_bucket, open_to_dr
 from include.dr.local_stack.settings import STORE_BUCKET, LocalSettings
@@ -479,3 +480,76 @@ def test_the_production_administrator_cannot_reach_the_dr_account(
     assert record is not None
     failed = {c["clause"] for c in record.details["clauses"] if c["status"] == "fail"}
     assert failed == {"cloudtrail"}
+
+
+def test_with_production_lost_the_dr_account_alone_restores_every_kind(
+    dag_bag: Any,
+    under_iam: tuple[EnforcedAws, dict[str, Any], dict[str, list[str]]],
+    local_stack: Path,
+    settings: LocalSettings,
+) -> None:
+    """Production treated as lost: every production key is revoked. The restore operator,
+    in the DR account, still restores the S3 data (into a bucket of the DR account), the
+    database (an instance from the DR snapshot copy, and the dump into a scratch
+    database) and a repository."""
+    aws, document, _ = under_iam
+    policy = load_policy()
+    dr = policy.regions.dr
+    target = f"restore-dr-{uuid.uuid4().hex[:8]}"
+    with aws.lifted():
+        aws.client("aws_dr", "s3", dr).create_bucket(
+            Bucket=target, CreateBucketConfiguration={"LocationConstraint": dr}
+        )
+        iam = aws.signed(*admin_keys[PRODUCTION_ADMIN], "iam", policy.regions.production)
+        for conn_id, (key, _) in aws.keys.items():
+            if CONNECTION_ACCOUNTS[conn_id] == ACCOUNT:  # production's own users
+                iam.delete_access_key(UserName=user_name(conn_id), AccessKeyId=key)
+    instance = document["assets"]["rds"][0]["instance"]
+    organisation = document["assets"]["github"]["organisation"]
+    git_target = new_git_target(local_stack, organisation)
+    states = {
+        "restore_s3": run(
+            dag_bag,
+            "restore_s3",
+            {
+                "source_bucket": document["assets"]["s3"][0]["source"],
+                "target_bucket": target,
+                "target_prefix": "restored/",
+                "dry_run": False,
+            },
+        ).state,
+        "restore_rds native": run(
+            dag_bag,
+            "restore_rds",
+            {
+                "instance": instance,
+                "source": "latest",
+                "target_instance": f"restored-{uuid.uuid4().hex[:8]}",
+                "dry_run": False,
+            },
+        ).state,
+        "restore_rds logical": run(
+            dag_bag,
+            "restore_rds",
+            {
+                "instance": instance,
+                "source": "logical_dump",
+                "dump_date": datetime.now(UTC).date().isoformat(),
+                "target_database": f"restore_{uuid.uuid4().hex[:8]}",
+                "dry_run": False,
+            },
+        ).state,
+        "restore_git": run(
+            dag_bag,
+            "restore_git",
+            {
+                "repository": "webapp",
+                "target_url": f"git://127.0.0.1:{settings.git_daemon_port}/{organisation}/{git_target}.git",
+                "dry_run": False,
+            },
+        ).state,
+    }
+    assert states == dict.fromkeys(states, "success")
+    with aws.lifted():
+        restored = aws.client("aws_dr", "s3", dr).list_objects_v2(Bucket=target, Prefix="restored/")
+    assert restored.get("KeyCount", 0) > 0
