@@ -1,11 +1,12 @@
 """The local stack's two AWS accounts on its one moto server: production and DR.
 
-moto places a request in the account its access key belongs to. The local
-connections' static keys are placed by :data:`CONNECTION_ACCOUNTS` (the moto server
-is told, :mod:`.moto_app`): ``aws_dr`` and ``aws_restore`` act in the DR account, the
-others in production (moto's default account). Under IAM enforcement each connection's
-user is made in its own account, so its keys act there too. On the local stack each
-account keeps to its region: the DR region is the DR account's.
+moto places a request in the account its access key belongs to (a key of AWS's shape:
+20 characters, A-Z and 0-9). The local connections' static keys are placed by
+:data:`CONNECTION_ACCOUNTS` (the moto server is told, :mod:`.moto_app`): ``aws_dr``
+and ``aws_restore`` act in the DR account, the others in production (moto's default
+account). Under IAM enforcement each connection's user is made in its own account, so
+its keys act there too. On the local stack each account keeps to its region: the DR
+region is the DR account's.
 
 An administrator enters another account as AWS Organizations does: by assuming its
 ``OrganizationAccountAccessRole`` (:func:`admin_client`).
@@ -17,17 +18,16 @@ from typing import Any
 
 import boto3
 
+from include.dr.iam.policies import SIDES
 from include.dr.local_stack.settings import LocalSettings
 
 PRODUCTION_ACCOUNT = "123456789012"  # moto's default account
 DR_ACCOUNT = "210987654321"
 ADMIN_ROLE = "OrganizationAccountAccessRole"
-# Which account each AWS connection acts in.
+# Which account each AWS connection acts in: its role's side (include/dr/iam/policies.py).
 CONNECTION_ACCOUNTS = {
-    "aws_default": PRODUCTION_ACCOUNT,
-    "aws_restore_production": PRODUCTION_ACCOUNT,
-    "aws_dr": DR_ACCOUNT,
-    "aws_restore": DR_ACCOUNT,
+    conn_id: {"production": PRODUCTION_ACCOUNT, "dr": DR_ACCOUNT}[side]
+    for conn_id, side in SIDES.items()
 }
 
 

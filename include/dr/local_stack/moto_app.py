@@ -1,11 +1,10 @@
 """The moto server the local stack runs: moto's own application, with corrections where
 moto departs from AWS in a way that matters to a backup, and the local stack's accounts.
 
-- **Which account a static key acts in.** moto places a key it does not know in its
-  default account. The local connections' static keys are placed as
-  ``LOCAL_STACK_KEY_ACCOUNTS`` (JSON: key -> account) says
+- **Which account a static key acts in.** moto places a key it does not know (or one
+  not of AWS's shape) in its default account. The local connections' static keys are
+  placed as ``LOCAL_STACK_KEY_ACCOUNTS`` (JSON: key -> account) says
   (:mod:`include.dr.local_stack.accounts`), so the DR side runs in its own account.
-
 - **A multipart upload into an Object Lock bucket** (a streamed dump, a large copy): S3
   gives the completed object the bucket's default retention, as it does a PutObject;
   moto gives it none, so it could be purged at once. Corrected: moto now locks it.
@@ -15,7 +14,6 @@ moto departs from AWS in a way that matters to a backup, and the local stack's a
   none, and S3 takes it without (the copy's SHA-256 is what S3 computes, as
   ``x-amz-checksum-algorithm`` asks). The correction names the algorithm the copy
   already asked for, and only for a copy, so every other strictness stays.
-
 - **An S3 bucket of another account.** moto serves any bucket to any caller its IAM
   policies allow, whatever account owns the bucket. S3 also asks the bucket's own policy
   to grant a caller from another account. Corrected: a request (or a copy's source) that
@@ -45,8 +43,6 @@ from typing import Any
 
 KEY_ACCOUNTS_ENV = "LOCAL_STACK_KEY_ACCOUNTS"  # JSON: access key -> account
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
 DENIED = (
     b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>'
