@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from include.dr.evidence import evidence_store
+from include.dr.local_stack.accounts import DR_ACCOUNT
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
@@ -103,7 +104,9 @@ def test_daily_backup_end_to_end(dag_bag: Any, settings: LocalSettings) -> None:
 
     [copy] = snapshots(settings, "eu-west-1", details["snapshot_id"])
     assert copy["Encrypted"] and copy["KmsKeyId"] == dr_key
-    assert copy["DBSnapshotArn"].startswith("arn:aws:rds:eu-west-1:")
+    # Shared with the DR account, which made the copy in its own account and region.
+    assert details["shared_with"] == DR_ACCOUNT
+    assert copy["DBSnapshotArn"].startswith(f"arn:aws:rds:eu-west-1:{DR_ACCOUNT}:")
     rds_dr = aws_client(settings, "rds", "eu-west-1")
     assert (
         as_mapping(rds_dr.list_tags_for_resource(ResourceName=copy["DBSnapshotArn"])["TagList"])[
