@@ -295,6 +295,15 @@ def versions_held(aws: EnforcedAws, buckets: list[str], region: str) -> dict[str
         }
 
 
+def failing_clauses(evaluation: Any) -> dict[str, str]:
+    """The clauses an evaluation run failed, with their texts."""
+    record = evidence_store().get(
+        "compliance", "policy", "compliance_evaluation", evaluation.run_id
+    )
+    assert record is not None
+    return {c["clause"]: c["text"] for c in record.details["clauses"] if c["status"] == "fail"}
+
+
 def attempt(request: Any, **arguments: Any) -> str:
     """``refused (...)`` or ``done``: what AWS answered an attacker's request."""
     try:
@@ -321,12 +330,14 @@ EMPTY_POLICY = json.dumps({"Version": "2012-10-17", "Statement": []})
 def test_the_workers_own_keys_cannot_destroy_a_locked_backup_or_blind_the_audit(
     dag_bag: Any, under_iam: tuple[EnforcedAws, dict[str, Any], dict[str, list[str]]]
 ) -> None:
-    """An attacker holding every key the workers hold (aws_default, aws_dr, aws_restore)
-    tries what ransomware crews do first: purge every DR version (dumps, copies, manifests,
-    bundles, evidence), shorten the lifecycle and the lock, replace the bucket policy,
-    disable or schedule the deletion of the DR key, delete the trail. Every request is
-    refused, by IAM or by Object Lock, every version is still there, and the next
-    compliance evaluation finds every clause held."""
+    """An attacker holding every key the workers hold tries what ransomware crews do
+    first: purge every DR version (dumps, copies, manifests, bundles, evidence), shorten
+    the lifecycle and the lock, replace the bucket policy, disable or schedule the
+    deletion of the DR key, delete the trail, delete the day's DR snapshot copy. Every
+    request is refused, by IAM or by Object Lock, and every version is still there, but
+    one: RDS has no lock, and the DR writer (which retention needs to delete old copies)
+    can delete the day's copy. That day stays restorable from its dump, locked in the DR
+    bucket, and the next compliance evaluation fails ``tamper``, naming the copy."""
     aws = under_iam[0]
     policy = load_policy()
     dr, production = policy.regions.dr, policy.regions.production
@@ -345,6 +356,10 @@ def test_the_workers_own_keys_cannot_destroy_a_locked_backup_or_blind_the_audit(
         }
         kms = aws.client("aws_dr", "kms", dr)
         key_id = kms.describe_key(KeyId=policy.kms_key(dr))["KeyMetadata"]["KeyId"]
+    instance = policy.assets.rds[0].instance
+    backup = evidence_store().latest("rds_backup", f"rds/{instance}")
+    assert backup is not None
+    day_copy = backup.details["copy"]["id"]
     answers: dict[str, str] = {}
     for conn_id in aws.keys:
         s3, kms = aws.client(conn_id, "s3", dr), aws.client(conn_id, "kms", dr)
@@ -377,13 +392,25 @@ def test_the_workers_own_keys_cannot_destroy_a_locked_backup_or_blind_the_audit(
             aws.client(conn_id, "cloudtrail", production).delete_trail,
             Name="organisation-trail",
         )
-    assert {k: v for k, v in answers.items() if not v.startswith("refused")} == {}
+    for conn_id in sorted(aws.keys, key=lambda c: c == "aws_dr"):  # the DR writer last
+        answers[f"{conn_id}: delete the day's DR snapshot copy"] = attempt(
+            aws.client(conn_id, "rds", dr).delete_db_snapshot, DBSnapshotIdentifier=day_copy
+        )
+    got_through = {k: v for k, v in answers.items() if not v.startswith("refused")}
+    assert got_through == {"aws_dr: delete the day's DR snapshot copy": "done"}
     assert versions_held(aws, buckets, dr) == before
     with aws.lifted():
         state = aws.client("aws_dr", "kms", dr).describe_key(KeyId=key_id)["KeyMetadata"]
         assert state["KeyState"] == "Enabled"
-    # Nothing got through, so the next evaluation still finds every clause held.
-    assert run(dag_bag, "compliance_evaluation").state == "success"
+        dump = aws.client("aws_dr", "s3", dr).head_object(
+            Bucket=backup.details["dr_bucket"], Key=backup.details["dump_key"]
+        )
+    assert dump["ObjectLockRetainUntilDate"] > datetime.now(UTC)  # the day stays restorable
+    # What got through fails its clause, naming the copy.
+    evaluation = run(dag_bag, "compliance_evaluation")
+    assert evaluation.state == "failed"
+    failing = failing_clauses(evaluation)
+    assert set(failing) == {"tamper"} and day_copy in failing["tamper"], failing
 
 
 def test_retention_told_every_backup_is_old_deletes_nothing_inside_the_minimum(
@@ -474,12 +501,8 @@ def test_the_production_administrator_cannot_reach_the_dr_account(
     )
     evaluation = run(dag_bag, "compliance_evaluation")
     assert evaluation.state == "failed"
-    record = evidence_store().get(
-        "compliance", "policy", "compliance_evaluation", evaluation.run_id
-    )
-    assert record is not None
-    failed = {c["clause"] for c in record.details["clauses"] if c["status"] == "fail"}
-    assert failed == {"cloudtrail"}
+    # The trail, and still the DR copy the workers' keys deleted before.
+    assert set(failing_clauses(evaluation)) == {"cloudtrail", "tamper"}
 
 
 def test_with_production_lost_the_dr_account_alone_restores_every_kind(
