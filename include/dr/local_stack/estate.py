@@ -42,19 +42,19 @@ def deploy(
     client: StackClient,
     templates: Mapping[str, dict[str, Any]],
     regions: Mapping[str, str],
-    parameters: Mapping[str, Mapping[str, str]] | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Create each stack that does not exist yet (an existing one is left alone) with its
-    ``parameters``, then apply what moto's CloudFormation left out; return each stack's
-    outputs."""
+    """Create each stack that does not exist yet (an existing one is left alone) with the
+    ``parameters`` its template declares, then apply what moto's CloudFormation left out;
+    return each stack's outputs."""
     outputs = {}
     for stack, template in templates.items():
         region = regions[stack]
         cloudformation = client("cloudformation", region)
         name = STACK_NAMES[stack]
         if not _exists(cloudformation, name):
-            declared = template.get("Parameters", {})  # a template takes only its own
-            given = {k: v for k, v in (parameters or {}).get(stack, {}).items() if k in declared}
+            declared = template.get("Parameters", {})
+            given = {k: v for k, v in (parameters or {}).items() if k in declared}
             cloudformation.create_stack(
                 StackName=name,
                 TemplateBody=json.dumps(template),

@@ -21,12 +21,7 @@ from botocore.exceptions import ClientError
 
 from include.dr.infra.files import committed_templates
 from include.dr.infra.templates import dr_bucket
-from include.dr.local_stack.estate import (
-    STACK_NAMES,
-    apply_bucket_properties,
-    deploy,
-    stack_regions,
-)
+from include.dr.local_stack.estate import apply_bucket_properties, deploy, stack_regions
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds.backup_window import rds_window_for
@@ -58,9 +53,7 @@ def seed_aws(settings: LocalSettings, policy: BackupPolicy) -> dict[str, Any]:
         lambda service, region: aws_client(settings, service, region),
         committed_templates(),
         stack_regions(prod, dr),
-        dict.fromkeys(
-            STACK_NAMES, {"DrAccountId": dr_account, "ProductionAccountId": production_account}
-        ),
+        {"DrAccountId": dr_account, "ProductionAccountId": production_account},
     )
     prod_key = outputs["production"]["ProductionKeyArn"]
     for asset in policy.assets.s3:

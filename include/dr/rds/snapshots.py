@@ -124,8 +124,8 @@ def snapshot_facts(snapshot: dict[str, Any]) -> SnapshotFacts:
     }
 
 
-def share_with(rds: RDSClient, snapshot_id: str, account: str) -> bool:
-    """Let ``account`` (the DR account) copy the snapshot; False when it already could.
+def share_with(rds: RDSClient, snapshot_id: str, account: str) -> None:
+    """Let ``account`` (the DR account) copy the snapshot, unless it already may.
 
     Sharing is how a snapshot leaves the production account: the DR account then copies
     it with its own key into its own region, and the copy is out of production's reach.
@@ -136,9 +136,7 @@ def share_with(rds: RDSClient, snapshot_id: str, account: str) -> bool:
     allowed = {
         v for a in attributes if a["AttributeName"] == "restore" for v in a["AttributeValues"]
     }
-    if account in allowed:
-        return False
-    rds.modify_db_snapshot_attribute(
-        DBSnapshotIdentifier=snapshot_id, AttributeName="restore", ValuesToAdd=[account]
-    )
-    return True
+    if account not in allowed:
+        rds.modify_db_snapshot_attribute(
+            DBSnapshotIdentifier=snapshot_id, AttributeName="restore", ValuesToAdd=[account]
+        )
