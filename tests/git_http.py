@@ -7,17 +7,32 @@ import base64
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 
+def _token_of(authorization: str) -> str | None:
+    """The token of a ``Basic x-access-token:<token>`` header, as GitHub reads it."""
+    scheme, _, encoded = authorization.partition(" ")
+    try:
+        user, _, token = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except ValueError:
+        return None
+    return token if scheme == "Basic" and user == "x-access-token" else None
+
+
 @contextmanager
-def git_http(root: Path, token: str) -> Iterator[tuple[str, list[str]]]:
-    """Serve the bare repositories under ``root``; yields (base URL, headers seen)."""
-    expected = "Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
+def git_http(
+    root: Path, token: str | Callable[[str], bool], requests: list[str] | None = None
+) -> Iterator[tuple[str, list[str]]]:
+    """Serve the bare repositories under ``root``; yields (base URL, headers seen).
+
+    ``token`` is the one token accepted, or a test of each token (an App's installation
+    tokens are valid only until they expire); ``requests`` collects "METHOD path"."""
+    accepts = token if callable(token) else token.__eq__
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -43,7 +58,10 @@ def git_http(root: Path, token: str) -> Iterator[tuple[str, list[str]]]:
         def _serve(self, body: bytes) -> None:
             authorization = self.headers.get("Authorization", "")
             seen.append(authorization)
-            if authorization != expected:
+            if requests is not None:
+                requests.append(f"{self.command} {self.path}")
+            presented = _token_of(authorization)
+            if presented is None or not accepts(presented):
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", 'Basic realm="GitHub"')
                 self.end_headers()

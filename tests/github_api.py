@@ -1,23 +1,67 @@
 """The GitHub REST API's recorded answers, served over HTTP on loopback for discovery tests.
 
 Pages come with GitHub's ``Link`` header and each answer with the rate-limit
-headers the test sets, so the provider's hook and PyGithub do their real work.
+headers the test sets, so the provider's hook and PyGithub do their real work. With an
+:class:`AppInstallations`, it also issues a GitHub App's installation tokens as GitHub
+does (``POST /app/installations/{id}/access_tokens``, the App's JWT checked against its
+public key), each valid until its ``expires_at`` by the test's clock.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 RECORDED = Path(__file__).parent / "fixtures" / "github_api"
 ORG = "social-workshop"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppInstallations:
+    """One GitHub App and its one installation, as the API sees them."""
+
+    app_id: str
+    installation_id: int
+    public_key: str  # PEM: the App's JWT must be signed by its private key
+    lifetime: timedelta = timedelta(hours=1)
+    clock: Callable[[], datetime] = _utc_now
+    issued: dict[str, datetime] = field(default_factory=dict)  # token: expires_at
+
+    def valid(self, token: str) -> bool:
+        """Whether git would accept ``token`` now: issued here and not yet expired."""
+        expires = self.issued.get(token)
+        return expires is not None and self.clock() < expires
+
+    def answer(self, path: str, authorization: str) -> tuple[int, dict[str, object]]:
+        import jwt
+
+        scheme, _, token = authorization.partition(" ")
+        try:
+            claims = jwt.decode(token, self.public_key, algorithms=["RS256"])
+        except jwt.PyJWTError:
+            claims = {}
+        if scheme != "Bearer" or str(claims.get("iss")) != self.app_id:
+            return 401, {"message": "A JSON web token could not be decoded"}
+        if path != f"/app/installations/{self.installation_id}/access_tokens":
+            return 404, {"message": "Not Found"}
+        issued = f"ghs_{secrets.token_hex(18)}"
+        expires = self.clock() + self.lifetime
+        self.issued[issued] = expires
+        stamp = expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return 201, {"token": issued, "expires_at": stamp, "permissions": {"contents": "read"}}
 
 
 @dataclass
@@ -30,6 +74,7 @@ class ApiState:
     requests: list[str] = field(default_factory=list)
     authorizations: set[str] = field(default_factory=set)
     refusal: tuple[int, str] | None = None  # every /orgs request answered so, as GitHub does
+    app: AppInstallations | None = None
 
     def quota(self) -> tuple[int, int]:
         if self.reset_at and time.time() >= self.reset_at:
@@ -92,6 +137,22 @@ def _handler(state: ApiState) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
             state.remaining = max(0, state.remaining - 1)
+
+        def do_POST(self) -> None:  # noqa: N802
+            state.requests.append(f"POST {self.path}")
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            status: int
+            body: dict[str, object]
+            if state.app is None or not self.path.startswith("/app/installations/"):
+                status, body = 404, {"message": "Not Found"}
+            else:
+                status, body = state.app.answer(self.path, self.headers.get("Authorization", ""))
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
         def _recorded(self, name: str) -> object:
             return json.loads((RECORDED / name).read_text())

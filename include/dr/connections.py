@@ -18,7 +18,10 @@ AWS_RESTORE: Final = "aws_restore"
 # The restore operator's production side: a point in time of a production instance can
 # only be restored in the production account, where its automated backups are.
 AWS_RESTORE_PRODUCTION: Final = "aws_restore_production"
-GITHUB: Final = "github_default"  # the organisation's git host and token
+GITHUB: Final = "github_default"  # the organisation's git host and read-only token
+# The restores' push credential: write access and the `workflow` scope (a pushed
+# .github/workflows/ needs it), kept apart so the daily backup's token stays read-only.
+GITHUB_RESTORE: Final = "github_restore"
 GIT_BUNDLE_KEY: Final = "git_bundle_key"  # the bundles' AES-256 key (base64 password)
 MYSQL_PRODUCTION: Final = "mysql_default"  # the production database (manifests, dumps)
 MYSQL_RESTORE: Final = "mysql_restore"  # the scratch server restores and the test load into

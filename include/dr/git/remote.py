@@ -3,8 +3,10 @@
 The token never goes into a remote URL (git would write it into the mirror's
 config and print it in errors). It reaches git as an HTTP ``Authorization``
 header through ``GIT_CONFIG_*`` environment variables, scoped to the git host,
-and only over HTTPS (or loopback, for tests). Every git call goes through
-:func:`run_git`, which scrubs the token from anything it raises.
+and only over HTTPS (or loopback, for tests). A GitHub App connection's token is an
+installation token asked for on every git command, so it is never older than its hour
+allows (:mod:`include.dr.git.tokens`). Every git call goes through :func:`run_git`,
+which scrubs every token issued from anything it raises.
 
 A failed git command is a :class:`GitUnreachable` (the host could not be reached or
 the transfer broke off: transient, asked again later) or a :class:`GitFailed` (the
@@ -35,11 +37,15 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from include.dr.connections import GITHUB as GITHUB_CONNECTION
+from include.dr.connections import GITHUB_RESTORE
 from include.dr.errors import BackupError, Permanent, Transient
+
+if TYPE_CHECKING:
+    from include.dr.git.tokens import InstallationTokens
 
 GITHUB = "https://github.com"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -119,7 +125,8 @@ GITHUB_REFUSALS = (
         "workflow scope (a GitHub App: the Workflows permission)",
         "give the restore token the `workflow` scope (classic token: repo and workflow; "
         "fine-grained token or GitHub App: Contents and Workflows, read and write), put it in "
-        f"the password of the {GITHUB_CONNECTION} connection, then run the restore again",
+        f"the password of the {GITHUB_RESTORE} connection (never in {GITHUB_CONNECTION}, "
+        "which the daily backup reads with), then run the restore again",
     ),
     GitHubRefusal(
         "write_access",
@@ -127,17 +134,18 @@ GITHUB_REFUSALS = (
         "the token may read the repository but not write to it",
         "use a restore token with write access to the target (classic token: repo; "
         "fine-grained token or GitHub App: Contents, read and write) in the password of the "
-        f"{GITHUB_CONNECTION} connection, then run the restore again",
+        f"{GITHUB_RESTORE} connection, then run the restore again",
     ),
     GitHubRefusal(
         "pack_too_large",
         (r"pack exceeds maximum allowed size",),
         "GitHub refuses a single push of more than 2 GiB, and this one is larger "
         "(retrying the same push cannot succeed)",
-        "push the history in parts under 2 GiB: from a clone of the bundle, push older "
-        "commits of the largest branches first (git push <target> <commit>:refs/heads/"
-        "<branch>, stepping through git rev-list --reverse <branch>), then run the restore "
-        "again to push the rest",
+        "push the history in parts under 2 GiB: the restore already pushes a large backup "
+        "branch by branch in increments of at most BACKUP_GIT_PUSH_LIMIT_BYTES (default "
+        "1 GiB of pack), so lower that variable on the workers and run the restore again; "
+        "a single commit (or a tag off every branch) over 2 GiB cannot be pushed to GitHub "
+        "at all: move its large files to Git LFS",
     ),
     GitHubRefusal(
         "bad_credentials",
@@ -151,9 +159,10 @@ GITHUB_REFUSALS = (
         ),
         "GitHub did not accept the token: it is expired, revoked or wrong, or none is set "
         "(GitHub answers all of these alike)",
-        f"create a new token and put it in the password of the {GITHUB_CONNECTION} "
-        "connection (for a GitHub App, check the app is still installed on the organisation), "
-        "then run the task again",
+        "create a new token and put it in the password of the connection the task reads "
+        f"({GITHUB_CONNECTION} for the backup, {GITHUB_RESTORE} for a restore; for a GitHub "
+        "App, check the app_id and private key in its extra and that the App is still "
+        "installed on the organisation), then run the task again",
     ),
 )
 
@@ -209,14 +218,21 @@ def github_api_refusal(status: int, message: str, doing: str) -> GitHubRefused |
 
 @dataclass(frozen=True)
 class GitRemote:
-    """The git host of a GitHub organisation, e.g. ``https://github.com``."""
+    """The git host of a GitHub organisation, e.g. ``https://github.com``, and the token
+    git sends it: a fixed ``token``, or a GitHub App's installation ``tokens``, asked for a
+    fresh-enough one on every git command (:mod:`include.dr.git.tokens`)."""
 
     base_url: str
     token: str | None = field(default=None, repr=False)
+    tokens: InstallationTokens | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_connection(
-        cls, host: str | None, token: str | None, extra: Mapping[str, Any]
+        cls,
+        host: str | None,
+        token: str | None,
+        extra: Mapping[str, Any],
+        tokens: InstallationTokens | None = None,
     ) -> GitRemote:
         """From a ``github`` connection: ``extra.git_url`` if set, else the host of the
         GitHub Enterprise API URL (``https://ghe.example.com/api/v3``), else github.com."""
@@ -227,7 +243,7 @@ class GitRemote:
             base = f"{parts.scheme}://{parts.netloc}"
         else:
             base = GITHUB
-        return cls(base.rstrip("/"), token or None)
+        return cls(base.rstrip("/"), token or None, tokens)
 
     def url(self, organisation: str, name: str) -> str:
         return f"{self.base_url}/{organisation}/{name}.git"
@@ -236,26 +252,32 @@ class GitRemote:
     def sends_token(self) -> bool:
         parts = urlsplit(self.base_url)
         secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
-        return bool(self.token) and secure
+        return bool(self.token or self.tokens) and secure
 
     def environment(self) -> dict[str, str]:
-        """Variables for git: never prompt; send the token as a header to this host only."""
+        """Variables for git: never prompt; send the token as a header to this host only
+        (an App's token as it is now: minted again when it is near its expiry)."""
         env = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "GIT_ASKPASS": "echo"}
         if self.sends_token:
+            token = self.tokens.current() if self.tokens else self.token
             env |= {
                 "GIT_CONFIG_COUNT": "1",
                 "GIT_CONFIG_KEY_0": f"http.{self.base_url}/.extraHeader",
-                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {self._basic()}",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic_credentials(token or '')}",
             }
         return env
 
     def secrets(self) -> list[str]:
-        """Every form of the token that could leak, for masking and scrubbing."""
-        return [self.token, self._basic()] if self.token else []
+        """Every form of every token issued so far that could leak, for masking and
+        scrubbing."""
+        held = [self.token] if self.token else []
+        held += self.tokens.issued() if self.tokens else ()
+        return [form for token in held for form in (token, basic_credentials(token))]
 
-    def _basic(self) -> str:
-        """The token as HTTP basic credentials, the form git hosts accept it in."""
-        return base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
+
+def basic_credentials(token: str) -> str:
+    """The token as HTTP basic credentials, the form git hosts accept it in."""
+    return base64.b64encode(f"x-access-token:{token}".encode()).decode()
 
 
 def git_binary() -> str:
