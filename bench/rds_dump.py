@@ -59,6 +59,8 @@ def mysql(connection: dict, sql: str) -> None:
             "-u",
             connection["login"],
             f"-p{connection['password']}",
+            f"--ssl-ca={connection['extra']['ssl']['ca']}",
+            "--ssl-verify-server-cert",
             "-e",
             sql,
         ],

@@ -49,7 +49,8 @@ def restore_rds_form(instances: list[str]) -> dict[str, object]:
             type="string",
             enum=["production", "dr"],
             title="Region (source 'point_in_time')",
-            description="dr needs automated backups replicated to the DR region.",
+            description="dr needs the instance's automated backups replicated to the DR "
+            "region (pitr_in_dr_region in the policy, checked by the preflight).",
         ),
         "dump_date": Param(
             None,

@@ -50,10 +50,17 @@ def check_kms_key(kms: Any, region: str, key: str) -> Check:
 
 
 def check_rds_instance(
-    rds: Any, instance: str, minimum_retention_days: int, window: BackupWindow, year: int
+    rds: Any,
+    instance: str,
+    minimum_retention_days: int,
+    window: BackupWindow,
+    year: int,
+    replicated_to: str | None = None,
 ) -> list[Check]:
     """The instance exists, is encrypted, and keeps its own backups as the policy asks, in an
-    automated-backup window clear of the policy window (where the DAG snapshots)."""
+    automated-backup window clear of the policy window (where the DAG snapshots); and,
+    where the policy asks for points in time in the DR region (``replicated_to``), its
+    automated backups are replicated there."""
     try:
         found = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]
     except ClientError as exc:
@@ -75,7 +82,8 @@ def check_rds_instance(
     maintenance = found.get("PreferredMaintenanceWindow")
     clear = bool(preferred) and rds_window_clear(window, preferred, year)
     policy_window = f"{window.start:%H:%M}-{window.end:%H:%M} {window.timezone}"
-    return [
+    replication = [pitr_replication(found, replicated_to)] if replicated_to else []
+    return replication + [
         Check(
             "rds_instance",
             instance,
@@ -119,6 +127,32 @@ def check_rds_instance(
     ]
 
 
+def pitr_replication(instance: Mapping[str, Any], region: str) -> Check:
+    """Whether the instance's automated backups are replicated to ``region``: RDS lists each
+    replication on the source instance, by the ARN of the replicated backups there.
+    Not a drift the DAG fixes: replication needs a key of the production account in the
+    DR region, which the policy does not name."""
+    name = str(instance.get("DBInstanceIdentifier"))
+    arns = [
+        str(r.get("DBInstanceAutomatedBackupsArn", ""))
+        for r in instance.get("DBInstanceAutomatedBackupsReplications") or []
+    ]
+    there = [arn for arn in arns if arn.split(":")[3:4] == [region]]
+    return Check(
+        "rds_pitr_replication",
+        name,
+        bool(there),
+        f"automated backups replicated to {region}, for point-in-time restores there",
+        there[0] if there else f"replicated to {', '.join(arns) or 'no region'}",
+        ""
+        if there
+        else f"aws rds start-db-instance-automated-backups-replication --region {region} "
+        f"--source-db-instance-arn {instance.get('DBInstanceArn')} --kms-key-id <a key of the "
+        f"production account in {region}> --backup-retention-period <days>; or set "
+        "pitr_in_dr_region: false for this instance in the policy file",
+    )
+
+
 def fix_rds_drift(
     rds: Any, instance: str, minimum_retention_days: int, window: BackupWindow, year: int
 ) -> dict[str, Any]:
@@ -147,7 +181,12 @@ def production_checks(policy: BackupPolicy, client: ClientFactory) -> list[Check
     year = datetime.now(UTC).year
     for asset in policy.assets.rds:
         checks += check_rds_instance(
-            rds, asset.instance, policy.retention.minimum_days, policy.schedule.window, year
+            rds,
+            asset.instance,
+            policy.retention.minimum_days,
+            policy.schedule.window,
+            year,
+            policy.regions.dr if asset.pitr_in_dr_region else None,
         )
     return checks
 

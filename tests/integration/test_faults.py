@@ -125,7 +125,7 @@ def test_mariadb_down_fails_the_rds_backup_before_a_snapshot_and_the_rerun_compl
     try:
         down = run_daily(dag_bag, "rds_backup", day)
     finally:
-        start_mariadb(local_stack, settings.mysql_port)
+        start_mariadb(local_stack, settings.mysql_port, settings.mysql_ca)
     assert down.state == "failed"
     snapshot = f"{instance}-{day.date().isoformat()}"
     rds = aws_client(settings, "rds", "eu-west-2")

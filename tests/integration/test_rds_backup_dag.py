@@ -54,6 +54,8 @@ def load_into_scratch(settings: LocalSettings, dump: bytes, database: str) -> di
         "-u",
         conn["login"],
         f"-p{conn['password']}",
+        f"--ssl-ca={conn['extra']['ssl']['ca']}",
+        "--ssl-verify-server-cert",
     ]
     subprocess.run(
         [*client, "-e", f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}"],
@@ -115,6 +117,9 @@ def test_daily_backup_end_to_end(dag_bag: Any, settings: LocalSettings) -> None:
         == "true"
     )
     assert details["copy"]["kms_key_id"] == dr_key and details["snapshot"]["encrypted"]
+    # The database was read over verified TLS, as the session itself reported.
+    assert details["in_transit"]["encrypted"] and details["in_transit"]["server_verified"]
+    assert details["in_transit"]["protocol"].startswith("TLSv1.")
 
     s3 = aws_client(settings, "s3", "eu-west-1")
     bucket = policy.assets.rds[0].dr_bucket
@@ -197,6 +202,17 @@ def test_unreachable_database_fails_the_manifest_and_makes_nothing(
 ) -> None:
     conn = dict(settings.connection("mysql_default"), port=1)
     monkeypatch.setenv("AIRFLOW_CONN_MYSQL_DEFAULT", json.dumps(conn))
+    day = a_day()
+    run = run_backup(dag_bag, day, override_window=True)
+    assert run.state == "failed" and failed_task(run).task_id == "take_manifest"
+    assert nothing_made_for(settings, day)
+
+
+def test_a_connection_without_tls_is_refused_before_anything_is_made(
+    dag_bag: Any, monkeypatch: pytest.MonkeyPatch, settings: LocalSettings
+) -> None:
+    conn = settings.connection("mysql_default")
+    monkeypatch.setenv("AIRFLOW_CONN_MYSQL_DEFAULT", json.dumps({**conn, "extra": {}}))
     day = a_day()
     run = run_backup(dag_bag, day, override_window=True)
     assert run.state == "failed" and failed_task(run).task_id == "take_manifest"

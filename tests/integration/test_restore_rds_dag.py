@@ -25,14 +25,8 @@ INSTANCE = "swl-customers-prod"
 
 
 def connect(settings: LocalSettings, database: str | None = None) -> Any:
-    conn = settings.connection("mysql_restore")
     return pymysql.connect(
-        host=conn["host"],
-        port=int(conn["port"]),
-        user=conn["login"],
-        password=conn["password"],
-        database=database,
-        autocommit=True,
+        **settings.mysql_arguments("mysql_restore", database=database, autocommit=True)
     )
 
 

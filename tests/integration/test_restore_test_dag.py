@@ -70,11 +70,8 @@ def assert_scratch_removed(run: Any, settings: LocalSettings) -> None:
     token = scratch_token(run.run_id)
     s3 = aws_client(settings, "s3", "eu-west-1")
     assert f"restore-test-{token}" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    conn = settings.connection("mysql_restore")
     with (
-        pymysql.connect(
-            host=conn["host"], port=int(conn["port"]), user=conn["login"], password=conn["password"]
-        ) as db,
+        pymysql.connect(**settings.mysql_arguments("mysql_restore")) as db,
         db.cursor() as cursor,
     ):
         cursor.execute("SHOW DATABASES LIKE %s", (f"restore_test_{token}",))

@@ -16,6 +16,7 @@ from typing import Any
 
 import pymysql
 
+from include.dr.local_stack.mariadb_tls import ServerTls, ensure_server_tls
 from include.dr.local_stack.processes import ManagedProcess, StackError, refuse_foreign_port
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "demo" / "customers"
@@ -36,7 +37,9 @@ def _binary(*names: str) -> str:
     )
 
 
-def mariadb_process(state_dir: Path, port: int) -> ManagedProcess:
+def mariadb_process(state_dir: Path, port: int, tls: ServerTls | None = None) -> ManagedProcess:
+    """The server; with ``tls``, it serves TLS and refuses every connection over TCP
+    without it (the unix socket, used only by the stack's own admin, counts as secure)."""
     data = state_dir / "mariadb"
     return ManagedProcess(
         name="mariadb",
@@ -52,6 +55,7 @@ def mariadb_process(state_dir: Path, port: int) -> ManagedProcess:
             "--skip-name-resolve",
             "--innodb-buffer-pool-size=64M",
             "--local-infile=1",
+            *(tls.server_options() if tls else []),
         ],
         state_dir=state_dir,
     )
@@ -74,9 +78,10 @@ def _answers(state_dir: Path) -> bool:
     return True
 
 
-def start_mariadb(state_dir: Path, port: int) -> bool:
-    """Initialise the data directory once, start the server unless ours runs, wait for it."""
-    process = mariadb_process(state_dir, port)
+def start_mariadb(state_dir: Path, port: int, ca: Path) -> bool:
+    """Initialise the data directory once, start the server (TLS required, its certificate
+    signed by the CA at ``ca``) unless ours runs, wait for it."""
+    process = mariadb_process(state_dir, port, ensure_server_tls(ca))
     refuse_foreign_port(process, port)
     data = state_dir / "mariadb" / "data"
     if not (data / "mysql").is_dir():

@@ -23,6 +23,7 @@ SETTINGS_FILE = PROJECT_ROOT / "airflow_settings.yaml"
 # the DR side, versioned, SSE-KMS with the DR key, like the DR buckets.
 STORE_BUCKET = "swl-backup-store"
 
+TLS_FILES = ("ca", "cert", "key")
 _FIELDS = {
     "conn_type": "conn_type",
     "conn_host": "host",
@@ -62,6 +63,25 @@ class LocalSettings:
     def mysql_port(self) -> int:
         return int(self.connections["mysql_default"]["port"])
 
+    def mysql_arguments(self, conn_id: str, **overrides: Any) -> dict[str, Any]:
+        """PyMySQL's arguments for a local MySQL connection, with its verified TLS."""
+        from include.dr.rds.transport import tls_options
+
+        conn = self.connections[conn_id]
+        return {
+            "host": conn["host"],
+            "port": int(conn["port"]),
+            "user": conn["login"],
+            "password": conn["password"],
+            "ssl": tls_options(conn_id, conn.get("extra") or {}),
+            **overrides,
+        }
+
+    @property
+    def mysql_ca(self) -> Path:
+        """The CA the MySQL connections trust: the local server's certificates sit beside it."""
+        return Path(self.connections["mysql_default"]["extra"]["ssl"]["ca"])
+
     @property
     def git_daemon_port(self) -> int:
         return _port_of(self.connections["github_default"]["extra"]["git_url"])
@@ -72,6 +92,16 @@ def _port_of(url: str) -> int:
     if port is None:
         raise ValueError(f"{SETTINGS_FILE}: {url!r} names no port; write it as scheme://host:port")
     return port
+
+
+def _rooted(extra: dict[str, Any]) -> dict[str, Any]:
+    """A relative TLS file path (``ssl.ca``) made absolute from the project, as astro-cli
+    reads it from the project folder; Airflow's processes may run anywhere."""
+    ssl = extra.get("ssl")
+    if not isinstance(ssl, dict):
+        return extra
+    files = {key: str(PROJECT_ROOT / value) for key, value in ssl.items() if key in TLS_FILES}
+    return {**extra, "ssl": {**ssl, **files}}
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> LocalSettings:
@@ -86,7 +116,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> LocalSettings:
             if entry.get(source) not in (None, "")
         }
         if entry.get("conn_extra"):
-            conn["extra"] = entry["conn_extra"]
+            conn["extra"] = _rooted(entry["conn_extra"])
         connections[entry["conn_id"]] = conn
     variables = {
         entry["variable_name"]: str(entry["variable_value"])

@@ -60,7 +60,7 @@ def up(state_dir: Path) -> StackReport:
             report.details["evidence_archived_to"] = str(moved)
     lift(settings.connection("aws_default")["extra"]["endpoint_url"])
     report.details["aws"] = seed_aws(settings, policy)
-    report.note("mariadb", start_mariadb(state_dir, settings.mysql_port))
+    report.note("mariadb", start_mariadb(state_dir, settings.mysql_port, settings.mysql_ca))
     report.details["mysql_rows"] = seed_customers(state_dir, settings.connection("mysql_default"))
     seed_repositories(state_dir, github.organisation, github.repositories)
     probe = f"{github.organisation}/{github.repositories[0]}"

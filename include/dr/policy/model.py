@@ -385,6 +385,13 @@ class RdsAsset(StrictModel):
         description="Let the backup DAG set the instance's backup retention and window "
         "to the policy's when they drift; otherwise drift fails the preflight.",
     )
+    pitr_in_dr_region: bool = Field(
+        default=False,
+        description="Point-in-time restores in the DR region: the instance's automated "
+        "backups must be replicated there (RDS cross-region automated backup replication, "
+        "in the production account), which the preflight checks. Off: a point in time is "
+        "restorable in the production region only.",
+    )
 
     _dr_bucket_name = field_validator("dr_bucket")(_check_bucket_name)
 

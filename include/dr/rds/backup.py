@@ -78,7 +78,9 @@ def preflight(
     after recording every check (passed and failed) as the run's evidence."""
     window, minimum = policy.schedule.window, policy.retention.minimum_days
     year = datetime.fromisoformat(plan["day"]).year
-    checks = check_rds_instance(rds, plan["instance"], minimum, window, year)
+    asset = next(a for a in policy.assets.rds if a.instance == plan["instance"])
+    replicated_to = plan["dr_region"] if asset.pitr_in_dr_region else None
+    checks = check_rds_instance(rds, plan["instance"], minimum, window, year, replicated_to)
     fixed: dict[str, Any] = {}
     drifted = {c.name for c in checks if not c.passed} & DRIFT_CHECKS
     if drifted and plan["fix_drift"]:
@@ -268,9 +270,15 @@ def record_backup(plan: InstancePlan, run: RunInfo) -> BackupSummary:
         "dr_copy_kms_key": plan["copy"]["kms_key_id"],
         "dump": f"s3://{plan['dr_bucket']}/{plan['dump']['key']}",
         "dump_sha256": plan["dump"]["sha256"],
+        "encrypted_in_transit": _in_transit(plan),
         "tables": plan["manifest"]["tables"],
         "rows": plan["manifest"]["rows"],
     }
+
+
+def _in_transit(plan: InstancePlan) -> str:
+    tls = plan.get("in_transit")
+    return f"{tls['protocol']} ({tls['cipher']})" if tls else "not recorded"
 
 
 def retention_targets(

@@ -55,10 +55,14 @@ def find_client(*names: str) -> str:
 
 
 def connection_settings(conn_id: str) -> dict[str, Any]:
-    """An Airflow MySQL connection, as :func:`options_file` needs it."""
+    """An Airflow MySQL connection, as :func:`options_file` needs it; refused unless it
+    asks for verified TLS."""
     from airflow.providers.mysql.hooks.mysql import MySqlHook
 
+    from include.dr.rds.transport import tls_options
+
     conn = MySqlHook.get_connection(conn_id)
+    tls_options(conn_id, conn.extra_dejson)
     return {
         "host": conn.host,
         "port": conn.port,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
+from include.dr.rds.transport import InTransit
+
 
 class ManifestFacts(TypedDict):
     key: str
@@ -59,6 +61,8 @@ class InstancePlan(TypedDict):
     dr_kms_key: str
     preflight: NotRequired[list[dict[str, Any]]]
     drift_fixed: NotRequired[dict[str, Any]]
+    # The manifest session's TLS, as the server reported it; the dump's client asks the same.
+    in_transit: NotRequired[InTransit]
     manifest: NotRequired[ManifestFacts]
     snapshot: NotRequired[SnapshotFacts]
     shared_with: NotRequired[str | None]  # the DR account; None when it is production's own
@@ -76,6 +80,7 @@ class BackupSummary(TypedDict):
     dr_copy_kms_key: str | None
     dump: str
     dump_sha256: str | None
+    encrypted_in_transit: str  # the TLS protocol and cipher the database session used
     tables: int
     rows: int
 

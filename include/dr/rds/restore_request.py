@@ -47,13 +47,13 @@ class RestoreSide(NamedTuple):
 
 
 def restore_side(request: RestorePlan) -> RestoreSide:
-    """A point in time in production restores there, as the restore operator's production
-    side (the instance's automated backups are in that account); everything else (DR
-    snapshots, a point in time from replicated backups) in the DR region, as the restore
-    operator."""
-    if request.get("pitr_region") == request["production_region"]:
-        return RestoreSide(AWS_RESTORE_PRODUCTION, request["production_region"])
-    return RestoreSide(AWS_RESTORE, request.get("pitr_region") or request["dr_region"])
+    """A point in time restores as the restore operator's production side, in the region
+    asked: automated backups, replicated ones included, stay in the production account
+    (RDS replicates them only within an account). Everything else (the DR snapshot
+    copies) restores in the DR region, as the restore operator in the DR account."""
+    if pitr_region := request.get("pitr_region"):
+        return RestoreSide(AWS_RESTORE_PRODUCTION, pitr_region)
+    return RestoreSide(AWS_RESTORE, request["dr_region"])
 
 
 def validate_request(params: Mapping[str, Any], policy: BackupPolicy, now: datetime) -> RestorePlan:
@@ -90,6 +90,14 @@ def validate_request(params: Mapping[str, Any], policy: BackupPolicy, now: datet
         region = str(params.get("region") or "production")
         if region not in {"production", "dr"}:
             refuse("region", f"{region!r} is not a region choice", "Choose 'production' or 'dr'.")
+        if region == "dr" and not assets[instance].pitr_in_dr_region:
+            refuse(
+                "region",
+                f"the policy does not replicate {instance}'s automated backups to "
+                f"{policy.regions.dr}, so no point in time is restorable there",
+                "Choose 'production', or set pitr_in_dr_region for the instance in the policy "
+                "file once replication is on (the preflight checks it).",
+            )
         request["pitr_region"] = (
             policy.regions.production if region == "production" else policy.regions.dr
         )

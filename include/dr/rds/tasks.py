@@ -72,17 +72,18 @@ def share_snapshot(plan: InstancePlan) -> InstancePlan:
 @task(max_active_tis_per_dag=PARALLEL_INSTANCES)
 def take_manifest(plan: InstancePlan) -> InstancePlan:
     """Describe the live tables and store the manifest encrypted in the DR bucket."""
-    from airflow.providers.mysql.hooks.mysql import MySqlHook
-
     from include.dr.aws_clients import hook_clients
     from include.dr.connections import AWS_DR, MYSQL_PRODUCTION
     from include.dr.rds import backup
+    from include.dr.rds.transport import open_mysql, session_tls
     from include.dr.task_boundary import task_boundary
 
     with task_boundary(f"the manifest of {plan['instance']}"):
         dr, region = hook_clients(AWS_DR), plan["dr_region"]
-        connection = MySqlHook(mysql_conn_id=MYSQL_PRODUCTION, schema=plan["database"]).get_conn()
+        connection = open_mysql(MYSQL_PRODUCTION, plan["database"])
         try:
+            in_transit = session_tls(connection.cursor(), MYSQL_PRODUCTION)
+            plan = {**plan, "in_transit": in_transit}
             return backup.store_manifest(plan, connection, dr("s3", region), dr("kms", region))
         finally:
             connection.close()
@@ -175,13 +176,12 @@ def _find_instance_backup(request: RestorePlan) -> RestorePlan:
 
 
 def _find_dump(request: RestorePlan) -> RestorePlan:
-    from airflow.providers.mysql.hooks.mysql import MySqlHook
-
     from include.dr.aws_clients import hook_clients
     from include.dr.connections import AWS_RESTORE, MYSQL_RESTORE
     from include.dr.rds import restore
+    from include.dr.rds.transport import open_mysql
 
-    db = MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn()
+    db = open_mysql(MYSQL_RESTORE)
     try:
         dr_s3 = hook_clients(AWS_RESTORE)("s3", request["dr_region"])
         return restore.check_logical(request, dr_s3, db.cursor())
@@ -200,17 +200,16 @@ def choose_path(plan: RestorePlan) -> str:
 @task
 def load_dump(plan: RestorePlan) -> LoadResult:
     """Stream the day's dump into the new database; compare it with the manifest."""
-    from airflow.providers.mysql.hooks.mysql import MySqlHook
-
     from include.dr.aws_clients import hook_clients
     from include.dr.connections import AWS_RESTORE, MYSQL_RESTORE
     from include.dr.rds import restore
     from include.dr.rds.mysql_client import connection_settings
+    from include.dr.rds.transport import open_mysql
     from include.dr.task_boundary import task_boundary
 
     with task_boundary(f"loading the dump into {plan.get('target_database')}"):
         connection = connection_settings(MYSQL_RESTORE)
-        db = MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn()
+        db = open_mysql(MYSQL_RESTORE)
         try:
             dr_s3 = hook_clients(AWS_RESTORE)("s3", plan["dr_region"])
             return restore.load_dump(plan, dr_s3, connection, db.cursor())

@@ -10,11 +10,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from include.dr.asset_names import git_asset, rds_asset, s3_asset
+from include.dr.connections import MYSQL_PRODUCTION
 from include.dr.environment import is_local_stack
 from include.dr.evidence import evidence_store, record
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds import restore as rds_restore
 from include.dr.rds.naming import manifest_key
+from include.dr.rds.transport import session_tls, tls_options
 from include.dr.restore_test.git_check import check_repository
 from include.dr.restore_test.plans import RestoreTestPlan
 from include.dr.restore_test.report import build_report, store_report
@@ -126,7 +128,7 @@ def validate_instance_data(
     import pymysql
 
     host, _, port = str(instance["endpoint"]).rpartition(":")
-    ssl = (connection.get("extra") or {}).get("ssl") or None
+    ssl = tls_options(MYSQL_PRODUCTION, connection.get("extra") or {})
     db = pymysql.connect(
         host=host,
         port=int(port),
@@ -137,13 +139,15 @@ def validate_instance_data(
         connect_timeout=30,
     )
     try:
-        return validate_database(
+        in_transit = session_tls(db.cursor(), f"the restored instance {host}")
+        checked = validate_database(
             db.cursor(),
             database,
             manifest,
             policy.restore_test.row_count_tolerance,
             policy.restore_test.checksum_tables,
         )
+        return {**checked, "in_transit": in_transit}
     finally:
         db.close()
 

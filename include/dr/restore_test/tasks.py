@@ -31,11 +31,10 @@ def _dr(service: str, region: str) -> Any:
 
 
 def _restore_db() -> Any:
-    from airflow.providers.mysql.hooks.mysql import MySqlHook
-
     from include.dr.connections import MYSQL_RESTORE
+    from include.dr.rds.transport import open_mysql
 
-    return MySqlHook(mysql_conn_id=MYSQL_RESTORE).get_conn()
+    return open_mysql(MYSQL_RESTORE)
 
 
 @task

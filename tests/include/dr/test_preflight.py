@@ -16,6 +16,7 @@ from include.dr.preflight import (
     check_kms_key,
     check_rds_instance,
     dr_checks,
+    pitr_replication,
     production_checks,
     record_preflight,
 )
@@ -111,6 +112,42 @@ def test_an_automated_backup_window_meeting_the_policy_window_is_drift() -> None
     }
     assert not checks["rds_backup_window"].passed
     assert "21:00-21:30" in checks["rds_backup_window"].fix
+
+
+def test_points_in_time_in_the_dr_region_need_replicated_automated_backups() -> None:
+    """moto reports no replication, as RDS does for an instance that has none: asked for,
+    the check fails naming the command; not asked for, it is not made."""
+    rds = PROD("rds", "eu-west-2")
+    window = POLICY.schedule.window
+    asked = {
+        c.name: c
+        for c in check_rds_instance(rds, "swl-customers-prod", 7, window, 2026, "eu-west-1")
+    }
+    replication = asked["rds_pitr_replication"]
+    assert not replication.passed
+    assert "start-db-instance-automated-backups-replication --region eu-west-1" in replication.fix
+    assert "pitr_in_dr_region: false" in replication.fix
+    plain = check_rds_instance(rds, "swl-customers-prod", 7, window, 2026)
+    assert "rds_pitr_replication" not in {c.name for c in plain}
+
+
+def test_a_replication_counts_only_in_the_dr_region() -> None:
+    """As RDS lists replications on the source instance: by the replicated backups' ARN."""
+    arn = "arn:aws:rds:{}:123456789012:auto-backup:ab-abc123"
+    instance = {
+        "DBInstanceIdentifier": "db",
+        "DBInstanceArn": "arn:aws:rds:eu-west-2:123456789012:db:db",
+        "DBInstanceAutomatedBackupsReplications": [
+            {"DBInstanceAutomatedBackupsArn": arn.format("eu-central-1")}
+        ],
+    }
+    elsewhere = pitr_replication(instance, "eu-west-1")
+    assert not elsewhere.passed and "eu-central-1" in elsewhere.found
+    instance["DBInstanceAutomatedBackupsReplications"].append(
+        {"DBInstanceAutomatedBackupsArn": arn.format("eu-west-1")}
+    )
+    there = pitr_replication(instance, "eu-west-1")
+    assert there.passed and there.found == arn.format("eu-west-1")
 
 
 def test_a_check_not_made_is_recorded_n_a_and_fails_nothing(

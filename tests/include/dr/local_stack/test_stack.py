@@ -66,14 +66,8 @@ def test_a_multi_region_trail_is_logging(settings: LocalSettings) -> None:
 
 
 def mysql(settings: LocalSettings, database: str | None = None) -> pymysql.Connection:  # type: ignore[type-arg]
-    conn = settings.connection("mysql_default")
     return pymysql.connect(
-        host=conn["host"],
-        port=conn["port"],
-        user=conn["login"],
-        password=conn["password"],
-        database=database,
-        autocommit=True,
+        **settings.mysql_arguments("mysql_default", database=database, autocommit=True)
     )
 
 

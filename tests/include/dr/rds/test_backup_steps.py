@@ -71,7 +71,6 @@ def test_fix_drift_sets_the_policy_values_when_allowed(drifted_instance: Any) ->
 
 
 def test_the_manifest_checksum_notices_a_changed_row(settings: LocalSettings) -> None:
-    conn = settings.connection("mysql_default")
     admin = pymysql.connect(unix_socket=str(settings_socket()), user="root", autocommit=True)
     with admin.cursor() as cursor:
         cursor.execute("DROP DATABASE IF EXISTS restore_checksum")
@@ -80,9 +79,7 @@ def test_the_manifest_checksum_notices_a_changed_row(settings: LocalSettings) ->
             "CREATE TABLE restore_checksum.t (id INT PRIMARY KEY, note VARCHAR(20) NULL)"
         )
         cursor.execute("INSERT INTO restore_checksum.t VALUES (1, 'a'), (2, NULL), (3, '')")
-    reader = pymysql.connect(
-        host=conn["host"], port=conn["port"], user=conn["login"], password=conn["password"]
-    )
+    reader = pymysql.connect(**settings.mysql_arguments("mysql_default"))
     before = take_manifest(reader, "restore_checksum")["tables"]["t"]
     with admin.cursor() as cursor:
         cursor.execute("UPDATE restore_checksum.t SET note = '' WHERE id = 2")  # NULL -> empty

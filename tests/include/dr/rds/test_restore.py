@@ -42,11 +42,7 @@ def rds_dr(local_stack: Any) -> Any:
 
 @pytest.fixture
 def cursor(local_stack: Any, settings: LocalSettings) -> Any:
-    conn = settings.connection("mysql_restore")
-    db = pymysql.connect(
-        host=conn["host"], port=int(conn["port"]), user=conn["login"],
-        password=conn["password"], autocommit=True,
-    )  # fmt: skip
+    db = pymysql.connect(**settings.mysql_arguments("mysql_restore", autocommit=True))
     yield db.cursor()
     db.close()
 

@@ -11,6 +11,7 @@ import pytest
 from include.dr.connections import AWS_RESTORE, AWS_RESTORE_PRODUCTION
 from include.dr.errors import Permanent
 from include.dr.policy.loader import load_policy
+from include.dr.policy.model import BackupPolicy
 from include.dr.rds.restore_request import restore_path, restore_side, validate_request
 from include.dr.restores import RestoreRefused
 
@@ -20,8 +21,14 @@ INSTANCE = POLICY.assets.rds[0].instance
 LOGICAL = {"source": "logical_dump", "dump_date": "2026-11-25", "target_database": "restore_c"}
 
 
-def request(**params: Any) -> Any:
-    return validate_request({"instance": INSTANCE, "dry_run": False, **params}, POLICY, NOW)
+def request(policy: BackupPolicy = POLICY, **params: Any) -> Any:
+    return validate_request({"instance": INSTANCE, "dry_run": False, **params}, policy, NOW)
+
+
+def replicating_to_dr() -> BackupPolicy:
+    replicated = POLICY.assets.rds[0].model_copy(update={"pitr_in_dr_region": True})
+    assets = POLICY.assets.model_copy(update={"rds": [replicated]})
+    return POLICY.model_copy(update={"assets": assets})
 
 
 @pytest.mark.parametrize(
@@ -43,6 +50,10 @@ def request(**params: Any) -> Any:
         ),
         ({"source": "point_in_time", "restore_time": "soon", "target_instance": "restored-x4"}, "restore_time"),
         ({"source": "point_in_time", "region": "moon", "target_instance": "restored-x4"}, "region"),
+        (  # the policy does not replicate the automated backups to the DR region
+            {"source": "point_in_time", "restore_time": "2026-11-26T01:00:00Z", "region": "dr", "target_instance": "restored-x4"},
+            "region",
+        ),
         ({**LOGICAL, "dump_date": "26/11/2026"}, "dump_date"),
         ({**LOGICAL, "target_database": "customers"}, "target_database"),
         ({**LOGICAL, "target_database": "mysql"}, "target_database"),
@@ -87,16 +98,17 @@ def test_a_good_logical_request_names_the_day_and_the_database() -> None:
             {"source": "point_in_time", "restore_time": "2026-11-26T01:00:00Z", "region": "production"},
             (AWS_RESTORE_PRODUCTION, POLICY.regions.production),
         ),
-        (
+        (  # replicated automated backups stay in the production account
             {"source": "point_in_time", "restore_time": "2026-11-26T01:00:00Z", "region": "dr"},
-            (AWS_RESTORE, POLICY.regions.dr),
+            (AWS_RESTORE_PRODUCTION, POLICY.regions.dr),
         ),
     ],
 )  # fmt: skip
 def test_an_instance_restore_acts_as_the_restore_operator_in_its_region_and_account(
     params: dict[str, Any], side: tuple[str, str]
 ) -> None:
-    assert restore_side(request(target_instance="restored-1", **params)) == side
+    checked = request(replicating_to_dr(), target_instance="restored-1", **params)
+    assert restore_side(checked) == side
 
 
 @pytest.mark.parametrize(

@@ -16,14 +16,7 @@ from include.dr.rds.manifest import take_manifest
 @pytest.fixture
 def restored(settings: LocalSettings) -> Iterator[tuple[Any, str, dict[str, Any]]]:
     """A scratch copy of the customer database, and the production manifest."""
-    conn = settings.connection("mysql_restore")
-    db = pymysql.connect(
-        host=conn["host"],
-        port=int(conn["port"]),
-        user=conn["login"],
-        password=conn["password"],
-        autocommit=True,
-    )
+    db = pymysql.connect(**settings.mysql_arguments("mysql_restore", autocommit=True))
     manifest = take_manifest(db, "customers")
     name = f"restore_{uuid.uuid4().hex[:8]}"
     cursor = db.cursor()
