@@ -26,6 +26,11 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* /tmp/packages.txt \
     && git lfs install --system --skip-repo
 
+# The RDS CA bundle, which every MySQL connection names as its extra ssl.ca (the product
+# opens none without verified TLS: include/dr/rds/transport.py). AWS publishes it here.
+ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem \
+    /opt/airflow/rds-ca/global-bundle.pem
+
 # Python packages, as the airflow user, as the image's documentation asks.
 # Every pin in requirements.txt equals uv.lock's version; naming apache-airflow at the
 # image's own version keeps pip from moving Airflow while it resolves them.
