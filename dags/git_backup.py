@@ -32,8 +32,11 @@ options), each run:
    an empty or emptied one), and
    checks completion against the window.
 
-The GitHub token comes from the `github_default` connection (sent to git as a
-header, never in a URL); the bundle key from `git_bundle_key`.
+The GitHub credential comes from the `github_default` connection: a read-only
+token in its password, or a GitHub App (`app_id`, `installation_id`, `private_key`
+in its extra) whose installation token is minted for git and minted again before
+its hour runs out. It is sent to git as a header, never in a URL. The bundle key
+comes from `git_bundle_key`.
 """
 
 from __future__ import annotations

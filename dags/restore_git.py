@@ -20,6 +20,18 @@ at the target, and changes nothing. Then trigger again with dry run off.
   branch whose history differs is overwritten only with **overwrite refs**
   (needed to undo a force-push in the original repository).
 
+**Credential.** The push (and the listing of the target's refs) uses the
+`github_restore` connection only: a token that may write to the target, with the
+`workflow` scope (a fine-grained token or GitHub App: Contents and Workflows,
+read and write), since a backup holding `.github/workflows/` cannot be pushed
+without it. The daily backup's `github_default` stays read-only and is never
+used to push; without `github_restore` the run fails first, naming it, and
+nothing is pushed.
+
+**Large repositories.** A backup whose pack exceeds `BACKUP_GIT_PUSH_LIMIT_BYTES`
+(1 GiB) is pushed branch by branch in increments under it (GitHub refuses a
+single push over 2 GiB), then as a whole; no increment deletes anything.
+
 Branches and tags are pushed. The evidence records who triggered the restore,
 which backup, the target, the refs before and after, and the outcome; a message
 goes to the alerts topic when it finishes or fails.

@@ -194,8 +194,9 @@ def restore_git_form(organisation: str, repositories: tuple[str, ...] | None) ->
             type="string",
             title="Target remote URL",
             description="Where to push, e.g. https://github.com/org/webapp-restored.git. "
-            "Create the (empty) repository first. No credentials in the URL: the token "
-            "comes from the github_default connection.",
+            "Create the (empty) repository first. No credentials in the URL: the push "
+            "uses the github_restore connection (write and workflow scopes), never the "
+            "backup's read-only github_default.",
             minLength=1,
             maxLength=500,
         ),

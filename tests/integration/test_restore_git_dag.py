@@ -1,6 +1,7 @@
 """The manual git restore DAG, run with dag.test() against git daemon: a dry run, a push to a
 new remote, one refusal end to end (recorded, nothing pushed; the refusal matrix is in
-tests/include/dr/git/test_restore.py), and undoing a force-push in place. One backup serves
+tests/include/dr/git/test_restore.py), a missing restore credential, and undoing a
+force-push in place. One backup serves
 the module; each test pushes to a target of its own."""
 
 from __future__ import annotations
@@ -92,6 +93,24 @@ def test_a_bad_request_is_refused_by_field_recorded_and_nothing_is_pushed(
     assert "Nothing was changed" in record.details["reason"]
     assert backed_up.refs(name) == {}
     assert backed_up.refs("alpha") == before
+
+
+def test_without_the_restore_connection_nothing_is_pushed_and_the_error_names_it(
+    dag_bag: Any, backed_up: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daily backup's read-only github_default is never used to push instead."""
+    monkeypatch.delenv("AIRFLOW_CONN_GITHUB_RESTORE")
+    name, target = new_remote(backed_up, "alpha-restored")
+    run = restore(dag_bag, repository="alpha", target_url=target)
+    assert run.state == "failed"
+    [validation] = [ti for ti in run.get_task_instances() if ti.task_id == "validate_request"]
+    assert (validation.state, validation.try_number) == ("failed", 1)  # permanent
+    record = evidence(run, backed_up)
+    assert record.outcome == "fail" and record.details["refused"] == "github_restore"
+    reason = record.details["reason"]
+    assert "github_restore connection is not defined" in reason and "workflow" in reason
+    assert "Nothing was pushed" in reason
+    assert backed_up.refs(name) == {}
 
 
 @pytest.mark.parametrize(

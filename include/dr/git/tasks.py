@@ -107,11 +107,17 @@ def retention_targets(plan: BackupPlan, results: list[BatchResult]) -> list[Rete
 
 @task
 def validate_request(**context: Any) -> RestoreRequest:
-    """Re-check the form server-side; refuse by field before anything is read or pushed."""
+    """Re-check the form server-side; refuse by field before anything is read or pushed.
+    The restore pushes with its own credential (``github_restore``), never the backup's."""
     from include.dr.asset_names import git_asset
-    from include.dr.connections import AWS_RESTORE
+    from include.dr.connections import AWS_RESTORE, GITHUB_RESTORE
     from include.dr.git import restore
-    from include.dr.git.connections import bundles_of_record, git_remote
+    from include.dr.git.connections import (
+        RestoreCredentialMissing,
+        bundles_of_record,
+        git_remote,
+        restore_remote,
+    )
     from include.dr.policy.loader import load_policy
     from include.dr.restores import RestoreRefused, record_restore
     from include.dr.run_info import RunInfo
@@ -122,15 +128,19 @@ def validate_request(**context: Any) -> RestoreRequest:
         policy = load_policy()
         github = policy.assets.github
         organisation = github.organisation if github else ""
+        asset = git_asset(organisation, str(params.get("repository")))
         try:
-            remote = git_remote()
+            pusher = restore_remote()
             bundles = bundles_of_record(policy, AWS_RESTORE)
-            request = restore.validate_request(params, organisation, bundles, remote)
-            restore.remote_refs(request["target_url"], remote)  # reachable, or refused
+            # The original repository's URL is where the backup reads from.
+            request = restore.validate_request(params, organisation, bundles, git_remote())
+            restore.remote_refs(request["target_url"], pusher)  # reachable, or refused
             return request
         except RestoreRefused as exc:
-            asset = git_asset(organisation, str(params.get("repository")))
             record_restore(run, asset, "fail", {"refused": exc.field, "reason": str(exc)})
+            raise
+        except RestoreCredentialMissing as exc:
+            record_restore(run, asset, "fail", {"refused": GITHUB_RESTORE, "reason": str(exc)})
             raise
 
 
@@ -140,7 +150,7 @@ def plan_push(request: RestoreRequest, **context: Any) -> PushPlan:
     from include.dr.asset_names import git_asset
     from include.dr.connections import AWS_RESTORE
     from include.dr.git import restore
-    from include.dr.git.connections import bundles_of_record, git_remote
+    from include.dr.git.connections import bundles_of_record, restore_remote
     from include.dr.policy.loader import load_policy
     from include.dr.restores import record_restore
     from include.dr.run_info import RunInfo
@@ -149,7 +159,7 @@ def plan_push(request: RestoreRequest, **context: Any) -> PushPlan:
     run = RunInfo.from_context(context)
     with task_boundary("planning the push"):
         plan = restore.push_plan(
-            bundles_of_record(load_policy(), AWS_RESTORE), request, git_remote()
+            bundles_of_record(load_policy(), AWS_RESTORE), request, restore_remote()
         )
         asset = git_asset(request["organisation"], request["repository"])
         record_restore(run, asset, "pass", {"step": "plan", **plan})
@@ -162,7 +172,7 @@ def push(plan: PushPlan, **context: Any) -> dict[str, Any]:
     from include.dr.asset_names import git_asset
     from include.dr.connections import AWS_RESTORE
     from include.dr.git import restore
-    from include.dr.git.connections import bundle_key, bundles_of_record, git_remote
+    from include.dr.git.connections import bundle_key, bundles_of_record, restore_remote
     from include.dr.policy.loader import load_policy
     from include.dr.restores import record_restore
     from include.dr.run_info import RunInfo
@@ -174,9 +184,13 @@ def push(plan: PushPlan, **context: Any) -> dict[str, Any]:
             record_restore(run, asset, "pass", {"step": "dry run", **plan})
             return {"dry_run": True, "changes": plan["changes"]}
         bundles = bundles_of_record(load_policy(), AWS_RESTORE)
-        checked = restore.push_and_check(bundles, plan, bundle_key(), git_remote())
+        checked = restore.push_and_check(bundles, plan, bundle_key(), restore_remote())
         ok = checked["refs_equal_backup"]
         details = {"step": "restored", **plan, **checked}
         record_restore(run, asset, "pass" if ok else "fail", details)
         restore.check_restored(checked)
-        return {"pushed": checked["refs_pushed"], "target_url": plan["target_url"]}
+        return {
+            "pushed": checked["refs_pushed"],
+            "pushes": checked.get("pushes", 0),
+            "target_url": plan["target_url"],
+        }
