@@ -31,7 +31,7 @@ def git_http(
     """Serve the bare repositories under ``root``; yields (base URL, headers seen).
 
     ``token`` is the one token accepted, or a test of each token (an App's installation
-    tokens are valid only until they expire); ``requests`` collects "METHOD path"."""
+    tokens are valid only until they expire); ``requests`` collects "METHOD path body-bytes"."""
     accepts = token if callable(token) else token.__eq__
     seen: list[str] = []
 
@@ -59,7 +59,7 @@ def git_http(
             authorization = self.headers.get("Authorization", "")
             seen.append(authorization)
             if requests is not None:
-                requests.append(f"{self.command} {self.path}")
+                requests.append(f"{self.command} {self.path} {len(body)}")
             presented = _token_of(authorization)
             if presented is None or not accepts(presented):
                 self.send_response(401)
@@ -78,6 +78,7 @@ def git_http(
                 "CONTENT_LENGTH": str(len(body)),
                 "HTTP_GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
                 "REMOTE_ADDR": "127.0.0.1",
+                "REMOTE_USER": "x-access-token",  # authenticated: http-backend lets it push
             }
             done = subprocess.run(  # noqa: S603
                 ["git", "http-backend"],

@@ -16,6 +16,7 @@ the error along with stderr.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Mapping
@@ -24,12 +25,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from include.dr.errors import Permanent
 from include.dr.git import crypto
 from include.dr.git.bundle import BundleRecord
 from include.dr.git.bundle_store import BundleStore
 from include.dr.git.mirror import check_objects
 from include.dr.git.plans import PushChanges, PushPlan, RestoreRequest
-from include.dr.git.remote import GitError, GitHubRefused, GitRemote, call_git, git_error, run_git
+from include.dr.git.remote import (
+    GitError,
+    GitFailed,
+    GitHubRefused,
+    GitRemote,
+    call_git,
+    git_error,
+    run_git,
+)
 from include.dr.restores import RestoreIncomplete, refuse
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -113,7 +123,7 @@ def validate_target_url(url: str) -> str:
         refuse(
             "target_url",
             "the URL carries credentials, which would end up in logs",
-            "Remove them; the token comes from the github_default connection.",
+            "Remove them; the token comes from the github_restore connection.",
         )
     if ".." in parts.path.split("/"):
         refuse("target_url", "the path has '..' segments", "Give the repository's own path.")
@@ -173,7 +183,11 @@ def remote_refs(url: str, remote: GitRemote) -> dict[str, str]:
 def push_bundle(
     bundles: BundleStore, request: RestoreRequest, key: bytes, remote: GitRemote
 ) -> dict[str, Any]:
-    """Decrypt the bundle, clone it, push its branches and tags; the refs now at the target."""
+    """Decrypt the bundle, clone it, push its branches and tags; the refs now at the target.
+
+    A backup whose pack is over :func:`push_limit` is pushed branch by branch in increments
+    first (:func:`push_increments`), so no single push nears GitHub's 2 GiB cap; the final
+    push of every ref is then the one a small backup makes."""
     source = bundles.path(request["organisation"], request["repository"], request["day"])
     label = f"{request['organisation']}/{request['repository']}@{request['day']}"
     force = "+" if request["overwrite_refs"] else ""
@@ -190,6 +204,11 @@ def push_bundle(
         clone = Path(work) / "clone.git"
         run_git(["clone", "--quiet", "--mirror", str(plain), str(clone)])
         check_objects(clone, what="the bundle's clone", fix="Choose an earlier backup_date.")
+        limit = push_limit()
+        size = new_bytes(clone, ["--branches", "--tags"], [])
+        increments: dict[str, int] = {}
+        if size > limit:
+            increments = push_increments(clone, request, remote, limit)
         push = ["--git-dir", str(clone), "push", "--porcelain"]
         if request["delete_other_refs"]:
             push.append("--prune")
@@ -201,7 +220,113 @@ def push_bundle(
         done = call_git(push, remote=remote)
     if done.returncode != 0:
         raise push_failure(done.returncode, done.stdout, done.stderr)
-    return {"push_output": done.stdout.strip().splitlines()[-20:]}
+    return {
+        "push_output": done.stdout.strip().splitlines()[-20:],
+        "pack_bytes": size,
+        "push_limit_bytes": limit,
+        "pushes": 1 + sum(increments.values()),
+        "increments": increments,
+    }
+
+
+PUSH_LIMIT_ENV = "BACKUP_GIT_PUSH_LIMIT_BYTES"
+# Half GitHub's 2 GiB cap on one push: the estimate is the objects' size in the clone's
+# pack, and a push may delta them less well.
+DEFAULT_PUSH_LIMIT = 1 << 30
+
+
+def push_limit() -> int:
+    """The most pack one push should carry (``BACKUP_GIT_PUSH_LIMIT_BYTES``, 1 GiB)."""
+    value = os.environ.get(PUSH_LIMIT_ENV, "")
+    if not value:
+        return DEFAULT_PUSH_LIMIT
+    if not value.isdigit() or int(value) < 1:
+        raise Permanent(
+            f"{PUSH_LIMIT_ENV}={value!r} is not a positive number of bytes; "
+            f"unset it for the default ({DEFAULT_PUSH_LIMIT}) or give e.g. 536870912"
+        )
+    return int(value)
+
+
+def new_bytes(clone: Path, wanted: list[str], known: list[str]) -> int:
+    """The size in the clone's pack of the objects reachable from ``wanted`` (commits or
+    ``--branches``-like options) and not from ``known`` commits: what a push of ``wanted``
+    to a target holding ``known`` sends, near enough (``git rev-list --disk-usage``)."""
+    out = run_git(
+        ["--git-dir", str(clone), "rev-list", "--objects", "--disk-usage", *wanted, "--stdin"],
+        stdin="".join(f"^{sha}\n" for sha in known).encode(),
+    )
+    return int(out.strip() or 0)
+
+
+def plan_increments(clone: Path, tip: str, known: list[str], limit: int) -> list[str]:
+    """Commits of ``tip``'s first-parent history to push in turn, ending with ``tip``, each
+    adding at most ``limit`` bytes to what was pushed before (a single commit larger than
+    that is a step of its own: it cannot be split)."""
+    listing = run_git(
+        ["--git-dir", str(clone), "rev-list", "--reverse", "--first-parent", tip]
+        + [f"^{sha}" for sha in known]
+    )
+    commits = listing.split()
+    steps: list[str] = []
+    start, base = 0, list(known)
+    while start < len(commits):
+        if new_bytes(clone, [commits[-1]], base) <= limit:
+            steps.append(commits[-1])
+            break
+        low, high = start, len(commits) - 1  # commits[high] adds too much
+        if new_bytes(clone, [commits[low]], base) <= limit:
+            while high - low > 1:  # the furthest commit that still fits
+                middle = (low + high) // 2
+                if new_bytes(clone, [commits[middle]], base) <= limit:
+                    low = middle
+                else:
+                    high = middle
+        steps.append(commits[low])
+        base = [*known, commits[low]]
+        start = low + 1
+    return steps
+
+
+def push_increments(
+    clone: Path, request: RestoreRequest, remote: GitRemote, limit: int
+) -> dict[str, int]:
+    """Push each branch to its own ref at the target in increments of at most ``limit``
+    bytes; the number of pushes per branch.
+
+    Only the backup's own branches are written, to the values of the backup's history,
+    so the final push leaves the target as a single push would. No increment deletes
+    (``--prune`` is the final push's alone) and none forces unless ``overwrite_refs``
+    asked to. A branch whose increment the target refuses (its history differs and no
+    overwrite was asked for) is left to the final push, which reports it as it would."""
+    force = "+" if request["overwrite_refs"] else ""
+    target = remote_refs(request["target_url"], remote)
+    local = set(run_git(["--git-dir", str(clone), "rev-list", "--all"]).split())
+    known = sorted({sha for sha in target.values() if sha in local})
+    branches = run_git(
+        ["--git-dir", str(clone), "for-each-ref", "--format=%(refname) %(objectname)"]
+        + ["refs/heads/"]
+    )
+    pushes: dict[str, int] = {}
+    for line in branches.splitlines():
+        ref, tip = line.split(" ", 1)
+        if target.get(ref) == tip:
+            continue
+        for commit in plan_increments(clone, tip, known, limit):
+            done = call_git(
+                ["--git-dir", str(clone), "push", "--porcelain", request["target_url"]]
+                + [f"{force}{commit}:{ref}"],
+                remote=remote,
+            )
+            pushes[ref] = pushes.get(ref, 0) + 1
+            if done.returncode != 0:
+                kind = push_failure(done.returncode, done.stdout, done.stderr)
+                if isinstance(kind, GitFailed) and not isinstance(kind, GitHubRefused):
+                    break  # this branch is refused (not a fast-forward): the final push says so
+                # GitHub's refusal, or the network: the final push would fail alike
+                raise push_failure(done.returncode, done.stdout, done.stderr)
+            known.append(commit)
+    return pushes
 
 
 def push_failure(returncode: int, stdout: str, stderr: str) -> GitError:
