@@ -303,13 +303,17 @@ def push_increments(
     target = remote_refs(request["target_url"], remote)
     local = set(run_git(["--git-dir", str(clone), "rev-list", "--all"]).split())
     known = sorted({sha for sha in target.values() if sha in local})
-    branches = run_git(
+    listing = run_git(
         ["--git-dir", str(clone), "for-each-ref", "--format=%(refname) %(objectname)"]
         + ["refs/heads/"]
     )
+    head = call_git(["--git-dir", str(clone), "symbolic-ref", "-q", "HEAD"]).stdout.strip()
+    # The backup's default branch first: GitHub makes an empty repository's first branch
+    # its default.
+    pairs = [line.split(" ", 1) for line in listing.splitlines()]
+    branches = sorted(pairs, key=lambda pair: pair[0] != head)
     pushes: dict[str, int] = {}
-    for line in branches.splitlines():
-        ref, tip = line.split(" ", 1)
+    for ref, tip in branches:
         if target.get(ref) == tip:
             continue
         for commit in plan_increments(clone, tip, known, limit):
