@@ -1,16 +1,34 @@
-"""Streamed, sorted listings of one partition, of the source and of the DR bucket."""
+"""Streamed, sorted listings of one partition, of the source and of the DR bucket.
+
+Each listing is read ahead in a thread of its own (:mod:`.read_ahead`), so the
+source and the DR bucket are listed at the same time while the merge consumes
+them, holding a few pages of each, whatever the bucket's size. The listing
+clients parse ``LastModified`` the quick way (:mod:`.timestamps`).
+
+A partition's folders are listed one after the other, in order: they are
+prefix-free (each is the scope, a name without ``/``, then ``/``), so every key
+under one folder sorts before every key under the next, and chaining them is
+S3's key order. Only the objects directly in the scope interleave with them and
+are merged in.
+"""
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from itertools import chain, islice
+from typing import Any, TypeVar
 
 from include.dr.s3.diff import DrObject, SourceObject
 from include.dr.s3.partitions import Partition
+from include.dr.s3.read_ahead import read_ahead
+from include.dr.s3.timestamps import quick_timestamps
 
 # Run manifests live in the DR bucket under this prefix; they are not backed-up data.
 RESERVED_PREFIX = ".backup/"
+PAGE = 1000  # objects handed over at a time: S3's largest page
+
+T = TypeVar("T", SourceObject, DrObject)
 
 
 def folders(s3: Any, bucket: str, scope: str) -> set[str]:
@@ -22,16 +40,12 @@ def folders(s3: Any, bucket: str, scope: str) -> set[str]:
 
 def source_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[SourceObject]:
     def objects(prefix: str, delimiter: str | None) -> Iterator[SourceObject]:
-        arguments = {"Bucket": bucket, "Prefix": prefix} | (
-            {"Delimiter": delimiter} if delimiter else {}
-        )
-        for page in s3.get_paginator("list_objects_v2").paginate(**arguments):
-            for item in page.get("Contents", []):
-                yield SourceObject(
-                    item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "")
-                )
+        for item in _contents(s3, bucket, prefix, delimiter):
+            yield SourceObject(
+                item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "")
+            )
 
-    return _merged(partition, objects)
+    return read_ahead(_pages(_merged(partition, objects)), name=f"source-{bucket}")
 
 
 def dr_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[DrObject]:
@@ -40,19 +54,30 @@ def dr_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[DrObject]
     costs far more, and a restore finds the version current at a backup's time itself."""
 
     def objects(prefix: str, delimiter: str | None) -> Iterator[DrObject]:
-        arguments = {"Bucket": bucket, "Prefix": prefix} | (
-            {"Delimiter": delimiter} if delimiter else {}
-        )
-        for page in s3.get_paginator("list_objects_v2").paginate(**arguments):
-            for item in page.get("Contents", []):
-                if not item["Key"].startswith(RESERVED_PREFIX):
-                    yield DrObject(item["Key"], int(item["Size"]), item["LastModified"])
+        for item in _contents(s3, bucket, prefix, delimiter):
+            if not item["Key"].startswith(RESERVED_PREFIX):
+                yield DrObject(item["Key"], int(item["Size"]), item["LastModified"])
 
-    return _merged(partition, objects)
+    return read_ahead(_pages(_merged(partition, objects)), name=f"dr-{bucket}")
 
 
-def _merged(partition: Partition, objects: Any) -> Iterator[Any]:
-    streams = [objects(folder, None) for folder in partition.folders]
-    if partition.root:
-        streams.append(objects(partition.scope, "/"))
-    return heapq.merge(*streams, key=lambda item: item.key)
+def _contents(s3: Any, bucket: str, prefix: str, delimiter: str | None) -> Iterator[Any]:
+    quick_timestamps(s3)
+    arguments = {"Bucket": bucket, "Prefix": prefix} | (
+        {"Delimiter": delimiter} if delimiter else {}
+    )
+    for page in s3.get_paginator("list_objects_v2").paginate(**arguments):
+        yield from page.get("Contents", [])
+
+
+def _merged(partition: Partition, objects: Callable[[str, str | None], Iterator[T]]) -> Iterator[T]:
+    """Every object of the partition in key order, one folder's listing at a time."""
+    in_folders = chain.from_iterable(objects(folder, None) for folder in sorted(partition.folders))
+    if not partition.root:
+        return in_folders
+    return heapq.merge(objects(partition.scope, "/"), in_folders, key=lambda item: item.key)
+
+
+def _pages(objects: Iterator[T]) -> Iterator[list[T]]:
+    while page := list(islice(objects, PAGE)):
+        yield page
