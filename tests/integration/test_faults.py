@@ -137,4 +137,4 @@ def test_mariadb_down_fails_the_rds_backup_before_a_snapshot_and_the_rerun_compl
     again = run_daily(dag_bag, "rds_backup", day)
     assert again.state == "success"
     record = evidence_store().get("rds_backup", f"rds/{instance}", "rds_backup", again.run_id)
-    assert record.outcome == "pass" and record.details["manifest"]["tables"]
+    assert record.outcome == "pass" and record.details["dump"]["manifest"]["tables"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +25,18 @@ from include.dr.evidence import record as record_evidence
 from include.dr.kms import resolve_key
 from include.dr.policy.model import BackupPolicy
 from include.dr.preflight import check_rds_instance, fix_rds_drift
-from include.dr.rds.dump import DumpResult, stream_dump
+from include.dr.rds.consistent_dump import dump_at_one_moment
+from include.dr.rds.dump import DumpResult
 from include.dr.rds.manifest import manifest_bytes, take_manifest
-from include.dr.rds.naming import dump_key, manifest_key, snapshot_id
-from include.dr.rds.plans import BackupSummary, DumpFacts, InstancePlan, RetentionTarget
+from include.dr.rds.moment import rows_changed_between, write_counters
+from include.dr.rds.naming import dump_key, manifest_key, snapshot_id, snapshot_manifest_key
+from include.dr.rds.plans import (
+    BackupSummary,
+    DumpFacts,
+    InstancePlan,
+    ManifestFacts,
+    RetentionTarget,
+)
 from include.dr.rds.snapshots import describe_snapshot
 from include.dr.run_info import RunInfo
 from include.dr.tags import COMPLETED_KEY, VERIFIED_KEY, as_mapping, is_ours, owner_tags
@@ -62,6 +70,7 @@ def plan_backups(policy: BackupPolicy, logical_time: datetime) -> list[InstanceP
             "day": day.isoformat(),
             "snapshot_id": snapshot_id(asset.instance, day),
             "manifest_key": manifest_key(asset.instance, day),
+            "snapshot_manifest_key": snapshot_manifest_key(asset.instance, day),
             "dump_key": dump_key(asset.instance, day, asset.database),
             "production_region": policy.regions.production,
             "dr_region": policy.regions.dr,
@@ -78,8 +87,8 @@ def preflight(
     after recording every check (passed and failed) as the run's evidence."""
     window, minimum = policy.schedule.window, policy.retention.minimum_days
     year = datetime.fromisoformat(plan["day"]).year
-    asset = next(a for a in policy.assets.rds if a.instance == plan["instance"])
-    replicated_to = plan["dr_region"] if asset.pitr_in_dr_region else None
+    asset = next((a for a in policy.assets.rds if a.instance == plan["instance"]), None)
+    replicated_to = plan["dr_region"] if asset and asset.pitr_in_dr_region else None
     checks = check_rds_instance(rds, plan["instance"], minimum, window, year, replicated_to)
     fixed: dict[str, Any] = {}
     drifted = {c.name for c in checks if not c.passed} & DRIFT_CHECKS
@@ -118,36 +127,46 @@ def preflight(
 def store_manifest(
     plan: InstancePlan, connection: Any, s3: S3Client, kms: KMSClient
 ) -> InstancePlan:
-    """Describe the live database and store the manifest, encrypted, in the DR bucket."""
-    bucket, key = plan["dr_bucket"], plan["manifest_key"]
+    """Describe the live database just before the RDS snapshot (the snapshot's manifest,
+    with the server's write counters) and store it, encrypted, in the DR bucket."""
+    bucket, key = plan["dr_bucket"], plan["snapshot_manifest_key"]
     existing = _head(s3, bucket, key)
     if existing is not None:
         manifest = _read_json(s3, bucket, key)
         version = existing.get("VersionId")
     else:
-        manifest = take_manifest(connection, plan["database"])
-        manifest["instance"] = plan["instance"]
-        version = s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=manifest_bytes(manifest),
-            ContentType="application/json",
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=resolve_key(kms, plan["dr_kms_key"], plan["dr_region"]),
-            BucketKeyEnabled=True,
-            Tagging=_tagging(plan, verified=True),
-        ).get("VersionId")
+        manifest = {"counters": write_counters(connection.cursor())}
+        manifest |= take_manifest(connection, plan["database"]) | {"instance": plan["instance"]}
+        version = _put_manifest(plan, s3, kms, key, manifest)
+    return {**plan, "snapshot_manifest": manifest_facts(key, version, manifest)}
+
+
+def manifest_facts(key: str, version: str | None, manifest: Mapping[str, Any]) -> ManifestFacts:
     tables = manifest["tables"]
     return {
-        **plan,
-        "manifest": {
-            "key": key,
-            "version_id": version,
-            "taken_at": manifest["taken_at"],
-            "tables": len(tables),
-            "rows": sum(t["row_count"] for t in tables.values()),
-        },
+        "key": key,
+        "version_id": version,
+        "taken_at": manifest["taken_at"],
+        "tables": len(tables),
+        "rows": sum(t["row_count"] for t in tables.values()),
+        "binlog": (manifest.get("moment") or {}).get("binlog"),
+        "counters": dict(manifest.get("counters") or {}),
     }
+
+
+def _put_manifest(
+    plan: InstancePlan, s3: S3Client, kms: KMSClient, key: str, manifest: Mapping[str, Any]
+) -> str | None:
+    return s3.put_object(
+        Bucket=plan["dr_bucket"],
+        Key=key,
+        Body=manifest_bytes(dict(manifest)),
+        ContentType="application/json",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=resolve_key(kms, plan["dr_kms_key"], plan["dr_region"]),
+        BucketKeyEnabled=True,
+        Tagging=_tagging(plan, verified=True),
+    ).get("VersionId")
 
 
 def verify_copy(plan: InstancePlan, rds_dr: RDSClient, kms_dr: KMSClient) -> InstancePlan:
@@ -191,14 +210,20 @@ def mark_verified(rds: RDSClient, snapshot_arn: str, completed: str) -> None:
 
 
 def store_dump(
-    plan: InstancePlan, connection: Mapping[str, Any], s3: S3Client, kms: KMSClient
+    plan: InstancePlan,
+    connection: Mapping[str, Any],
+    connect: Callable[[], Any],
+    s3: S3Client,
+    kms: KMSClient,
 ) -> InstancePlan:
-    """Stream the logical dump into the DR bucket once per day, then verify and tag it."""
+    """Stream the logical dump and the manifest of its moment into the DR bucket once per
+    day (``connect`` opens a database session), then verify and tag the dump."""
     bucket, key = plan["dr_bucket"], plan["dump_key"]
     key_arn = resolve_key(kms, plan["dr_kms_key"], plan["dr_region"])
     existing = _head(s3, bucket, key)
     if existing is not None:
         tags = as_mapping(s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"])
+        manifest_head = _head(s3, bucket, plan["manifest_key"]) or {}
         facts: DumpFacts = {
             "key": key,
             "version_id": existing.get("VersionId"),
@@ -206,18 +231,41 @@ def store_dump(
             "bytes_raw": int(tags.get("bytes-raw", 0)),
             "sha256": tags.get("sha256"),
             "reused": True,
+            "manifest": manifest_facts(
+                plan["manifest_key"],
+                manifest_head.get("VersionId"),
+                _read_json(s3, bucket, plan["manifest_key"]),
+            ),
         }
     else:
-        result: DumpResult = stream_dump(
-            s3,
-            connection=connection,
-            database=plan["database"],
+        stored: list[ManifestFacts] = []
+
+        def store_manifest(manifest: dict[str, Any]) -> None:
+            manifest["instance"] = plan["instance"]
+            version = _put_manifest(plan, s3, kms, plan["manifest_key"], manifest)
+            stored.append(manifest_facts(plan["manifest_key"], version, manifest))
+
+        taken = dump_at_one_moment(
+            connect,
+            connection,
+            plan["database"],
+            s3=s3,
             bucket=bucket,
             key=key,
             kms_key_arn=key_arn,
             tags=_tagging(plan, verified=False),
+            store_manifest=store_manifest,
         )
-        facts = _dump_facts(result)
+        snapshot_manifest = plan.get("snapshot_manifest")
+        before = (snapshot_manifest.get("counters") if snapshot_manifest else None) or {}
+        facts = _dump_facts(taken.result)
+        facts["manifest"] = stored[0]
+        facts["moment"] = {
+            "writes_paused_seconds": taken.writes_paused_seconds,
+            "rows_written_since_snapshot_manifest": (
+                rows_changed_between(before, taken.counters) if before else None
+            ),
+        }
     head = s3.head_object(Bucket=bucket, Key=key)
     problems = []
     if head.get("ServerSideEncryption") != "aws:kms" or head.get("SSEKMSKeyId") != key_arn:
@@ -271,8 +319,8 @@ def record_backup(plan: InstancePlan, run: RunInfo) -> BackupSummary:
         "dump": f"s3://{plan['dr_bucket']}/{plan['dump']['key']}",
         "dump_sha256": plan["dump"]["sha256"],
         "encrypted_in_transit": _in_transit(plan),
-        "tables": plan["manifest"]["tables"],
-        "rows": plan["manifest"]["rows"],
+        "tables": plan["dump"]["manifest"]["tables"],
+        "rows": plan["dump"]["manifest"]["rows"],
     }
 
 

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 PART_SIZE = 8 * 1024 * 1024
 UPLOADS_IN_FLIGHT = 2
 COMPLETION_MARK = b"-- Dump completed"
+# mysqldump opens its snapshot before it writes any table; these open a table's section.
+SNAPSHOT_OPEN_MARKS = (b"-- Table structure for table", b"CREATE TABLE")
 
 
 class DumpFailed(Transient):
@@ -60,6 +62,10 @@ def dump_binary() -> str:
 
 
 def dump_command(binary: str, options: Path, database: str) -> list[str]:
+    """What restores byte for byte into another server: every table, view, trigger,
+    routine and event; binary columns as hex; text as utf8mb4; no GTID statements (a
+    restore into a server with its own GTID history would be refused). Definers are
+    kept as written; see the README on restoring into a server without those users."""
     return [
         binary,
         f"--defaults-extra-file={options}",
@@ -68,7 +74,11 @@ def dump_command(binary: str, options: Path, database: str) -> list[str]:
         "--skip-lock-tables",
         "--no-tablespaces",
         "--hex-blob",
+        "--default-character-set=utf8mb4",
         "--triggers",
+        "--routines",
+        "--events",
+        "--loose-set-gtid-purged=OFF",  # MySQL's client; MariaDB's writes none by default
         database,
     ]
 
@@ -84,8 +94,14 @@ def stream_dump(
     tags: str,
     part_size: int = PART_SIZE,
     command: list[str] | None = None,
+    on_snapshot: Callable[[], None] | None = None,
+    before_complete: Callable[[], None] | None = None,
 ) -> DumpResult:
-    """Dump ``database`` into ``s3://bucket/key`` (gzip, SSE-KMS); abort on any failure."""
+    """Dump ``database`` into ``s3://bucket/key`` (gzip, SSE-KMS); abort on any failure.
+
+    ``on_snapshot`` is called once the dump's snapshot is surely open (its first table
+    header has arrived); ``before_complete`` once the dump is whole, before the object
+    is completed, so what must exist beside a dump exists before the dump does."""
     started = time.monotonic()
     upload = s3.create_multipart_upload(
         Bucket=bucket,
@@ -102,7 +118,9 @@ def stream_dump(
             argv = command or dump_command(
                 dump_binary(), options_file(Path(folder), connection), database
             )
-            result = _pump(s3, bucket, key, upload_id, argv, part_size)
+            result = _pump(s3, bucket, key, upload_id, argv, part_size, on_snapshot)
+        if before_complete:
+            before_complete()
     except BaseException:
         s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         raise
@@ -120,7 +138,13 @@ def stream_dump(
 
 
 def _pump(
-    s3: S3Client, bucket: str, key: str, upload_id: str, argv: list[str], part_size: int
+    s3: S3Client,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    argv: list[str],
+    part_size: int,
+    on_snapshot: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Three stages overlap: a thread reads the dump, this thread compresses, a pool uploads.
 
@@ -157,6 +181,9 @@ def _pump(
     ):
         try:
             for chunk in output.chunks:
+                if on_snapshot and any(m in tail + chunk for m in SNAPSHOT_OPEN_MARKS):
+                    on_snapshot()
+                    on_snapshot = None
                 raw += len(chunk)
                 tail = (tail + chunk)[-512:]
                 buffer += compressor.compress(chunk)
@@ -164,6 +191,8 @@ def _pump(
                     send(pool, bytes(buffer[:part_size]))
                     del buffer[:part_size]
             ended = output.finish()
+            if on_snapshot:  # a dump with no table still opened its snapshot first
+                on_snapshot()
             if not ended.ok:
                 raise DumpFailed(
                     f"mysqldump exited with status {ended.status}: {ended.message or 'no message'}"

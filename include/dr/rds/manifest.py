@@ -1,18 +1,21 @@
-"""A manifest of the live database, taken just before the snapshot.
+"""A manifest of the live database: what a restore is checked against.
 
 For each table: its columns and types, primary key, row count and a content
-checksum (:mod:`include.dr.rds.checksum`). A logical restore and the annual
-restore test check restored data against it.
+checksum (:mod:`include.dr.rds.checksum`), all read in one consistent snapshot, with
+that snapshot's moment. Two are kept per day: the dump's, taken at the dump's own
+moment (:mod:`include.dr.rds.moment`), which a logical restore must equal exactly; and
+the snapshot's, taken just before the RDS snapshot, which a restored instance is
+compared with as far as the writes between them allow.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from include.dr.errors import Permanent
 from include.dr.rds.checksum import table_checksum
+from include.dr.rds.moment import open_snapshot
 
 MANIFEST_VERSION = 1
 
@@ -22,13 +25,20 @@ class NoTables(Permanent):
 
 
 def take_manifest(connection: Any, database: str) -> dict[str, Any]:
-    """Describe every base table of ``database`` through a DB-API connection.
-
-    All tables are read in one consistent snapshot, so the counts and checksums
-    describe a single moment, as the dump's ``--single-transaction`` does.
-    """
+    """Describe every base table of ``database`` in one consistent snapshot of its own."""
     cursor = connection.cursor()
-    cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+    moment = open_snapshot(cursor)
+    try:
+        return describe_database(cursor, database, moment)
+    finally:
+        cursor.close()
+        connection.rollback()
+
+
+def describe_database(cursor: Any, database: str, moment: dict[str, Any]) -> dict[str, Any]:
+    """Describe every base table of ``database`` through a cursor whose session already
+    holds a consistent snapshot (opened at ``moment``), so the counts and checksums
+    describe that single moment."""
     cursor.execute(
         "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY "
         "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
@@ -53,12 +63,11 @@ def take_manifest(connection: Any, database: str) -> dict[str, Any]:
     for table, entry in tables.items():
         counted = table_checksum(cursor, database, table, [c["name"] for c in entry["columns"]])
         entry["row_count"], entry["checksum"] = counted.rows, counted.checksum
-    cursor.close()
-    connection.rollback()
     return {
         "manifest_version": MANIFEST_VERSION,
         "database": database,
-        "taken_at": datetime.now(UTC).isoformat(),
+        "taken_at": moment["taken_at"],
+        "moment": moment,
         "tables": tables,
     }
 

@@ -25,7 +25,13 @@ def backup_prefix(instance: str, day: date) -> str:
 
 
 def manifest_key(instance: str, day: date) -> str:
+    """The dump's manifest: the database at the dump's own moment."""
     return f"{backup_prefix(instance, day)}manifest.json"
+
+
+def snapshot_manifest_key(instance: str, day: date) -> str:
+    """The database just before the day's RDS snapshot was asked for."""
+    return f"{backup_prefix(instance, day)}snapshot-manifest.json"
 
 
 def dump_key(instance: str, day: date, database: str) -> str:

@@ -16,9 +16,20 @@ from include.dr.rds.transport import InTransit
 class ManifestFacts(TypedDict):
     key: str
     version_id: str | None
-    taken_at: str
+    taken_at: str  # the moment the manifest's snapshot was opened
     tables: int
     rows: int
+    binlog: NotRequired[dict[str, Any] | None]  # the position that snapshot saw, if told
+    # The server's running write counts at that moment: the native restore check bounds
+    # how far the RDS snapshot may differ from the snapshot's manifest by their growth.
+    counters: NotRequired[dict[str, int]]
+
+
+class DumpMoment(TypedDict):
+    """What fixing the dump's moment cost, and how far it is from the snapshot's manifest."""
+
+    writes_paused_seconds: float  # how long writes to the database's tables waited
+    rows_written_since_snapshot_manifest: int | None  # inserted + deleted, server-wide
 
 
 class SnapshotFacts(TypedDict):
@@ -40,6 +51,8 @@ class DumpFacts(TypedDict):
     bytes_compressed: int
     sha256: str | None
     reused: bool
+    manifest: NotRequired[ManifestFacts]  # taken at the dump's own moment
+    moment: NotRequired[DumpMoment]
     kms_key_arn: NotRequired[str]
     parts: NotRequired[int]
     seconds: NotRequired[float]
@@ -54,7 +67,8 @@ class InstancePlan(TypedDict):
     fix_drift: bool
     day: str
     snapshot_id: str
-    manifest_key: str
+    manifest_key: str  # the dump's manifest, at the dump's moment
+    snapshot_manifest_key: str  # the live database just before the RDS snapshot
     dump_key: str
     production_region: str
     dr_region: str
@@ -63,7 +77,7 @@ class InstancePlan(TypedDict):
     drift_fixed: NotRequired[dict[str, Any]]
     # The manifest session's TLS, as the server reported it; the dump's client asks the same.
     in_transit: NotRequired[InTransit]
-    manifest: NotRequired[ManifestFacts]
+    snapshot_manifest: NotRequired[ManifestFacts]
     snapshot: NotRequired[SnapshotFacts]
     shared_with: NotRequired[str | None]  # the DR account; None when it is production's own
     copy: NotRequired[SnapshotFacts]

@@ -1,5 +1,7 @@
-"""What the RDS backup's evidence says it wrote: each passed run's DR snapshot copy, and its
-dump and manifest in the DR bucket. Tamper reconciliation checks each is still there."""
+"""What the RDS backup's evidence says it wrote: each passed run's DR snapshot copy, and in
+the DR bucket its dump, the dump's manifest and the snapshot's manifest (runs before the
+two manifests recorded one, as ``manifest``). Tamper reconciliation checks each is still
+there."""
 
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ def written_objects(store: EvidenceStore) -> list[WrittenObject]:
         if copy.get("id"):
             found.append(WrittenObject("snapshot", str(copy["id"]), record))
         bucket = details.get("dr_bucket")
-        for part in ("dump", "manifest") if bucket else ():
-            written = details.get(part) or {}
+        dump = details.get("dump") or {}
+        parts = (dump, dump.get("manifest"), details.get("snapshot_manifest"))
+        for written in (*parts, details.get("manifest")) if bucket else ():
+            written = written or {}
             if written.get("key"):
                 version = written.get("version_id")
                 found.append(

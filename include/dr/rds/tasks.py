@@ -107,17 +107,25 @@ def verify_copy(plan: InstancePlan) -> InstancePlan:
 
 @task(max_active_tis_per_dag=PARALLEL_INSTANCES)
 def dump_database(plan: InstancePlan) -> InstancePlan:
-    """Stream a consistent mysqldump, compressed and encrypted, into the DR bucket."""
+    """Stream a consistent mysqldump, compressed and encrypted, into the DR bucket, with
+    the manifest of the same moment."""
     from include.dr.aws_clients import hook_clients
     from include.dr.connections import AWS_DR, MYSQL_PRODUCTION
     from include.dr.rds import backup
     from include.dr.rds.mysql_client import connection_settings
+    from include.dr.rds.transport import open_mysql
     from include.dr.task_boundary import task_boundary
 
     with task_boundary(f"the dump of {plan['instance']}"):
         dr, region = hook_clients(AWS_DR), plan["dr_region"]
         connection = connection_settings(MYSQL_PRODUCTION)
-        return backup.store_dump(plan, connection, dr("s3", region), dr("kms", region))
+        return backup.store_dump(
+            plan,
+            connection,
+            lambda: open_mysql(MYSQL_PRODUCTION, plan["database"]),
+            dr("s3", region),
+            dr("kms", region),
+        )
 
 
 @task

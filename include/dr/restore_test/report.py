@@ -66,6 +66,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         f"<tr class='{'pass' if c['success'] else 'fail'}'><td>{cell(c['asset'])}</td>"
         f"<td>{cell(c['check'])}</td><td>{'pass' if c['success'] else 'FAIL'}</td>"
         f"<td>{cell(c['details'].get('seconds'))}</td>"
+        f"<td>{cell(c['details'].get('compared') or '')}</td>"
         f"<td><pre>{cell(json.dumps(c['details'], indent=1, default=str))}</pre></td></tr>"
         for c in report["checks"]
     )
@@ -81,7 +82,8 @@ pre{{margin:0;max-height:20em;overflow:auto;font-size:85%}}</style></head><body>
 Policy: "Backups must be tested every year to ensure their consistency and reliability."</p>
 <h2>Backups restored</h2><pre>{cell(json.dumps(report["backups_restored"], indent=1))}</pre>
 <h2>Checks</h2><table>
-<tr><th>asset</th><th>check</th><th>result</th><th>restore seconds</th><th>details</th></tr>
+<tr><th>asset</th><th>check</th><th>result</th><th>restore seconds</th><th>compared</th>
+<th>details</th></tr>
 {rows}</table></body></html>
 """
 

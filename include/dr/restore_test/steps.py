@@ -15,8 +15,9 @@ from include.dr.environment import is_local_stack
 from include.dr.evidence import evidence_store, record
 from include.dr.policy.model import BackupPolicy
 from include.dr.rds import restore as rds_restore
-from include.dr.rds.naming import manifest_key
+from include.dr.rds.naming import manifest_key, snapshot_manifest_key
 from include.dr.rds.transport import session_tls, tls_options
+from include.dr.restore_test.comparison import Comparison, logical_comparison, native_comparison
 from include.dr.restore_test.git_check import check_repository
 from include.dr.restore_test.plans import RestoreTestPlan
 from include.dr.restore_test.report import build_report, store_report
@@ -50,13 +51,16 @@ def check_rds(
             plan = {**asset, "target_database": test["scratch_database"]}
             rds_restore.load_dump(plan, dr_s3, connection, cursor)
             body = dr_s3.get_object(Bucket=asset["dr_bucket"], Key=asset["manifest_key"])["Body"]
+            manifest = json.loads(body.read())
+            comparison = logical_comparison(manifest)
             validation = validate_database(
                 cursor,
                 test["scratch_database"],
-                json.loads(body.read()),
+                manifest,
                 policy.restore_test.row_count_tolerance,
                 policy.restore_test.checksum_tables,
-            )
+                connection=connection,
+            ) | {"compared": comparison.compared}
         finally:
             db.close()
         seconds = round(time.monotonic() - started, 2)
@@ -106,14 +110,37 @@ def instance_validator(
         return None
 
     def validate(asset: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, Any]:
-        day = str(asset["snapshot_id"]).removeprefix(f"{asset['instance']}-")
-        key = manifest_key(asset["instance"], date.fromisoformat(day))
-        body = dr_s3.get_object(Bucket=asset["dr_bucket"], Key=key)["Body"].read()
+        day = date.fromisoformat(str(asset["snapshot_id"]).removeprefix(f"{asset['instance']}-"))
+        snapshot_manifest, dump_manifest = snapshot_manifests(
+            dr_s3, asset["dr_bucket"], asset["instance"], day
+        )
         return validate_instance_data(
-            instance, connection, asset["database"], json.loads(body), policy
+            instance,
+            connection,
+            asset["database"],
+            snapshot_manifest,
+            policy,
+            native_comparison(snapshot_manifest, dump_manifest),
         )
 
     return validate
+
+
+def snapshot_manifests(
+    dr_s3: Any, bucket: str, instance: str, day: date
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The day's snapshot manifest and dump manifest; a day backed up before the two were
+    kept apart has one manifest, taken just before the snapshot, which serves as both."""
+
+    def read(key: str) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(dr_s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        return found
+
+    try:
+        snapshot_manifest = read(snapshot_manifest_key(instance, day))
+    except dr_s3.exceptions.NoSuchKey:
+        return read(manifest_key(instance, day)), None
+    return snapshot_manifest, read(manifest_key(instance, day))
 
 
 def validate_instance_data(
@@ -122,6 +149,7 @@ def validate_instance_data(
     database: str,
     manifest: Mapping[str, Any],
     policy: BackupPolicy,
+    comparison: Comparison,
 ) -> dict[str, Any]:
     """GX validation of the database on a restored instance, reached at its endpoint with
     the backup user's credentials (restored from the snapshot with everything else)."""
@@ -145,9 +173,11 @@ def validate_instance_data(
             database,
             manifest,
             policy.restore_test.row_count_tolerance,
-            policy.restore_test.checksum_tables,
+            policy.restore_test.checksum_tables if comparison.checksums else (),
+            comparison.row_slack,
+            connection={**connection, "host": host, "port": int(port)},
         )
-        return {**checked, "in_transit": in_transit}
+        return {**checked, "in_transit": in_transit, "compared": comparison.compared}
     finally:
         db.close()
 

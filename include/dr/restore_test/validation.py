@@ -18,8 +18,9 @@ from typing import Any
 from include.dr.rds.checksum import checksum_sql, checksum_text, quote
 
 
-def expectations(entry: Mapping[str, Any], tolerance: float) -> list[Any]:
-    """The GX expectations one manifest table entry asks for."""
+def expectations(entry: Mapping[str, Any], tolerance: float, slack: int = 0) -> list[Any]:
+    """The GX expectations one manifest table entry asks for; the row count may differ by
+    the policy's fraction, and by ``slack`` rows more (writes between two moments)."""
     import great_expectations as gx
 
     gxe: Any = gx.expectations  # its classes are exported lazily
@@ -28,8 +29,8 @@ def expectations(entry: Mapping[str, Any], tolerance: float) -> list[Any]:
     found: list[Any] = [
         gxe.ExpectTableColumnsToMatchOrderedList(column_list=columns),
         gxe.ExpectTableRowCountToBeBetween(
-            min_value=math.floor(rows * (1 - tolerance)),
-            max_value=math.ceil(rows * (1 + tolerance)),
+            min_value=max(0, math.floor(rows * (1 - tolerance)) - slack),
+            max_value=math.ceil(rows * (1 + tolerance)) + slack,
         ),
     ]
     key = list(entry.get("primary_key") or [])
@@ -47,6 +48,7 @@ def validate_database(
     manifest: Mapping[str, Any],
     tolerance: Mapping[str, float],
     checksum_tables: tuple[str, ...] | None,
+    row_slack: int = 0,
 ) -> dict[str, Any]:
     """Every table's GX results and checksum verdict; ``success`` only if all hold."""
     import great_expectations as gx
@@ -72,7 +74,7 @@ def validate_database(
         cursor.execute(f"SELECT * FROM {quote(database)}.{quote(table)}")
         frame = pd.DataFrame(list(cursor.fetchall()), columns=[d[0] for d in cursor.description])
         suite = gx.ExpectationSuite(name=f"restore_test.{table}")
-        for expectation in expectations(entry, tolerance.get(table, 0.0)):
+        for expectation in expectations(entry, tolerance.get(table, 0.0), row_slack):
             suite.add_expectation(expectation)
         batch = (
             source.add_dataframe_asset(name=table)

@@ -23,21 +23,31 @@ def write(store: EvidenceStore, kind: str, asset: str, details: dict[str, Any], 
     )
 
 
-def test_rds_records_name_the_snapshot_copy_dump_and_manifest(tmp_path: Path) -> None:
+def test_rds_records_name_the_snapshot_copy_dump_and_manifests(tmp_path: Path) -> None:
     store = EvidenceStore(tmp_path)
+    folder = "rds/db/2026-11-27/"
     details = {
         "dr_bucket": "swl-dr",
         "copy": {"id": "db-2026-11-27"},
-        "dump": {"key": "rds/db/2026-11-27/customers.sql.gz", "version_id": "v1"},
-        "manifest": {"key": "rds/db/2026-11-27/manifest.json"},
+        "dump": {
+            "key": f"{folder}customers.sql.gz",
+            "version_id": "v1",
+            "manifest": {"key": f"{folder}manifest.json", "version_id": "v2"},
+        },
+        "snapshot_manifest": {"key": f"{folder}snapshot-manifest.json"},
     }
     write(store, "rds_backup", "rds/db", details)
     write(store, "rds_backup", "rds/db", {"copy": {"id": "failed"}}, outcome="fail", run="r2")
+    # A run from before the dump had a manifest of its own moment recorded one manifest.
+    older = {"dr_bucket": "swl-dr", "manifest": {"key": "rds/db/2026-11-20/manifest.json"}}
+    write(store, "rds_backup", "rds/db", older, run="r0", later=-timedelta(days=7))
     found = rds_recorded.written_objects(store)
     assert [(w.kind, w.name, w.version_id) for w in found] == [
+        ("object", "s3://swl-dr/rds/db/2026-11-20/manifest.json", None),
         ("snapshot", "db-2026-11-27", None),
-        ("object", "s3://swl-dr/rds/db/2026-11-27/customers.sql.gz", "v1"),
-        ("object", "s3://swl-dr/rds/db/2026-11-27/manifest.json", None),
+        ("object", f"s3://swl-dr/{folder}customers.sql.gz", "v1"),
+        ("object", f"s3://swl-dr/{folder}manifest.json", "v2"),
+        ("object", f"s3://swl-dr/{folder}snapshot-manifest.json", None),
     ]
 
 

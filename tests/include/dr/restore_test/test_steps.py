@@ -9,6 +9,7 @@ import pytest
 
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
+from include.dr.restore_test.comparison import native_comparison
 from include.dr.restore_test.steps import check_instance, validate_instance_data
 
 pytestmark = pytest.mark.usefixtures("local_stack")
@@ -28,17 +29,39 @@ def test_the_instance_passes_only_private_with_the_dr_key_and_the_backed_up_data
     }
     test = {"rds": [{"instance": "db1", "snapshot_id": "db1-2026-11-26", "database": name}]}
 
+    quiet = {"innodb_rows_inserted": 5, "innodb_rows_deleted": 1}
+    exact = native_comparison({**manifest, "counters": quiet}, {"counters": quiet})
+
     def validate(asset: Any, restored_instance: Any) -> dict[str, Any]:
         return validate_instance_data(
-            restored_instance, conn, asset["database"], manifest, load_policy()
+            restored_instance, conn, asset["database"], manifest, load_policy(), exact
         )
 
     good = check_instance(test, instance, KEY, validate)["rds/db1"]["native"]
     assert good["success"] is True and good["data"]["success"] is True
+    assert "no row was written between them" in good["data"]["compared"]
 
     cursor.execute(f"UPDATE {name}.customers SET email = 'x@example.com' ORDER BY id LIMIT 1")
     bad = check_instance(test, instance, KEY, validate)["rds/db1"]["native"]
     assert bad["success"] is False and bad["data"]["failing_tables"] == ["customers"]
+
+    # Rows written between the manifest and the snapshot: counts within them, no checksums.
+    busy = native_comparison(
+        {**manifest, "counters": quiet}, {"counters": {**quiet, "innodb_rows_deleted": 4}}
+    )
+    cursor.execute(f"DELETE FROM {name}.support_tickets ORDER BY id LIMIT 3")
+
+    def validate_busy(asset: Any, restored_instance: Any) -> dict[str, Any]:
+        return validate_instance_data(
+            restored_instance, conn, asset["database"], manifest, load_policy(), busy
+        )
+
+    bounded = check_instance(test, instance, KEY, validate_busy)["rds/db1"]["native"]
+    assert bounded["success"] is True
+    assert "within 3 rows, content checksums not compared" in bounded["data"]["compared"]
+    cursor.execute(f"DELETE FROM {name}.support_tickets ORDER BY id LIMIT 1")
+    beyond = check_instance(test, instance, KEY, validate_busy)["rds/db1"]["native"]
+    assert beyond["success"] is False and beyond["data"]["failing_tables"] == ["support_tickets"]
 
     for change in ({"publicly_accessible": True}, {"kms_key_id": "arn:other"}):
         assert (
