@@ -5,18 +5,20 @@ source and the DR bucket are listed at the same time while the merge consumes
 them, holding a few pages of each, whatever the bucket's size. The listing
 clients parse ``LastModified`` the quick way (:mod:`.timestamps`).
 
-A partition's folders are listed one after the other, in order: they are
+A partition's folders are read one after the other, in order: they are
 prefix-free (each is the scope, a name without ``/``, then ``/``), so every key
 under one folder sorts before every key under the next, and chaining them is
-S3's key order. Only the objects directly in the scope interleave with them and
-are merged in.
+S3's key order. The next folder is already being listed while one is read, so
+the server never waits on the client between them. Only the objects directly in
+the scope interleave with the folders and are merged in.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Callable, Iterator
-from itertools import chain, islice
+from itertools import islice
 from typing import Any, TypeVar
 
 from include.dr.s3.diff import DrObject, SourceObject
@@ -27,6 +29,7 @@ from include.dr.s3.timestamps import quick_timestamps
 # Run manifests live in the DR bucket under this prefix; they are not backed-up data.
 RESERVED_PREFIX = ".backup/"
 PAGE = 1000  # objects handed over at a time: S3's largest page
+FOLDERS_AHEAD = 2  # a partition's folders listed at once, per bucket
 
 T = TypeVar("T", SourceObject, DrObject)
 
@@ -45,7 +48,7 @@ def source_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[Sourc
                 item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "")
             )
 
-    return read_ahead(_pages(_merged(partition, objects)), name=f"source-{bucket}")
+    return _merged(partition, objects, f"source-{bucket}")
 
 
 def dr_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[DrObject]:
@@ -58,7 +61,7 @@ def dr_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[DrObject]
             if not item["Key"].startswith(RESERVED_PREFIX):
                 yield DrObject(item["Key"], int(item["Size"]), item["LastModified"])
 
-    return read_ahead(_pages(_merged(partition, objects)), name=f"dr-{bucket}")
+    return _merged(partition, objects, f"dr-{bucket}")
 
 
 def _contents(s3: Any, bucket: str, prefix: str, delimiter: str | None) -> Iterator[Any]:
@@ -70,12 +73,36 @@ def _contents(s3: Any, bucket: str, prefix: str, delimiter: str | None) -> Itera
         yield from page.get("Contents", [])
 
 
-def _merged(partition: Partition, objects: Callable[[str, str | None], Iterator[T]]) -> Iterator[T]:
-    """Every object of the partition in key order, one folder's listing at a time."""
-    in_folders = chain.from_iterable(objects(folder, None) for folder in sorted(partition.folders))
+def _merged(
+    partition: Partition, objects: Callable[[str, str | None], Iterator[T]], name: str
+) -> Iterator[T]:
+    """Every object of the partition in key order; the listings start at once."""
+    streams = (objects(folder, None) for folder in sorted(partition.folders))
+    in_folders = _one_after_another(streams, name)
     if not partition.root:
         return in_folders
-    return heapq.merge(objects(partition.scope, "/"), in_folders, key=lambda item: item.key)
+    root = read_ahead(_pages(objects(partition.scope, "/")), name=name)
+    return heapq.merge(root, in_folders, key=lambda item: item.key)
+
+
+def _one_after_another(streams: Iterator[Iterator[T]], name: str) -> Iterator[T]:
+    """The streams' objects in turn, each read ahead in its own thread, the next
+    ``FOLDERS_AHEAD - 1`` already listing while one is read (no pause between folders)."""
+    started = deque(read_ahead(_pages(s), name=name) for s in islice(streams, FOLDERS_AHEAD))
+
+    def read() -> Iterator[T]:
+        try:
+            while started:
+                yield from started[0]
+                started.popleft()
+                following = next(streams, None)
+                if following is not None:
+                    started.append(read_ahead(_pages(following), name=name))
+        finally:
+            for reader in started:  # stopped early: stop the listings under way
+                reader.close()  # type: ignore[attr-defined]
+
+    return read()
 
 
 def _pages(objects: Iterator[T]) -> Iterator[list[T]]:
