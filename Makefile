@@ -4,7 +4,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m include.dr.local_stack
 UV := $(shell command -v uv || echo .local/tools/bin/uv)
 
-.PHONY: setup demo demo-distributed test test-fast check infra inventory aws-smoke bench-rds bench-s3 bench-s3-memory bench-git stack-up down status lock
+.PHONY: setup demo demo-distributed test test-fast check infra inventory aws-smoke bench-rds bench-validation bench-s3 bench-s3-memory bench-s3-cost bench-git stack-up down status lock
 
 ## setup: system packages, uv and the locked Python environment (idempotent)
 setup: .venv/.synced
@@ -71,9 +71,13 @@ infra: setup
 aws-smoke: setup
 	$(PY) -m include.dr.infra.smoke
 
-## bench-rds: the dump engine against mysqldump | gzip (needs the local stack: make stack-up)
+## bench-rds: the dump engine against mysqldump | gzip, 4M rows (needs the local stack: make stack-up)
 bench-rds: setup
 	$(PY) -m bench.rds_dump
+
+## bench-validation: restore-test validation in the database against pandas, 200k and 2M rows (needs make stack-up)
+bench-validation: setup
+	$(PY) -m bench.validation
 
 ## bench-s3: the S3 copy engine against aws s3 sync, s5cmd and boto3 (needs make stack-up)
 bench-s3: setup
@@ -82,6 +86,10 @@ bench-s3: setup
 ## bench-s3-memory: the S3 engine's peak memory at 10k and 100k objects (its own moto server)
 bench-s3-memory: setup
 	$(PY) -m bench.s3_listing_memory
+
+## bench-s3-cost: API requests and KMS calls per copy and per no-op run against aws s3 sync and s5cmd, and a monthly cost (needs make stack-up)
+bench-s3-cost: setup
+	$(PY) -m bench.s3_cost
 
 ## bench-git: git mirroring against a parallel git clone/remote update loop (needs make stack-up)
 bench-git: setup
