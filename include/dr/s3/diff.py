@@ -29,7 +29,7 @@ class UnsortedListing(Permanent, ValueError):
     """A listing is not in S3's key order, so the merge cannot be trusted."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceObject:
     key: str
     size: int
@@ -37,14 +37,14 @@ class SourceObject:
     etag: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DrObject:
     key: str
     size: int
     last_modified: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     action: Action
     key: str

@@ -28,7 +28,6 @@ from include.dr.s3.timestamps import quick_timestamps
 
 # Run manifests live in the DR bucket under this prefix; they are not backed-up data.
 RESERVED_PREFIX = ".backup/"
-PAGE = 1000  # objects handed over at a time: S3's largest page
 FOLDERS_AHEAD = 2  # a partition's folders listed at once, per bucket
 
 T = TypeVar("T", SourceObject, DrObject)
@@ -42,13 +41,12 @@ def folders(s3: Any, bucket: str, scope: str) -> set[str]:
 
 
 def source_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[SourceObject]:
-    def objects(prefix: str, delimiter: str | None) -> Iterator[SourceObject]:
-        for item in _contents(s3, bucket, prefix, delimiter):
-            yield SourceObject(
-                item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "")
-            )
+    def listed(item: dict[str, Any]) -> SourceObject:
+        return SourceObject(
+            item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "")
+        )
 
-    return _merged(partition, objects, f"source-{bucket}")
+    return _merged(partition, _lister(s3, bucket, listed), f"source-{bucket}")
 
 
 def dr_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[DrObject]:
@@ -56,39 +54,60 @@ def dr_objects(s3: Any, bucket: str, partition: Partition) -> Iterator[DrObject]
     skipping the reserved manifest prefix. Version ids are not listed: listing versions
     costs far more, and a restore finds the version current at a backup's time itself."""
 
-    def objects(prefix: str, delimiter: str | None) -> Iterator[DrObject]:
-        for item in _contents(s3, bucket, prefix, delimiter):
-            if not item["Key"].startswith(RESERVED_PREFIX):
-                yield DrObject(item["Key"], int(item["Size"]), item["LastModified"])
+    def listed(item: dict[str, Any]) -> DrObject | None:
+        if item["Key"].startswith(RESERVED_PREFIX):
+            return None
+        return DrObject(item["Key"], int(item["Size"]), item["LastModified"])
 
-    return _merged(partition, objects, f"dr-{bucket}")
+    return _merged(partition, _lister(s3, bucket, listed), f"dr-{bucket}")
 
 
-def _contents(s3: Any, bucket: str, prefix: str, delimiter: str | None) -> Iterator[Any]:
+def _lister(
+    s3: Any, bucket: str, listed: Callable[[dict[str, Any]], T | None]
+) -> Callable[[str, str | None], Iterator[list[T]]]:
+    """Pages of ``listed`` objects under a prefix. Each page is converted as it arrives and
+    botocore's own answer dropped, so a listing waiting on its reader holds only ours."""
     quick_timestamps(s3)
-    arguments = {"Bucket": bucket, "Prefix": prefix} | (
-        {"Delimiter": delimiter} if delimiter else {}
-    )
-    for page in s3.get_paginator("list_objects_v2").paginate(**arguments):
-        yield from page.get("Contents", [])
+
+    def pages(prefix: str, delimiter: str | None) -> Iterator[list[T]]:
+        arguments = {"Bucket": bucket, "Prefix": prefix} | (
+            {"Delimiter": delimiter} if delimiter else {}
+        )
+        while True:
+            page, token = _page(s3, arguments, listed)
+            if page:
+                yield page
+            if token is None:
+                return
+            arguments["ContinuationToken"] = token
+
+    return pages
+
+
+def _page(
+    s3: Any, arguments: dict[str, Any], listed: Callable[[dict[str, Any]], T | None]
+) -> tuple[list[T], str | None]:
+    answer = s3.list_objects_v2(**arguments)
+    page = [obj for obj in map(listed, answer.get("Contents", [])) if obj is not None]
+    return page, answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
 
 
 def _merged(
-    partition: Partition, objects: Callable[[str, str | None], Iterator[T]], name: str
+    partition: Partition, pages: Callable[[str, str | None], Iterator[list[T]]], name: str
 ) -> Iterator[T]:
     """Every object of the partition in key order; the listings start at once."""
-    streams = (objects(folder, None) for folder in sorted(partition.folders))
+    streams = (pages(folder, None) for folder in sorted(partition.folders))
     in_folders = _one_after_another(streams, name)
     if not partition.root:
         return in_folders
-    root = read_ahead(_pages(objects(partition.scope, "/")), name=name)
+    root = read_ahead(pages(partition.scope, "/"), name=name)
     return heapq.merge(root, in_folders, key=lambda item: item.key)
 
 
-def _one_after_another(streams: Iterator[Iterator[T]], name: str) -> Iterator[T]:
+def _one_after_another(streams: Iterator[Iterator[list[T]]], name: str) -> Iterator[T]:
     """The streams' objects in turn, each read ahead in its own thread, the next
     ``FOLDERS_AHEAD - 1`` already listing while one is read (no pause between folders)."""
-    started = deque(read_ahead(_pages(s), name=name) for s in islice(streams, FOLDERS_AHEAD))
+    started = deque(read_ahead(s, name=name) for s in islice(streams, FOLDERS_AHEAD))
 
     def read() -> Iterator[T]:
         try:
@@ -97,14 +116,9 @@ def _one_after_another(streams: Iterator[Iterator[T]], name: str) -> Iterator[T]
                 started.popleft()
                 following = next(streams, None)
                 if following is not None:
-                    started.append(read_ahead(_pages(following), name=name))
+                    started.append(read_ahead(following, name=name))
         finally:
             for reader in started:  # stopped early: stop the listings under way
                 reader.close()  # type: ignore[attr-defined]
 
     return read()
-
-
-def _pages(objects: Iterator[T]) -> Iterator[list[T]]:
-    while page := list(islice(objects, PAGE)):
-        yield page

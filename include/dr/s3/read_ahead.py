@@ -19,7 +19,7 @@ from typing import TypeVar, cast
 
 T = TypeVar("T")
 
-DEPTH = 4  # pages held ahead of the reader (S3 pages hold at most 1,000 keys)
+DEPTH = 2  # pages held ahead of the reader (S3 pages hold at most 1,000 keys)
 POLL_SECONDS = 0.1  # how soon an abandoned reader's thread notices and stops
 
 

@@ -26,7 +26,17 @@ class FakeS3:
         assert name == "list_objects_v2"
         return self
 
-    def paginate(self, Bucket: str, Prefix: str = "", Delimiter: str = "") -> Iterator[Any]:  # noqa: N803
+    def paginate(self, **arguments: Any) -> Iterator[Any]:
+        while True:
+            page = self.list_objects_v2(**arguments)
+            yield page
+            if not page["IsTruncated"]:
+                return
+            arguments["ContinuationToken"] = page["NextContinuationToken"]
+
+    def list_objects_v2(  # noqa: N803 - S3's parameter names
+        self, Bucket: str, Prefix: str = "", Delimiter: str = "", ContinuationToken: str = "0"
+    ) -> dict[str, Any]:
         entries: list[tuple[str, bool]] = []
         for key in self.keys:
             if not key.startswith(Prefix):
@@ -38,16 +48,19 @@ class FakeS3:
                     entries.append((folder, True))
             else:
                 entries.append((key, False))
-        for start in range(0, max(len(entries), 1), self.page):
-            chunk = entries[start : start + self.page]
-            yield {
-                "Contents": [
-                    {"Key": k, "Size": 1, "LastModified": T0, "ETag": '"e"'}
-                    for k, folder in chunk
-                    if not folder
-                ],
-                "CommonPrefixes": [{"Prefix": k} for k, folder in chunk if folder],
-            }
+        start = int(ContinuationToken)
+        chunk = entries[start : start + self.page]
+        more = start + self.page < len(entries)
+        return {
+            "Contents": [
+                {"Key": k, "Size": 1, "LastModified": T0, "ETag": '"e"'}
+                for k, folder in chunk
+                if not folder
+            ],
+            "CommonPrefixes": [{"Prefix": k} for k, folder in chunk if folder],
+            "IsTruncated": more,
+            **({"NextContinuationToken": str(start + self.page)} if more else {}),
+        }
 
 
 names = st.text(alphabet="ab-./_é", min_size=1, max_size=4)
