@@ -55,6 +55,15 @@ def mariadb_process(state_dir: Path, port: int, tls: ServerTls | None = None) ->
             "--skip-name-resolve",
             "--innodb-buffer-pool-size=64M",
             "--local-infile=1",
+            # Binary logging, as on RDS with automated backups: each snapshot's position
+            # is then in the evidence.
+            f"--log-bin={data / 'binlog'}",
+            "--server-id=1",
+            "--binlog-format=ROW",
+            "--expire-logs-days=2",
+            # As an RDS parameter group must set it for a user without SUPER to create
+            # (and so restore) triggers and routines while binary logging is on.
+            "--log-bin-trust-function-creators=1",
             *(tls.server_options() if tls else []),
         ],
         state_dir=state_dir,

@@ -153,6 +153,15 @@ def ensure_dr_bucket(settings: LocalSettings, policy: BackupPolicy, bucket: str)
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": owner_tags()})
 
 
+def ensure_rds_instance(
+    settings: LocalSettings, policy: BackupPolicy, instance: str, database: str
+) -> None:
+    """An encrypted production instance made as the seed makes one (a test's own)."""
+    kms = aws_client(settings, "kms", policy.regions.production)
+    key = kms.describe_key(KeyId=policy.kms_key(policy.regions.production))["KeyMetadata"]
+    _ensure_rds_instance(settings, policy, instance, database, key["Arn"])
+
+
 def _ensure_rds_instance(
     settings: LocalSettings, policy: BackupPolicy, instance: str, database: str, key_arn: str
 ) -> None:

@@ -108,10 +108,12 @@ def open_snapshot(cursor: Any) -> dict[str, Any]:
 
 
 def write_counters(cursor: Any) -> dict[str, int]:
-    """The server's running counts of rows written, to bound how far two moments differ."""
+    """The server's running counts of rows inserted, deleted and updated (the handler
+    counters, which MySQL and MariaDB both keep, for every table of every engine), to
+    bound how far two moments differ."""
     cursor.execute(
         "SHOW GLOBAL STATUS WHERE Variable_name IN "
-        "('Innodb_rows_inserted', 'Innodb_rows_deleted', 'Innodb_rows_updated')"
+        "('Handler_write', 'Handler_delete', 'Handler_update')"
     )
     return {str(name).lower(): int(value) for name, value in cursor.fetchall()}
 
@@ -120,6 +122,6 @@ def rows_changed_between(before: dict[str, int], after: dict[str, int]) -> int |
     """At most how many rows were inserted or deleted between two readings of
     :func:`write_counters` (server-wide, so an upper bound for one database); None when
     the counters went backwards (a restart between them)."""
-    keys = ("innodb_rows_inserted", "innodb_rows_deleted")
+    keys = ("handler_write", "handler_delete")
     changed = [after.get(k, 0) - before.get(k, 0) for k in keys]
     return None if min(changed) < 0 else sum(changed)

@@ -34,11 +34,11 @@ def test_an_older_backup_says_its_manifest_was_taken_before_the_dump() -> None:
 def test_the_slack_is_the_rows_inserted_or_deleted_between_the_two_moments(
     inserted: int, deleted: int, more_inserted: int, more_deleted: int, updated: int
 ) -> None:
-    before = {"innodb_rows_inserted": inserted, "innodb_rows_deleted": deleted}
+    before = {"handler_write": inserted, "handler_delete": deleted}
     after = {
-        "innodb_rows_inserted": inserted + more_inserted,
-        "innodb_rows_deleted": deleted + more_deleted,
-        "innodb_rows_updated": updated,  # changes no count
+        "handler_write": inserted + more_inserted,
+        "handler_delete": deleted + more_deleted,
+        "handler_update": updated,  # changes no count
     }
     compared = native_comparison({"counters": before}, {"counters": after})
     assert compared.row_slack == more_inserted + more_deleted
@@ -47,9 +47,9 @@ def test_the_slack_is_the_rows_inserted_or_deleted_between_the_two_moments(
 
 
 def test_unmeasured_or_reset_counters_never_claim_an_exact_comparison() -> None:
-    for after in ({}, {"innodb_rows_inserted": 0, "innodb_rows_deleted": 0}):
+    for after in ({}, {"handler_write": 0, "handler_delete": 0}):
         compared = native_comparison(
-            {"counters": {"innodb_rows_inserted": 5, "innodb_rows_deleted": 5}},
+            {"counters": {"handler_write": 5, "handler_delete": 5}},
             {"counters": after} if after else None,
         )
         assert (compared.row_slack, compared.checksums) == (0, False)

@@ -29,7 +29,7 @@ def test_the_instance_passes_only_private_with_the_dr_key_and_the_backed_up_data
     }
     test = {"rds": [{"instance": "db1", "snapshot_id": "db1-2026-11-26", "database": name}]}
 
-    quiet = {"innodb_rows_inserted": 5, "innodb_rows_deleted": 1}
+    quiet = {"handler_write": 5, "handler_delete": 1}
     exact = native_comparison({**manifest, "counters": quiet}, {"counters": quiet})
 
     def validate(asset: Any, restored_instance: Any) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def test_the_instance_passes_only_private_with_the_dr_key_and_the_backed_up_data
 
     # Rows written between the manifest and the snapshot: counts within them, no checksums.
     busy = native_comparison(
-        {**manifest, "counters": quiet}, {"counters": {**quiet, "innodb_rows_deleted": 4}}
+        {**manifest, "counters": quiet}, {"counters": {**quiet, "handler_delete": 4}}
     )
     cursor.execute(f"DELETE FROM {name}.support_tickets ORDER BY id LIMIT 3")
 
