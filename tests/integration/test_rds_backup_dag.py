@@ -219,6 +219,29 @@ def test_a_connection_without_tls_is_refused_before_anything_is_made(
     assert nothing_made_for(settings, day)
 
 
+def test_with_a_read_replica_named_the_primary_is_not_read(
+    dag_bag: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: LocalSettings,
+    use_policy: Callable[..., dict[str, Any]],
+) -> None:
+    """The replica here is the same server under another connection; the primary's
+    connection points nowhere, so a read of it would fail the run."""
+    conn = settings.connection("mysql_default")
+    monkeypatch.setenv("AIRFLOW_CONN_MYSQL_REPLICA", json.dumps(conn))
+    monkeypatch.setenv("AIRFLOW_CONN_MYSQL_DEFAULT", json.dumps({**conn, "port": 1}))
+    use_policy(lambda policy: policy["assets"]["rds"][0].update(read_replica="mysql_replica"))
+    run = run_backup(dag_bag, a_day(), override_window=True)
+    assert run.state == "success"
+    details = evidence(run).details
+    assert details["read_from"] == "mysql_replica"
+    s3 = aws_client(settings, "s3", "eu-west-1")
+    bucket = load_policy().assets.rds[0].dr_bucket
+    for key in (details["snapshot_manifest_key"], details["manifest_key"]):
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        assert manifest["read_from"] == "mysql_replica"
+
+
 def test_deadline_alert_fires_at_the_end_of_the_window(dag_bag: Any) -> None:
     from airflow.sdk import DeadlineReference
 

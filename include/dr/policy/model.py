@@ -385,6 +385,13 @@ class RdsAsset(StrictModel):
         description="Let the backup DAG set the instance's backup retention and window "
         "to the policy's when they drift; otherwise drift fails the preflight.",
     )
+    read_replica: str | None = Field(
+        default=None,
+        description="The Airflow MySQL connection of a read replica of the instance. Both "
+        "manifests and the logical dump then read the replica: their table scans, the dump's "
+        "long-lived snapshot and the fence's pause load the replica, not the primary. Unset: "
+        "they read the primary (mysql_default).",
+    )
     pitr_in_dr_region: bool = Field(
         default=False,
         description="Point-in-time restores in the DR region: the instance's automated "
@@ -402,6 +409,16 @@ class RdsAsset(StrictModel):
             raise ValueError(
                 "must be an RDS instance identifier: 1-63 letters, digits or hyphens, "
                 f"starting with a letter, no double or trailing hyphen; found {excerpt(value)}"
+            )
+        return value
+
+    @field_validator("read_replica")
+    @classmethod
+    def _connection_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,250}", value):
+            raise ValueError(
+                "must be an Airflow connection id (letters, digits, _ . -), e.g. mysql_replica; "
+                f"found {excerpt(value)}"
             )
         return value
 

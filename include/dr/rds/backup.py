@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from include.dr.asset_names import rds_asset
 from include.dr.checks import Check
+from include.dr.connections import MYSQL_PRODUCTION
 from include.dr.errors import Permanent, is_not_found
 from include.dr.evidence import record as record_evidence
 from include.dr.kms import resolve_key
@@ -67,6 +68,7 @@ def plan_backups(policy: BackupPolicy, logical_time: datetime) -> list[InstanceP
             "database": asset.database,
             "dr_bucket": asset.dr_bucket,
             "fix_drift": asset.fix_drift,
+            "read_from": asset.read_replica or MYSQL_PRODUCTION,
             "day": day.isoformat(),
             "snapshot_id": snapshot_id(asset.instance, day),
             "manifest_key": manifest_key(asset.instance, day),
@@ -135,7 +137,7 @@ def store_manifest(
         manifest = _read_json(s3, bucket, key)
         version = existing.get("VersionId")
     else:
-        manifest = {"counters": write_counters(connection.cursor())}
+        manifest = {"counters": write_counters(connection.cursor()), "read_from": plan["read_from"]}
         manifest |= take_manifest(connection, plan["database"]) | {"instance": plan["instance"]}
         version = _put_manifest(plan, s3, kms, key, manifest)
     return {**plan, "snapshot_manifest": manifest_facts(key, version, manifest)}
@@ -241,7 +243,7 @@ def store_dump(
         stored: list[ManifestFacts] = []
 
         def store_manifest(manifest: dict[str, Any]) -> None:
-            manifest["instance"] = plan["instance"]
+            manifest |= {"instance": plan["instance"], "read_from": plan["read_from"]}
             version = _put_manifest(plan, s3, kms, plan["manifest_key"], manifest)
             stored.append(manifest_facts(plan["manifest_key"], version, manifest))
 

@@ -65,6 +65,7 @@ class InstancePlan(TypedDict):
     database: str
     dr_bucket: str
     fix_drift: bool
+    read_from: str  # the MySQL connection the manifests and the dump read
     day: str
     snapshot_id: str
     manifest_key: str  # the dump's manifest, at the dump's moment

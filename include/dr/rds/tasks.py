@@ -73,16 +73,16 @@ def share_snapshot(plan: InstancePlan) -> InstancePlan:
 def take_manifest(plan: InstancePlan) -> InstancePlan:
     """Describe the live tables and store the manifest encrypted in the DR bucket."""
     from include.dr.aws_clients import hook_clients
-    from include.dr.connections import AWS_DR, MYSQL_PRODUCTION
+    from include.dr.connections import AWS_DR
     from include.dr.rds import backup
     from include.dr.rds.transport import open_mysql, session_tls
     from include.dr.task_boundary import task_boundary
 
     with task_boundary(f"the manifest of {plan['instance']}"):
         dr, region = hook_clients(AWS_DR), plan["dr_region"]
-        connection = open_mysql(MYSQL_PRODUCTION, plan["database"])
+        connection = open_mysql(plan["read_from"], plan["database"])
         try:
-            in_transit = session_tls(connection.cursor(), MYSQL_PRODUCTION)
+            in_transit = session_tls(connection.cursor(), plan["read_from"])
             plan = {**plan, "in_transit": in_transit}
             return backup.store_manifest(plan, connection, dr("s3", region), dr("kms", region))
         finally:
@@ -110,7 +110,7 @@ def dump_database(plan: InstancePlan) -> InstancePlan:
     """Stream a consistent mysqldump, compressed and encrypted, into the DR bucket, with
     the manifest of the same moment."""
     from include.dr.aws_clients import hook_clients
-    from include.dr.connections import AWS_DR, MYSQL_PRODUCTION
+    from include.dr.connections import AWS_DR
     from include.dr.rds import backup
     from include.dr.rds.mysql_client import connection_settings
     from include.dr.rds.transport import open_mysql
@@ -118,11 +118,11 @@ def dump_database(plan: InstancePlan) -> InstancePlan:
 
     with task_boundary(f"the dump of {plan['instance']}"):
         dr, region = hook_clients(AWS_DR), plan["dr_region"]
-        connection = connection_settings(MYSQL_PRODUCTION)
+        connection = connection_settings(plan["read_from"])
         return backup.store_dump(
             plan,
             connection,
-            lambda: open_mysql(MYSQL_PRODUCTION, plan["database"]),
+            lambda: open_mysql(plan["read_from"], plan["database"]),
             dr("s3", region),
             dr("kms", region),
         )

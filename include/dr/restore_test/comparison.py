@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from include.dr.connections import MYSQL_PRODUCTION
 from include.dr.rds.moment import rows_changed_between
 
 
@@ -53,8 +54,12 @@ def native_comparison(
     """The restored instance against the manifest taken just before its snapshot."""
     before = snapshot_manifest.get("counters") or {}
     after = (dump_manifest or {}).get("counters") or {}
-    written = rows_changed_between(before, after) if before and after else None
+    # A replica's counters say nothing of the primary, whose storage the snapshot holds.
+    replica = snapshot_manifest.get("read_from") not in (None, MYSQL_PRODUCTION)
+    written = rows_changed_between(before, after) if before and after and not replica else None
     when = f"the snapshot's manifest ({_moment(snapshot_manifest)}), just before the snapshot"
+    if replica:
+        when += f", read from the replica {snapshot_manifest['read_from']}"
     if written == 0:
         return Comparison(
             0,

@@ -54,3 +54,13 @@ def test_unmeasured_or_reset_counters_never_claim_an_exact_comparison() -> None:
         )
         assert (compared.row_slack, compared.checksums) == (0, False)
         assert "not measured" in compared.compared
+
+
+def test_manifests_read_from_a_replica_bound_nothing_about_the_primary_s_snapshot() -> None:
+    counters = {"handler_write": 1, "handler_delete": 1}
+    compared = native_comparison(
+        {"counters": counters, "read_from": "mysql_replica"},
+        {"counters": counters, "read_from": "mysql_replica"},
+    )
+    assert (compared.row_slack, compared.checksums) == (0, False)
+    assert "read from the replica mysql_replica" in compared.compared
