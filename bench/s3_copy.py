@@ -5,8 +5,11 @@ same local moto server, in one run, for three scenarios: the full copy, a no-op
 re-run, and a re-run after 1% of the objects changed. The engine is called as
 the DAG's copy task calls it (``back_up_partition`` over the bucket's
 partitions) but without the scheduler. Each step runs in its own process, so
-wall time, client CPU and peak memory are that tool's alone. The no-op re-run is
-also compared with simply listing both buckets.
+wall time, client CPU and peak memory are that tool's alone. The re-runs are
+repeated ``BENCH_ROUNDS`` times (3), every tool in each round, a different 1%
+changed each round; the median round of each is reported (single runs on a
+shared 2-core machine vary by several per cent). The no-op re-run is also
+compared with simply listing both buckets.
 
 Run with the local stack up: ``make bench-s3`` (``BENCH_OBJECTS`` sets the count).
 """
@@ -28,6 +31,7 @@ from include.dr.policy.loader import load_policy
 from include.dr.project import PROJECT_ROOT
 
 OBJECTS = int(os.environ.get("BENCH_OBJECTS", "10000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # of each re-run scenario; medians reported
 RESULTS = PROJECT_ROOT / "bench" / "results" / "s3_copy.json"
 BIN = Path(sys.executable).parent
 
@@ -135,6 +139,11 @@ def commands(tool: str, source: str, dr: str, key: str, tag: str, endpoint: str)
     ]
 
 
+def median(steps: list[Measurement]) -> Measurement:
+    """The step of median wall time (the lower middle of an even count)."""
+    return sorted(steps, key=lambda step: step.seconds)[(len(steps) - 1) // 2]
+
+
 def vs_fastest_peer(results: dict[str, dict[str, Any]], scenario: str) -> dict[str, Any]:
     """The engine's time in ``scenario`` over the fastest other tool's, and which that was."""
     peers = {
@@ -180,26 +189,49 @@ def main() -> None:
         )
         dst.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     results: dict[str, dict[str, Any]] = {tool: {} for tool in tools}
-    for scenario in ("full", "noop"):
-        for tool in tools:
-            step: Measurement = measure_command(
-                commands(tool, source, buckets[tool], key, scenario, endpoint), env
-            )
-            results[tool][scenario] = step.as_dict()
-            print(tool, scenario, step, flush=True)
-    listing = measure_command([sys.executable, "-c", LIST_BOTH, source, buckets["engine"]], env)
-    changed = keys[::100]
-    with ThreadPoolExecutor(16) as pool:
-        list(
-            pool.map(lambda k: src.put_object(Bucket=source, Key=k, Body=os.urandom(1024)), changed)
-        )
     for tool in tools:
-        step = measure_command(commands(tool, source, buckets[tool], key, "changed", endpoint), env)
-        results[tool]["one_percent"] = step.as_dict()
-        print(tool, "one_percent", step, flush=True)
+        step: Measurement = measure_command(
+            commands(tool, source, buckets[tool], key, "full", endpoint), env
+        )
+        results[tool]["full"] = step.as_dict()
+        print(tool, "full", step, flush=True)
+    reruns: dict[str, dict[str, list[Measurement]]] = {
+        tool: {"noop": [], "one_percent": []} for tool in tools
+    }
+    listings = []
+    for round_ in range(ROUNDS):  # each round runs every tool, so drift slows them alike
+        for tool in tools:
+            step = measure_command(
+                commands(tool, source, buckets[tool], key, f"noop-{round_}", endpoint), env
+            )
+            reruns[tool]["noop"].append(step)
+            print(tool, "noop", round_, step, flush=True)
+        listings.append(
+            measure_command([sys.executable, "-c", LIST_BOTH, source, buckets["engine"]], env)
+        )
+        changed = keys[round_ % 100 :: 100]  # a different 1% each round
+        with ThreadPoolExecutor(16) as pool:
+            list(
+                pool.map(
+                    lambda k: src.put_object(Bucket=source, Key=k, Body=os.urandom(1024)), changed
+                )
+            )
+        for tool in tools:
+            step = measure_command(
+                commands(tool, source, buckets[tool], key, f"changed-{round_}", endpoint), env
+            )
+            reruns[tool]["one_percent"].append(step)
+            print(tool, "one_percent", round_, step, flush=True)
+    for tool, scenarios in reruns.items():
+        for scenario, steps in scenarios.items():
+            results[tool][scenario] = median(steps).as_dict() | {
+                "rounds_seconds": [step.seconds for step in steps]
+            }
+    listing = median(listings)
     report = {
         "objects": OBJECTS,
         "threads": int(os.environ.get("BENCH_THREADS", "32")),
+        "rounds": ROUNDS,
         "load_average_at_start": load_at_start,
         "load_average_at_end": list(os.getloadavg()),
         "results": results,
