@@ -1,10 +1,14 @@
 """Benchmark: the DAG's dump engine against a plain ``mysqldump | gzip > file``.
 
 Both dump the same MariaDB database on the local stack in one run, alternating,
-three times each. The engine is called as the ``dump_database`` task calls it
-(``stream_dump``: dump, gzip, SSE-KMS multipart upload to the moto server); the
-peer writes a local file and uploads nothing. Reported: median wall time, the
-ratio, and the peak resident memory of each side's processes.
+three times each: one table of 4,000,000 order-like rows (``BENCH_ROWS``). The
+engine is called as the ``dump_database`` task calls it (``stream_dump``: dump,
+gzip, SSE-KMS multipart upload to the moto server); the peer runs the same
+``mysqldump`` command into ``gzip -6`` and a local file, and uploads nothing.
+Each side runs in its own process started by ``bench.measure``, so its peak RSS
+is its own (a process forked from the benchmark would count the benchmark's
+memory too). Reported: median wall time, the ratio, and the peak resident
+memory of each side's largest process.
 
 Run with the local stack up: ``make bench-rds`` (or ``python -m bench.rds_dump``).
 """
@@ -13,14 +17,14 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
+from bench.measure import measure_command
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import load_settings
 from include.dr.policy.loader import load_policy
@@ -29,7 +33,7 @@ from include.dr.rds.dump import dump_binary, dump_command
 from include.dr.rds.mysql_client import options_file
 
 DATABASE = "restore_bench"  # the backup user owns restore_* databases
-ROWS = int(os.environ.get("BENCH_ROWS", "400000"))
+ROWS = int(os.environ.get("BENCH_ROWS", "4000000"))
 RUNS = 3
 RESULTS = PROJECT_ROOT / "bench" / "results" / "rds_dump.json"
 
@@ -47,7 +51,7 @@ print(json.dumps(result.as_dict()))
 """
 
 
-def mysql(connection: dict, sql: str) -> None:
+def mysql(connection: dict[str, Any], sql: str) -> None:
     subprocess.run(
         [
             "mariadb",
@@ -68,8 +72,8 @@ def mysql(connection: dict, sql: str) -> None:
     )
 
 
-def seed(connection: dict) -> None:
-    """A few hundred thousand order-like rows, made by the server (MariaDB's sequence engine)."""
+def seed(connection: dict[str, Any]) -> None:
+    """``ROWS`` order-like rows, made by the server (MariaDB's sequence engine)."""
     mysql(
         connection,
         f"DROP DATABASE IF EXISTS {DATABASE}; CREATE DATABASE {DATABASE}; USE {DATABASE}; "
@@ -81,23 +85,18 @@ def seed(connection: dict) -> None:
     )
 
 
-def peak_child_rss_mb(before: int) -> float:
-    """Peak RSS of the children reaped since ``before`` (Linux reports KiB)."""
-    return max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-
-
-def run_peer(connection: dict, folder: Path) -> tuple[float, float, int, float]:
+def run_peer(
+    connection: dict[str, Any], folder: Path, env: dict[str, str]
+) -> tuple[float, float, int, float]:
     options = options_file(folder, connection)
     command = " ".join(dump_command(dump_binary(), options, DATABASE))
     target = folder / "dump.sql.gz"
-    started = time.perf_counter()
-    subprocess.run(f"{command} | gzip -6 > {target}", shell=True, check=True)  # noqa: S602
-    elapsed = time.perf_counter() - started
-    return elapsed, peak_child_rss_mb(0), target.stat().st_size, elapsed
+    measured = measure_command(["sh", "-c", f"{command} | gzip -6 > {target}"], env)
+    return measured.seconds, measured.peak_rss_mb, target.stat().st_size, measured.seconds
 
 
 def run_engine(
-    connection: dict, bucket: str, kms: str, region: str, index: int
+    connection: dict[str, Any], bucket: str, kms: str, region: str, index: int, env: dict[str, str]
 ) -> tuple[float, float, int, float]:
     arguments = {
         "connection": connection,
@@ -107,34 +106,11 @@ def run_engine(
         "key": f"bench/{DATABASE}-{index}.sql.gz",
         "kms": kms,
     }
-    started = time.perf_counter()
-    output = subprocess.run(
-        [sys.executable, "-c", ENGINE, json.dumps(arguments)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-    ).stdout
-    result = json.loads(output.splitlines()[-1])
+    measured = measure_command([sys.executable, "-c", ENGINE, json.dumps(arguments)], env)
+    result = json.loads(measured.stdout.strip().splitlines()[-1])
     # The task's process has Airflow and boto3 loaded already, so the engine's time is the
     # stream_dump call; the process start is reported beside it.
-    process_seconds = time.perf_counter() - started
-    return result["seconds"], peak_child_rss_mb(0), result["bytes_compressed"], process_seconds
-
-
-def measure(function, *args) -> tuple[float, float, int, float]:  # type: ignore[no-untyped-def]
-    """Run in a fresh child so each side's peak memory is its own."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read)
-        os.write(write, json.dumps(function(*args)).encode())
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        result = json.loads(pipe.read())
-    os.waitpid(pid, 0)
-    return tuple(result)  # type: ignore[return-value]
+    return result["seconds"], measured.peak_rss_mb, result["bytes_compressed"], measured.seconds
 
 
 def main() -> None:
@@ -146,14 +122,19 @@ def main() -> None:
     kms = aws_client(settings, "kms", region).describe_key(KeyId=policy.kms_key(region))[
         "KeyMetadata"
     ]["Arn"]
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
     seed(connection)
     peer, engine = [], []
-    with tempfile.TemporaryDirectory() as folder:
-        for index in range(RUNS):
-            peer.append(measure(run_peer, connection, Path(folder)))
-            engine.append(measure(run_engine, connection, bucket, kms, region, index))
-    mysql(connection, f"DROP DATABASE {DATABASE}")
-    report = {
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for index in range(RUNS):
+                peer.append(run_peer(connection, Path(folder), env))
+                print("peer", peer[-1], flush=True)
+                engine.append(run_engine(connection, bucket, kms, region, index, env))
+                print("engine", engine[-1], flush=True)
+    finally:
+        mysql(connection, f"DROP DATABASE {DATABASE}")
+    report: dict[str, Any] = {
         "rows": ROWS,
         "runs": RUNS,
         "peer": "mysqldump | gzip -6 > file (local disk, no upload)",
@@ -165,6 +146,7 @@ def main() -> None:
         "engine_peak_rss_mb": round(max(r[1] for r in engine), 1),
         "peer_bytes": peer[0][2],
         "engine_bytes": engine[0][2],
+        "load_average": [round(load, 2) for load in os.getloadavg()],
     }
     report["ratio"] = round(report["engine_seconds"] / report["peer_seconds"], 2)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
