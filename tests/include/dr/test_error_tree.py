@@ -31,6 +31,8 @@ DYNAMIC = {
     "mapped",
     "busy",
     "push_failure",
+    "_connection_error",  # validation's classifier: ValidationRefused or ValidationUnreachable
+    "error",  # a listing thread's error, re-raised to the reader
     "refused",
     "refuse",
     "NotImplementedError",
