@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import pymysql
 import pytest
 
 from include.dr.evidence import evidence_store
@@ -16,6 +17,7 @@ from include.dr.local_stack.accounts import DR_ACCOUNT
 from include.dr.local_stack.seed_aws import aws_client
 from include.dr.local_stack.settings import LocalSettings
 from include.dr.policy.loader import load_policy
+from include.dr.rds.manifest import take_manifest
 from include.dr.tags import VERIFIED_KEY, as_mapping
 from tests.conftest import deferred_tasks
 from tests.integration.dag_runs import a_day
@@ -240,6 +242,37 @@ def test_with_a_read_replica_named_the_primary_is_not_read(
     for key in (details["snapshot_manifest_key"], details["manifest_key"]):
         manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         assert manifest["read_from"] == "mysql_replica"
+
+
+def test_checksums_on_a_restored_copy_equal_the_database_s_and_cost_it_only_counts(
+    dag_bag: Any, settings: LocalSettings, use_policy: Callable[..., dict[str, Any]]
+) -> None:
+    use_policy(lambda policy: policy["assets"]["rds"][0].update(checksums_on="restored_copy"))
+    run = run_backup(dag_bag, a_day(), override_window=True)
+    assert run.state == "success"
+    details = evidence(run).details
+    s3 = aws_client(settings, "s3", "eu-west-1")
+    bucket = load_policy().assets.rds[0].dr_bucket
+
+    def stored(key: str) -> Any:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    dump_manifest, snapshot_manifest = (
+        stored(details["manifest_key"]),
+        stored(details["snapshot_manifest_key"]),
+    )
+    assert dump_manifest["checksums_from"] == "restored_copy"
+    assert snapshot_manifest["checksums"] is False
+    assert all(t["checksum"] is None for t in snapshot_manifest["tables"].values())
+    # The demo database is idle: the copy's checksums are the database's own.
+    with pymysql.connect(**settings.mysql_arguments("mysql_default")) as db:
+        own = take_manifest(db, "customers")["tables"]
+    assert {t: e["checksum"] for t, e in dump_manifest["tables"].items()} == {
+        t: e["checksum"] for t, e in own.items()
+    }
+    with pymysql.connect(**settings.mysql_arguments("mysql_restore")) as db, db.cursor() as cur:
+        cur.execute("SHOW DATABASES LIKE 'restore\\_copy\\_%'")
+        assert cur.fetchall() == ()
 
 
 def test_deadline_alert_fires_at_the_end_of_the_window(dag_bag: Any) -> None:

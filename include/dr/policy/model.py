@@ -392,6 +392,15 @@ class RdsAsset(StrictModel):
         "long-lived snapshot and the fence's pause load the replica, not the primary. Unset: "
         "they read the primary (mysql_default).",
     )
+    checksums_on: Literal["database", "restored_copy"] = Field(
+        default="database",
+        description="Where the manifests' content checksums are computed. database: by the "
+        "database the backup reads (a CRC32 of every row). restored_copy: that database only "
+        "counts rows; the dump is loaded as it streams into a scratch database on the "
+        "mysql_restore server, whose checksums complete the manifest once its row counts "
+        "are equal. Cheaper for production; later restores are then checked against that "
+        "copy, not against the database itself.",
+    )
     pitr_in_dr_region: bool = Field(
         default=False,
         description="Point-in-time restores in the DR region: the instance's automated "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from include.dr.rds.plans import (
     ManifestFacts,
     RetentionTarget,
 )
+from include.dr.rds.restored_copy import RestoredCopy
 from include.dr.rds.snapshots import describe_snapshot
 from include.dr.run_info import RunInfo
 from include.dr.tags import COMPLETED_KEY, VERIFIED_KEY, as_mapping, is_ours, owner_tags
@@ -69,6 +71,7 @@ def plan_backups(policy: BackupPolicy, logical_time: datetime) -> list[InstanceP
             "dr_bucket": asset.dr_bucket,
             "fix_drift": asset.fix_drift,
             "read_from": asset.read_replica or MYSQL_PRODUCTION,
+            "checksums_on": asset.checksums_on,
             "day": day.isoformat(),
             "snapshot_id": snapshot_id(asset.instance, day),
             "manifest_key": manifest_key(asset.instance, day),
@@ -138,7 +141,9 @@ def store_manifest(
         version = existing.get("VersionId")
     else:
         manifest = {"counters": write_counters(connection.cursor()), "read_from": plan["read_from"]}
-        manifest |= take_manifest(connection, plan["database"]) | {"instance": plan["instance"]}
+        checksums = plan.get("checksums_on", "database") == "database"
+        manifest |= take_manifest(connection, plan["database"], checksums=checksums)
+        manifest |= {"instance": plan["instance"]}
         version = _put_manifest(plan, s3, kms, key, manifest)
     return {**plan, "snapshot_manifest": manifest_facts(key, version, manifest)}
 
@@ -217,9 +222,12 @@ def store_dump(
     connect: Callable[[], Any],
     s3: S3Client,
     kms: KMSClient,
+    restore_server: tuple[Mapping[str, Any], Callable[[], Any]] | None = None,
 ) -> InstancePlan:
     """Stream the logical dump and the manifest of its moment into the DR bucket once per
-    day (``connect`` opens a database session), then verify and tag the dump."""
+    day (``connect`` opens a database session), then verify and tag the dump. With
+    ``checksums_on: restored_copy``, ``restore_server`` (its connection settings and a
+    session opener) holds the copy whose checksums complete the manifest."""
     bucket, key = plan["dr_bucket"], plan["dump_key"]
     key_arn = resolve_key(kms, plan["dr_kms_key"], plan["dr_region"])
     existing = _head(s3, bucket, key)
@@ -247,6 +255,12 @@ def store_dump(
             version = _put_manifest(plan, s3, kms, plan["manifest_key"], manifest)
             stored.append(manifest_facts(plan["manifest_key"], version, manifest))
 
+        copy = None
+        if plan.get("checksums_on") == "restored_copy":
+            if restore_server is None:
+                raise RdsBackupFailed("checksums_on: restored_copy needs the restore server")
+            scratch = f"restore_copy_{uuid.uuid4().hex[:12]}"
+            copy = RestoredCopy(restore_server[0], restore_server[1], scratch)
         taken = dump_at_one_moment(
             connect,
             connection,
@@ -257,6 +271,7 @@ def store_dump(
             kms_key_arn=key_arn,
             tags=_tagging(plan, verified=False),
             store_manifest=store_manifest,
+            restored_copy=copy,
         )
         snapshot_manifest = plan.get("snapshot_manifest")
         before = (snapshot_manifest.get("counters") if snapshot_manifest else None) or {}

@@ -24,6 +24,7 @@ from include.dr.rds.moment import (
     open_snapshot,
     write_counters,
 )
+from include.dr.rds.restored_copy import RestoredCopy
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -50,9 +51,11 @@ def dump_at_one_moment(
     kms_key_arn: str,
     tags: str,
     store_manifest: Callable[[dict[str, Any]], None],
+    restored_copy: RestoredCopy | None = None,
 ) -> MomentDump:
     """Dump ``database`` into ``s3://bucket/key`` and describe it at the same moment;
-    ``store_manifest`` is called with the manifest before the dump is completed."""
+    ``store_manifest`` is called with the manifest before the dump is completed. With a
+    ``restored_copy``, the database only counts rows and the copy gives the checksums."""
     locker, reader = connect(), connect()
     try:
         tables = base_tables(reader.cursor(), database)
@@ -66,7 +69,7 @@ def dump_at_one_moment(
             read = reader.cursor()
             moment = open_snapshot(read)
             counters = write_counters(read)
-            described = _Describing(read, database, moment)
+            described = _Describing(read, database, moment, checksums=restored_copy is None)
             expired = threading.Event()
 
             def expire() -> None:  # the fence may not stand longer than its limit
@@ -86,7 +89,11 @@ def dump_at_one_moment(
                     held.release()
 
             def complete() -> None:
-                store_manifest(described.result() | {"counters": counters})
+                manifest = described.result()
+                if restored_copy:
+                    manifest = restored_copy.checksums(manifest)
+                    described.replace(manifest)
+                store_manifest(manifest | {"counters": counters})
 
             watchdog = threading.Timer(FENCE_LIMIT_SECONDS, expire)
             watchdog.start()
@@ -101,6 +108,7 @@ def dump_at_one_moment(
                     tags=tags,
                     on_snapshot=snapshot_open,
                     before_complete=complete,
+                    tee=restored_copy.feed if restored_copy else None,
                 )
             except BaseException:
                 described.stop(locker.cursor(), reader)
@@ -112,19 +120,23 @@ def dump_at_one_moment(
     finally:
         locker.close()
         reader.close()
+        if restored_copy:
+            restored_copy.drop()
 
 
 class _Describing:
     """The manifest, computed in a thread inside the reader's snapshot while the dump
     streams."""
 
-    def __init__(self, cursor: Any, database: str, moment: dict[str, Any]) -> None:
+    def __init__(
+        self, cursor: Any, database: str, moment: dict[str, Any], *, checksums: bool
+    ) -> None:
         self._found: list[dict[str, Any]] = []
         self._failed: list[BaseException] = []
 
         def run() -> None:
             try:
-                self._found.append(describe_database(cursor, database, moment))
+                self._found.append(describe_database(cursor, database, moment, checksums=checksums))
             except BaseException as exc:  # noqa: BLE001 - raised to the caller in result()
                 self._failed.append(exc)
 
@@ -136,6 +148,10 @@ class _Describing:
         if self._failed:
             raise self._failed[0]
         return self._found[0]
+
+    def replace(self, manifest: dict[str, Any]) -> None:
+        """The manifest completed elsewhere (its checksums from a restored copy)."""
+        self._found[0] = manifest
 
     def stop(self, killer: Any, reader: Any) -> None:
         """The dump failed: stop the checksums (the server's KILL QUERY, which a user may

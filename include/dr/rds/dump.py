@@ -96,12 +96,14 @@ def stream_dump(
     command: list[str] | None = None,
     on_snapshot: Callable[[], None] | None = None,
     before_complete: Callable[[], None] | None = None,
+    tee: Callable[[bytes], None] | None = None,
 ) -> DumpResult:
     """Dump ``database`` into ``s3://bucket/key`` (gzip, SSE-KMS); abort on any failure.
 
     ``on_snapshot`` is called once the dump's snapshot is surely open (its first table
     header has arrived); ``before_complete`` once the dump is whole, before the object
-    is completed, so what must exist beside a dump exists before the dump does."""
+    is completed, so what must exist beside a dump exists before the dump does; ``tee``
+    is handed every piece of the dump's text as it passes."""
     started = time.monotonic()
     upload = s3.create_multipart_upload(
         Bucket=bucket,
@@ -118,7 +120,7 @@ def stream_dump(
             argv = command or dump_command(
                 dump_binary(), options_file(Path(folder), connection), database
             )
-            result = _pump(s3, bucket, key, upload_id, argv, part_size, on_snapshot)
+            result = _pump(s3, bucket, key, upload_id, argv, part_size, on_snapshot, tee)
         if before_complete:
             before_complete()
     except BaseException:
@@ -145,6 +147,7 @@ def _pump(
     argv: list[str],
     part_size: int,
     on_snapshot: Callable[[], None] | None = None,
+    tee: Callable[[bytes], None] | None = None,
 ) -> dict[str, Any]:
     """Three stages overlap: a thread reads the dump, this thread compresses, a pool uploads.
 
@@ -184,6 +187,8 @@ def _pump(
                 if on_snapshot and any(m in tail + chunk for m in SNAPSHOT_OPEN_MARKS):
                     on_snapshot()
                     on_snapshot = None
+                if tee:
+                    tee(chunk)
                 raw += len(chunk)
                 tail = (tail + chunk)[-512:]
                 buffer += compressor.compress(chunk)

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from include.dr.errors import Permanent
-from include.dr.rds.checksum import table_checksum
+from include.dr.rds.checksum import quote, table_checksum
 from include.dr.rds.moment import open_snapshot
 
 MANIFEST_VERSION = 1
@@ -24,21 +24,24 @@ class NoTables(Permanent):
     """The database holds no table the backup user can see: nothing to back up."""
 
 
-def take_manifest(connection: Any, database: str) -> dict[str, Any]:
+def take_manifest(connection: Any, database: str, *, checksums: bool = True) -> dict[str, Any]:
     """Describe every base table of ``database`` in one consistent snapshot of its own."""
     cursor = connection.cursor()
     moment = open_snapshot(cursor)
     try:
-        return describe_database(cursor, database, moment)
+        return describe_database(cursor, database, moment, checksums=checksums)
     finally:
         cursor.close()
         connection.rollback()
 
 
-def describe_database(cursor: Any, database: str, moment: dict[str, Any]) -> dict[str, Any]:
+def describe_database(
+    cursor: Any, database: str, moment: dict[str, Any], *, checksums: bool = True
+) -> dict[str, Any]:
     """Describe every base table of ``database`` through a cursor whose session already
     holds a consistent snapshot (opened at ``moment``), so the counts and checksums
-    describe that single moment."""
+    describe that single moment. Without ``checksums`` only the rows are counted (the
+    checksums are then computed elsewhere: :mod:`include.dr.rds.restored_copy`)."""
     cursor.execute(
         "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_KEY "
         "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
@@ -61,13 +64,19 @@ def describe_database(cursor: Any, database: str, moment: dict[str, Any]) -> dic
             "assets.rds[].database in the policy file and the user's SELECT grant"
         )
     for table, entry in tables.items():
-        counted = table_checksum(cursor, database, table, [c["name"] for c in entry["columns"]])
-        entry["row_count"], entry["checksum"] = counted.rows, counted.checksum
+        if checksums:
+            columns = [c["name"] for c in entry["columns"]]
+            counted = table_checksum(cursor, database, table, columns)
+            entry["row_count"], entry["checksum"] = counted.rows, counted.checksum
+        else:
+            cursor.execute(f"SELECT COUNT(*) FROM {quote(database)}.{quote(table)}")
+            entry["row_count"], entry["checksum"] = int(cursor.fetchone()[0]), None
     return {
         "manifest_version": MANIFEST_VERSION,
         "database": database,
         "taken_at": moment["taken_at"],
         "moment": moment,
+        "checksums": checksums,
         "tables": tables,
     }
 

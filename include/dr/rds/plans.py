@@ -66,6 +66,7 @@ class InstancePlan(TypedDict):
     dr_bucket: str
     fix_drift: bool
     read_from: str  # the MySQL connection the manifests and the dump read
+    checksums_on: str  # "database", or "restored_copy" (see include.dr.rds.restored_copy)
     day: str
     snapshot_id: str
     manifest_key: str  # the dump's manifest, at the dump's moment

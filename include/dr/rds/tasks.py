@@ -110,7 +110,7 @@ def dump_database(plan: InstancePlan) -> InstancePlan:
     """Stream a consistent mysqldump, compressed and encrypted, into the DR bucket, with
     the manifest of the same moment."""
     from include.dr.aws_clients import hook_clients
-    from include.dr.connections import AWS_DR
+    from include.dr.connections import AWS_DR, MYSQL_RESTORE
     from include.dr.rds import backup
     from include.dr.rds.mysql_client import connection_settings
     from include.dr.rds.transport import open_mysql
@@ -119,12 +119,18 @@ def dump_database(plan: InstancePlan) -> InstancePlan:
     with task_boundary(f"the dump of {plan['instance']}"):
         dr, region = hook_clients(AWS_DR), plan["dr_region"]
         connection = connection_settings(plan["read_from"])
+        restore_server = (
+            (connection_settings(MYSQL_RESTORE), lambda: open_mysql(MYSQL_RESTORE))
+            if plan.get("checksums_on") == "restored_copy"
+            else None
+        )
         return backup.store_dump(
             plan,
             connection,
             lambda: open_mysql(plan["read_from"], plan["database"]),
             dr("s3", region),
             dr("kms", region),
+            restore_server,
         )
 
 

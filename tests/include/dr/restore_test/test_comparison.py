@@ -64,3 +64,12 @@ def test_manifests_read_from_a_replica_bound_nothing_about_the_primary_s_snapsho
     )
     assert (compared.row_slack, compared.checksums) == (0, False)
     assert "read from the replica mysql_replica" in compared.compared
+
+
+def test_a_snapshot_manifest_that_counted_rows_only_never_compares_checksums() -> None:
+    counters = {"handler_write": 4, "handler_delete": 0}
+    compared = native_comparison(
+        {"counters": counters, "checksums": False}, {"counters": {**counters, "handler_write": 6}}
+    )
+    assert (compared.row_slack, compared.checksums) == (2, False)
+    assert "counted rows only" in compared.compared
