@@ -54,6 +54,7 @@ ENGINE = (
     + """
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from include.dr.s3.engine import CopyTarget, back_up_partition
 from include.dr.s3.listing import folders
 from include.dr.s3.partitions import split
@@ -61,10 +62,14 @@ source, dr, key, tag = sys.argv[1:5]
 src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
 target = CopyTarget(source, dr, key, threads=int(os.environ.get("BENCH_THREADS", "32")))
 found = folders(src, source, "") | folders(dst, dr, "")
-for index, part in enumerate(split("", found, 8)):
+def copy(numbered):
+    index, part = numbered
     manifest = f".backup/manifests/bench/{tag}/part-{index}.jsonl.gz"
     result = back_up_partition(src, dst, target, part, manifest)
     assert not result.failures, result.failures[:3]
+# Four partitions at a time, as the DAG runs its copy tasks (PARALLEL_PARTITIONS).
+with ThreadPoolExecutor(int(os.environ.get("BENCH_PARTITIONS", "4"))) as pool:
+    list(pool.map(copy, enumerate(split("", found, 8))))
 """
 )
 
