@@ -68,3 +68,29 @@ def test_the_instance_passes_only_private_with_the_dr_key_and_the_backed_up_data
             check_instance(test, instance | change, KEY, None)["rds/db1"]["native"]["success"]
             is False
         )
+
+
+def test_an_instance_the_worker_cannot_reach_skips_the_data_check_with_its_reason(
+    restored: Any, settings: LocalSettings
+) -> None:
+    _, name, manifest = restored
+    conn = settings.connection("mysql_restore")
+    nowhere = {
+        "endpoint": "127.0.0.1:1",  # nothing listens: as with no route or security group
+        "publicly_accessible": False,
+        "encrypted": True,
+        "kms_key_id": KEY,
+    }
+    test = {"rds": [{"instance": "db1", "snapshot_id": "db1-2026-11-26", "database": name}]}
+    exact = native_comparison(manifest, None)
+
+    def validate(asset: Any, restored_instance: Any) -> dict[str, Any]:
+        return validate_instance_data(
+            restored_instance, conn, asset["database"], manifest, load_policy(), exact
+        )
+
+    native = check_instance(test, nowhere, KEY, validate)["rds/db1"]["native"]
+    assert native["success"] is True  # not a false failure of the backup
+    assert native["data"]["success"] is None
+    assert "no network path" in native["data"]["skipped"]
+    assert "restore_test.network" in native["data"]["skipped"]
