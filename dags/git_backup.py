@@ -24,13 +24,11 @@ options), each run:
    size, durations). One repository failing does not stop the others, but it
    fails the run and is named; a network failure is retried first, a repository
    refused or gone upstream is not. It keeps its mirror and bundles and is
-   reported, never pruned. An empty repository (no commits) is
-   recorded as having nothing to bundle and passes; one emptied upstream (every
-   branch and tag deleted) keeps its mirror and bundles as they were, warns and
-   alerts;
+   reported, never pruned. An empty repository (no commits) is recorded as having
+   nothing to bundle and passes; one emptied upstream (every branch and tag
+   deleted) keeps its mirror and bundles as they were, warns and alerts;
 6. applies **retention** to the bundles of the repositories backed up (never to
-   an empty or emptied one), and
-   checks completion against the window.
+   an empty or emptied one), and checks completion against the window.
 
 The GitHub credential comes from the `github_default` connection: a read-only
 token in its password, or a GitHub App (`app_id`, `installation_id`, `private_key`
