@@ -49,17 +49,14 @@ def aws_client(settings, service, region):
                         aws_access_key_id=conn["login"], aws_secret_access_key=conn["password"])
 """
 
-ENGINE = (
-    CLIENTS
-    + """
+# The engine's copy of one bucket, given ``src``/``dst`` clients and ``source, dr, key,
+# tag``; each benchmark puts its own clients in front (bench/s3_cost.py through its proxy).
+ENGINE_COPY = """
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from include.dr.s3.engine import CopyTarget, back_up_partition
 from include.dr.s3.listing import folders
 from include.dr.s3.partitions import split
-source, dr, key, tag = sys.argv[1:5]
-src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
 target = CopyTarget(source, dr, key, threads=int(os.environ.get("BENCH_THREADS", "32")))
 found = folders(src, source, "") | folders(dst, dr, "")
 def copy(numbered):
@@ -71,6 +68,15 @@ def copy(numbered):
 with ThreadPoolExecutor(int(os.environ.get("BENCH_PARTITIONS", "4"))) as pool:
     list(pool.map(copy, enumerate(split("", found, 8))))
 """
+
+ENGINE = (
+    CLIENTS
+    + """
+import sys
+source, dr, key, tag = sys.argv[1:5]
+src, dst = aws_client(settings, "s3", "eu-west-2"), aws_client(settings, "s3", "eu-west-1")
+"""
+    + ENGINE_COPY
 )
 
 BOTO3 = (

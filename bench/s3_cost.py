@@ -40,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bench.s3_copy import ENGINE_COPY
+
 OBJECTS = int(os.environ.get("BENCH_COST_OBJECTS", "10000"))
 OBJECT_SIZE = 1024
 RESULTS = Path(__file__).resolve().parent / "results" / "s3_cost.json"
@@ -402,26 +404,20 @@ class CountingProxy:
         self.server.server_close()
 
 
-ENGINE = """
+ENGINE = (
+    """
 import os
 import sys
 import boto3
-from include.dr.s3.engine import CopyTarget, back_up_partition
-from include.dr.s3.listing import folders
-from include.dr.s3.partitions import split
 endpoint, source, dr, key, tag = sys.argv[1:6]
 def client(region, prefix):
     return boto3.client("s3", region_name=region, endpoint_url=endpoint,
                         aws_access_key_id=os.environ[prefix + "_KEY"],
                         aws_secret_access_key=os.environ[prefix + "_SECRET"])
 src, dst = client("eu-west-2", "SOURCE"), client("eu-west-1", "DR")
-target = CopyTarget(source, dr, key, threads=int(os.environ.get("BENCH_THREADS", "32")))
-found = folders(src, source, "") | folders(dst, dr, "")
-for index, part in enumerate(split("", found, 8)):
-    manifest = f".backup/manifests/bench/{tag}/part-{index}.jsonl.gz"
-    result = back_up_partition(src, dst, target, part, manifest)
-    assert not result.failures, result.failures[:3]
 """
+    + ENGINE_COPY
+)
 
 
 def _commands(tool: str, proxy: str, source: str, dr: str, key: str, tag: str) -> list[str]:
