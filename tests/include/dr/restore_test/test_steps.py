@@ -16,27 +16,39 @@ pytestmark = pytest.mark.usefixtures("local_stack")
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/dr"
 
 
+def instance_at(endpoint: str) -> dict[str, Any]:
+    """A temporary instance as the restore reports it: private, with the DR key."""
+    return {
+        "endpoint": endpoint,
+        "publicly_accessible": False,
+        "encrypted": True,
+        "kms_key_id": KEY,
+    }
+
+
+def validator(conn: dict[str, Any], manifest: dict[str, Any], comparison: Any) -> Any:
+    """The restore test's data check of an instance, against ``manifest`` as compared."""
+
+    def validate(asset: Any, restored_instance: Any) -> dict[str, Any]:
+        return validate_instance_data(
+            restored_instance, conn, asset["database"], manifest, load_policy(), comparison
+        )
+
+    return validate
+
+
 def test_the_instance_passes_only_private_with_the_dr_key_and_the_backed_up_data(
     restored: Any, settings: LocalSettings
 ) -> None:
     cursor, name, manifest = restored
     conn = settings.connection("mysql_restore")
-    instance = {
-        "endpoint": f"{conn['host']}:{conn['port']}",
-        "publicly_accessible": False,
-        "encrypted": True,
-        "kms_key_id": KEY,
-    }
+    instance = instance_at(f"{conn['host']}:{conn['port']}")
     test = {"rds": [{"instance": "db1", "snapshot_id": "db1-2026-11-26", "database": name}]}
 
     quiet = {"handler_write": 5, "handler_delete": 1}
-    exact = native_comparison({**manifest, "counters": quiet}, {"counters": quiet})
-
-    def validate(asset: Any, restored_instance: Any) -> dict[str, Any]:
-        return validate_instance_data(
-            restored_instance, conn, asset["database"], manifest, load_policy(), exact
-        )
-
+    validate = validator(
+        conn, manifest, native_comparison({**manifest, "counters": quiet}, {"counters": quiet})
+    )
     good = check_instance(test, instance, KEY, validate)["rds/db1"]["native"]
     assert good["success"] is True and good["data"]["success"] is True
     assert "no row was written between them" in good["data"]["compared"]
@@ -50,11 +62,7 @@ def test_the_instance_passes_only_private_with_the_dr_key_and_the_backed_up_data
         {**manifest, "counters": quiet}, {"counters": {**quiet, "handler_delete": 4}}
     )
     cursor.execute(f"DELETE FROM {name}.support_tickets ORDER BY id LIMIT 3")
-
-    def validate_busy(asset: Any, restored_instance: Any) -> dict[str, Any]:
-        return validate_instance_data(
-            restored_instance, conn, asset["database"], manifest, load_policy(), busy
-        )
+    validate_busy = validator(conn, manifest, busy)
 
     bounded = check_instance(test, instance, KEY, validate_busy)["rds/db1"]["native"]
     assert bounded["success"] is True
@@ -75,20 +83,9 @@ def test_an_instance_the_worker_cannot_reach_skips_the_data_check_with_its_reaso
 ) -> None:
     _, name, manifest = restored
     conn = settings.connection("mysql_restore")
-    nowhere = {
-        "endpoint": "127.0.0.1:1",  # nothing listens: as with no route or security group
-        "publicly_accessible": False,
-        "encrypted": True,
-        "kms_key_id": KEY,
-    }
+    nowhere = instance_at("127.0.0.1:1")  # nothing listens: as with no route or security group
     test = {"rds": [{"instance": "db1", "snapshot_id": "db1-2026-11-26", "database": name}]}
-    exact = native_comparison(manifest, None)
-
-    def validate(asset: Any, restored_instance: Any) -> dict[str, Any]:
-        return validate_instance_data(
-            restored_instance, conn, asset["database"], manifest, load_policy(), exact
-        )
-
+    validate = validator(conn, manifest, native_comparison(manifest, None))
     native = check_instance(test, nowhere, KEY, validate)["rds/db1"]["native"]
     assert native["success"] is True  # not a false failure of the backup
     assert native["data"]["success"] is None
