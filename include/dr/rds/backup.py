@@ -261,18 +261,22 @@ def store_dump(
                 raise RdsBackupFailed("checksums_on: restored_copy needs the restore server")
             scratch = f"restore_copy_{uuid.uuid4().hex[:12]}"
             copy = RestoredCopy(restore_server[0], restore_server[1], scratch)
-        taken = dump_at_one_moment(
-            connect,
-            connection,
-            plan["database"],
-            s3=s3,
-            bucket=bucket,
-            key=key,
-            kms_key_arn=key_arn,
-            tags=_tagging(plan, verified=False),
-            store_manifest=store_manifest,
-            restored_copy=copy,
-        )
+        try:
+            taken = dump_at_one_moment(
+                connect,
+                connection,
+                plan["database"],
+                s3=s3,
+                bucket=bucket,
+                key=key,
+                kms_key_arn=key_arn,
+                tags=_tagging(plan, verified=False),
+                store_manifest=store_manifest,
+                restored_copy=copy,
+            )
+        finally:
+            if copy:  # its scratch database goes whatever happened
+                copy.drop()
         snapshot_manifest = plan.get("snapshot_manifest")
         before = (snapshot_manifest.get("counters") if snapshot_manifest else None) or {}
         facts = _dump_facts(taken.result)

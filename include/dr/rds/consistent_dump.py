@@ -120,8 +120,6 @@ def dump_at_one_moment(
     finally:
         locker.close()
         reader.close()
-        if restored_copy:
-            restored_copy.drop()
 
 
 class _Describing:
