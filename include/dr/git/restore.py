@@ -327,8 +327,7 @@ def push_increments(
                 kind = push_failure(done.returncode, done.stdout, done.stderr)
                 if isinstance(kind, GitFailed) and not isinstance(kind, GitHubRefused):
                     break  # this branch is refused (not a fast-forward): the final push says so
-                # GitHub's refusal, or the network: the final push would fail alike
-                raise push_failure(done.returncode, done.stdout, done.stderr)
+                raise kind  # GitHub's refusal, or the network: the final push would fail alike
             known.append(commit)
     return pushes
 
