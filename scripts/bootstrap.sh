@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 UV_VERSION=0.13.9
-APT_PACKAGES=(git mariadb-server mariadb-client libmariadb-dev pkg-config gcc python3-venv chromium postgresql redis-server)
+APT_PACKAGES=(git mariadb-server mariadb-client libmariadb-dev pkg-config gcc python3-venv chromium poppler-utils postgresql redis-server)
 export UV_PYTHON_DOWNLOADS=never
 
 say() { printf '==> %s\n' "$*"; }
