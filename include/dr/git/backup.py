@@ -41,6 +41,7 @@ from include.dr.git.mirror import mirror_path, mirrors_dir, refresh_mirror, upda
 from include.dr.git.plans import BackupPlan, Batch, BatchResult, Failure
 from include.dr.git.remote import GitRemote, scrub
 from include.dr.git.upload import RUN_EVIDENCE_KIND, upload_bundle
+from include.dr.progress import Progress
 from include.dr.run_info import RunInfo
 
 if TYPE_CHECKING:
@@ -100,10 +101,20 @@ def back_up_batch(
         if run.try_number > 1
     }
     todo = [repo for repo in repositories if earlier.get(repo.name) is None]
-    with ThreadPoolExecutor(THREADS, thread_name_prefix="git-backup") as pool:
-        outcomes = list(
-            pool.map(lambda repo: back_up_repository(batch, repo, remote, key, dr_s3, run), todo)
-        )
+    progress = Progress(
+        f"backing up {len(todo)} repositories of {batch['organisation']}",
+        total=len(todo),
+        unit="repositories",
+    )
+
+    def one(repo: Repository) -> dict[str, Any]:
+        try:
+            return back_up_repository(batch, repo, remote, key, dr_s3, run)
+        finally:
+            progress.advance(1)
+
+    with progress, ThreadPoolExecutor(THREADS, thread_name_prefix="git-backup") as pool:
+        outcomes = list(pool.map(one, todo))
     outcomes += [done for done in earlier.values() if done is not None]
     result = batch_result(outcomes)
     retry_decision(result["failed"], run)

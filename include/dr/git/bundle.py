@@ -29,6 +29,7 @@ from typing import IO
 
 from include.dr.git import crypto
 from include.dr.git.remote import GitFailed, git_binary
+from include.dr.progress import Progress
 from include.dr.store import cache_dir
 from include.dr.tags import OWNER_VALUE
 
@@ -90,7 +91,13 @@ def write_bundle(
         target.rename(target.with_name(f".{target.name}.unverified-{uuid.uuid4().hex[:8]}"))
     partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
-        plain_digest = _create_encrypted(mirror, partial, key, label(repository, day))
+        progress = Progress(
+            f"writing the bundle of {repository} for {day}",
+            total_bytes=packed_size(mirror) or None,  # an estimate: the bundle is about its pack
+            unit="bytes",
+        )
+        with progress:
+            plain_digest = _create_encrypted(mirror, partial, key, label(repository, day), progress)
         refs = verify_bundle(mirror, partial, key, label(repository, day), plain_digest)
         partial.rename(target)
     finally:
@@ -112,7 +119,21 @@ def write_bundle(
     return record, True
 
 
-def _create_encrypted(mirror: Path, partial: Path, key: bytes, bundle_label: str) -> str:
+def packed_size(mirror: Path) -> int:
+    """The mirror's packs and loose objects in bytes: near what ``git bundle --all`` writes."""
+    objects = mirror / "objects"
+    if not objects.is_dir():
+        return 0
+    return sum(f.stat().st_size for f in objects.rglob("*") if f.is_file())
+
+
+def _create_encrypted(
+    mirror: Path,
+    partial: Path,
+    key: bytes,
+    bundle_label: str,
+    progress: Progress | None = None,
+) -> str:
     """Stream ``git bundle create`` through the cipher into ``partial``; the plaintext digest."""
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(  # noqa: S603 - fixed argv
@@ -121,7 +142,7 @@ def _create_encrypted(mirror: Path, partial: Path, key: bytes, bundle_label: str
             stderr=errors,
         )
         assert process.stdout is not None
-        hashing = _HashingReader(process.stdout)
+        hashing = _HashingReader(process.stdout, progress)
         try:
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
@@ -218,11 +239,14 @@ def _write_atomically(path: Path, text: str) -> None:
 class _HashingReader:
     """A read-only stream that hashes what passes through it."""
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: IO[bytes], progress: Progress | None = None) -> None:
         self.source = source
         self.digest = hashlib.sha256()
+        self.progress = progress
 
     def read(self, size: int = -1) -> bytes:
         data = self.source.read(size)
         self.digest.update(data)
+        if self.progress is not None:
+            self.progress.advance(bytes=len(data))
         return data

@@ -8,7 +8,7 @@ The backup: a :class:`BackupPlan` (the repositories in at most four
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class RepositorySpec(TypedDict):
@@ -98,5 +98,6 @@ class PushPlan(RestoreRequest):
     """The request, the backup's digest, and the target's refs before the push."""
 
     bundle_sha256: str
+    bundle_bytes: NotRequired[int]  # what the restore decrypts and clones
     target_refs_before: dict[str, str]
     changes: PushChanges

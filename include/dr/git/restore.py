@@ -16,6 +16,7 @@ the error along with stderr.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -40,12 +41,16 @@ from include.dr.git.remote import (
     git_error,
     run_git,
 )
+from include.dr.progress import Progress, human_bytes
 from include.dr.restores import RestoreIncomplete, refuse
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _SCHEMES = {"https", "ssh", "git", "http"}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PUSHED = ("refs/heads/", "refs/tags/")
+
+
+log = logging.getLogger(__name__)
 
 
 def validate_request(
@@ -138,11 +143,23 @@ def push_plan(bundles: BundleStore, request: RestoreRequest, remote: GitRemote) 
     """The backup's refs against the target's: what the push would change."""
     record = describe_bundle(bundles, request)
     before = remote_refs(request["target_url"], remote)
+    changes = plan_push(record, before)
+    log.info(
+        "%s@%s: a bundle of %s (%d bytes); %d ref(s) to create, %d to update, at %s",
+        f"{request['organisation']}/{request['repository']}",
+        request["day"],
+        human_bytes(record.size),
+        record.size,
+        len(changes["create"]),
+        len(changes["update"]),
+        request["target_url"],
+    )
     return {
         **request,
         "bundle_sha256": record.sha256,
+        "bundle_bytes": record.size,
         "target_refs_before": before,
-        "changes": plan_push(record, before),
+        "changes": changes,
     }
 
 
@@ -193,7 +210,10 @@ def push_bundle(
     force = "+" if request["overwrite_refs"] else ""
     with tempfile.TemporaryDirectory(prefix="git-restore-") as work:
         plain = Path(work) / "backup.bundle"
-        with source.open("rb") as sealed, plain.open("wb") as out:
+        decrypting = Progress(
+            f"decrypting the bundle of {label}", total_bytes=source.stat().st_size, unit="bytes"
+        )
+        with decrypting, source.open("rb") as sealed, plain.open("wb") as out:
             found, chunks = crypto.decrypt(sealed, key)
             if found != label:
                 raise crypto.BundleDecryptError(
@@ -201,14 +221,28 @@ def push_bundle(
                 )
             for chunk in chunks:
                 out.write(chunk)
+                decrypting.advance(bytes=len(chunk))
         clone = Path(work) / "clone.git"
         run_git(["clone", "--quiet", "--mirror", str(plain), str(clone)])
         check_objects(clone, what="the bundle's clone", fix="Choose an earlier backup_date.")
         limit = push_limit()
         size = new_bytes(clone, ["--branches", "--tags"], [])
+        log.info(
+            "pushing %s (%s of pack, %d bytes) to %s%s",
+            label,
+            human_bytes(size),
+            size,
+            request["target_url"],
+            f" in increments of at most {human_bytes(limit)}" if size > limit else "",
+        )
+        pushing = Progress(
+            f"pushing {label} to {request['target_url']}",
+            total=None if size > limit else 1,
+            unit="pushes",
+        )
         increments: dict[str, int] = {}
         if size > limit:
-            increments = push_increments(clone, request, remote, limit)
+            increments = push_increments(clone, request, remote, limit, pushing)
         push = ["--git-dir", str(clone), "push", "--porcelain"]
         if request["delete_other_refs"]:
             push.append("--prune")
@@ -217,7 +251,9 @@ def push_bundle(
             f"{force}refs/heads/*:refs/heads/*",
             f"{force}refs/tags/*:refs/tags/*",
         ]
-        done = call_git(push, remote=remote)
+        with pushing:
+            done = call_git(push, remote=remote)
+            pushing.advance(1)
     if done.returncode != 0:
         raise push_failure(done.returncode, done.stdout, done.stderr)
     return {
@@ -289,7 +325,11 @@ def plan_increments(clone: Path, tip: str, known: list[str], limit: int) -> list
 
 
 def push_increments(
-    clone: Path, request: RestoreRequest, remote: GitRemote, limit: int
+    clone: Path,
+    request: RestoreRequest,
+    remote: GitRemote,
+    limit: int,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Push each branch to its own ref at the target in increments of at most ``limit``
     bytes; the number of pushes per branch.
@@ -323,6 +363,8 @@ def push_increments(
                 remote=remote,
             )
             pushes[ref] = pushes.get(ref, 0) + 1
+            if progress is not None:
+                progress.advance(1)
             if done.returncode != 0:
                 kind = push_failure(done.returncode, done.stdout, done.stderr)
                 if isinstance(kind, GitFailed) and not isinstance(kind, GitHubRefused):

@@ -24,6 +24,7 @@ from include.dr.git.bundle import BundleRecord
 from include.dr.git.plans import Batch
 from include.dr.kms import KeyUnavailable, resolve_key
 from include.dr.policy.model import BackupPolicy
+from include.dr.progress import Progress
 from include.dr.run_info import RunInfo
 from include.dr.s3.guardrails import check_dr_bucket
 from include.dr.tags import COMPLETED_KEY, OWNER_KEY, OWNER_VALUE, VERIFIED_KEY
@@ -117,16 +118,23 @@ def upload_bundle(
             )
         head, uploaded = found, False
     else:
-        dr_s3.upload_file(
-            str(bundle),
-            bucket,
-            object_key,
-            ExtraArgs={
-                "ServerSideEncryption": "aws:kms",
-                "SSEKMSKeyId": key_arn,
-                "Metadata": {"sha256": record.sha256},
-            },
-        )
+        with Progress(
+            f"uploading the bundle of {record.repository} for {record.day} to s3://{bucket}",
+            total_bytes=record.size,
+            unit="files",
+        ) as progress:
+            dr_s3.upload_file(
+                str(bundle),
+                bucket,
+                object_key,
+                ExtraArgs={
+                    "ServerSideEncryption": "aws:kms",
+                    "SSEKMSKeyId": key_arn,
+                    "Metadata": {"sha256": record.sha256},
+                },
+                Callback=lambda sent: progress.advance(bytes=sent),
+            )
+            progress.advance(1)
         head, uploaded = dr_s3.head_object(Bucket=bucket, Key=object_key), True
         if head["ContentLength"] != record.size or head.get("SSEKMSKeyId") != key_arn:
             raise DrCopyConflict(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from include.dr.progress import Progress
 from include.dr.rds.dump import DumpResult, stream_dump
 from include.dr.rds.manifest import NoTables, describe_database
 from include.dr.rds.moment import (
@@ -109,6 +110,11 @@ def dump_at_one_moment(
                     on_snapshot=snapshot_open,
                     before_complete=complete,
                     tee=restored_copy.feed if restored_copy else None,
+                    progress=Progress(
+                        f"dumping {database} to s3://{bucket}/{key}",
+                        total=len(tables),
+                        unit="tables",
+                    ),
                 )
             except BaseException:
                 described.stop(locker.cursor(), reader)

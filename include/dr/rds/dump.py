@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from include.dr.errors import Transient
+from include.dr.progress import Progress
 from include.dr.rds.mysql_client import find_client, options_file, reading
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ UPLOADS_IN_FLIGHT = 2
 COMPLETION_MARK = b"-- Dump completed"
 # mysqldump opens its snapshot before it writes any table; these open a table's section.
 SNAPSHOT_OPEN_MARKS = (b"-- Table structure for table", b"CREATE TABLE")
+TABLE_MARK = b"-- Table structure for table"  # one per base table: the dump's progress
 
 
 class DumpFailed(Transient):
@@ -97,14 +99,17 @@ def stream_dump(
     on_snapshot: Callable[[], None] | None = None,
     before_complete: Callable[[], None] | None = None,
     tee: Callable[[bytes], None] | None = None,
+    progress: Progress | None = None,
 ) -> DumpResult:
     """Dump ``database`` into ``s3://bucket/key`` (gzip, SSE-KMS); abort on any failure.
 
     ``on_snapshot`` is called once the dump's snapshot is surely open (its first table
     header has arrived); ``before_complete`` once the dump is whole, before the object
     is completed, so what must exist beside a dump exists before the dump does; ``tee``
-    is handed every piece of the dump's text as it passes."""
+    is handed every piece of the dump's text as it passes; ``progress`` counts the tables
+    begun and the compressed bytes uploaded (one is made if not given)."""
     started = time.monotonic()
+    progress = progress or Progress(f"dumping {database} to s3://{bucket}/{key}", unit="tables")
     upload = s3.create_multipart_upload(
         Bucket=bucket,
         Key=key,
@@ -120,12 +125,14 @@ def stream_dump(
             argv = command or dump_command(
                 dump_binary(), options_file(Path(folder), connection), database
             )
-            result = _pump(s3, bucket, key, upload_id, argv, part_size, on_snapshot, tee)
+            result = _pump(s3, bucket, key, upload_id, argv, part_size, on_snapshot, tee, progress)
         if before_complete:
             before_complete()
     except BaseException:
+        progress.finish(failed=True)
         s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         raise
+    progress.finish()
     parts = result.pop("parts")
     done = s3.complete_multipart_upload(
         Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
@@ -148,12 +155,14 @@ def _pump(
     part_size: int,
     on_snapshot: Callable[[], None] | None = None,
     tee: Callable[[bytes], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Three stages overlap: a thread reads the dump, this thread compresses, a pool uploads.
 
     Each hand-over is bounded (the read queue, the parts in flight), so memory stays at a
     few parts whatever the database's size.
     """
+    progress = progress or Progress(f"dumping to s3://{bucket}/{key}", unit="tables")
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
     digest = hashlib.sha256()
     uploads: list[Future[dict[str, Any]]] = []
@@ -167,6 +176,7 @@ def _pump(
             response = s3.upload_part(
                 Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
             )
+            progress.advance(bytes=len(data))
             return {"PartNumber": number, "ETag": response["ETag"]}
         finally:
             in_flight.release()
@@ -190,6 +200,7 @@ def _pump(
                 if tee:
                     tee(chunk)
                 raw += len(chunk)
+                progress.advance((tail + chunk).count(TABLE_MARK) - tail.count(TABLE_MARK))
                 tail = (tail + chunk)[-512:]
                 buffer += compressor.compress(chunk)
                 while len(buffer) >= part_size:

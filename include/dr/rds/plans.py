@@ -136,6 +136,7 @@ class RestorePlan(TypedDict):
     aws_conn_id: NotRequired[str]
     source_instance: NotRequired[str]
     source_automated_backups_arn: NotRequired[str]
+    allocated_gb: NotRequired[int | None]  # the storage the new instance is given
     # found: a logical restore
     dump_key: NotRequired[str]
     manifest_key: NotRequired[str]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -24,7 +25,9 @@ from botocore.exceptions import ClientError
 
 from include.dr.errors import is_not_found
 from include.dr.evidence import Outcome
+from include.dr.progress import Progress, human_bytes
 from include.dr.rds.checksum import quote, table_checksum
+from include.dr.rds.dump import TABLE_MARK
 from include.dr.rds.mysql_client import feeding, find_client, options_file
 from include.dr.rds.naming import backup_prefix, dump_key, manifest_key
 from include.dr.rds.plans import LoadResult, RestorePlan, TableComparison
@@ -37,6 +40,9 @@ if TYPE_CHECKING:
 
     from types_boto3_rds import RDSClient
     from types_boto3_s3 import S3Client
+
+
+log = logging.getLogger(__name__)
 
 
 def check_native(request: RestorePlan, rds: RDSClient) -> RestorePlan:
@@ -61,7 +67,11 @@ def check_native(request: RestorePlan, rds: RDSClient) -> RestorePlan:
                 "Run rds_backup first (it tags the DR copy verified), or choose a snapshot "
                 "by id or a logical dump.",
             )
-        return {**found_at, "snapshot_id": snapshot["DBSnapshotIdentifier"]}
+        return {
+            **found_at,
+            "snapshot_id": snapshot["DBSnapshotIdentifier"],
+            "allocated_gb": snapshot.get("AllocatedStorage"),
+        }
     if request["source"] == "snapshot":
         try:
             found = rds.describe_db_snapshots(DBSnapshotIdentifier=request["snapshot_id"])[
@@ -77,7 +87,7 @@ def check_native(request: RestorePlan, rds: RDSClient) -> RestorePlan:
                 f"no available snapshot {request['snapshot_id']} in {region}",
                 "Pick one from the backup evidence, or use 'latest'.",
             )
-        return found_at
+        return {**found_at, "allocated_gb": found[0].get("AllocatedStorage")}
     return {**found_at, **_restorable(rds, request, region)}
 
 
@@ -91,7 +101,11 @@ def _restorable(rds: RDSClient, request: RestorePlan, region: str) -> RestorePla
         backups = [b for b in backups if b.get("DbiResourceId") == resource] or backups
         latest = instance.get("LatestRestorableTime")
         retention = int(instance.get("BackupRetentionPeriod") or 0)
-        source: RestorePlan = {**request, "source_instance": instance_id}
+        source: RestorePlan = {
+            **request,
+            "source_instance": instance_id,
+            "allocated_gb": instance.get("AllocatedStorage"),
+        }
     else:
         if not backups:
             refuse(
@@ -103,6 +117,7 @@ def _restorable(rds: RDSClient, request: RestorePlan, region: str) -> RestorePla
         source = {
             **request,
             "source_automated_backups_arn": backups[0]["DBInstanceAutomatedBackupsArn"],
+            "allocated_gb": backups[0].get("AllocatedStorage"),
         }
     earliest = earliest_restorable(backups, automated_snapshot_times(rds, instance_id))
     check_restore_time(at, earliest if retention else None, latest, instance_id, region)
@@ -247,28 +262,58 @@ def load_dump(
     plan: Mapping[str, Any], dr_s3: S3Client, connection: Mapping[str, Any], cursor: Any
 ) -> LoadResult:
     """Create the database, stream the dump into it, and compare it with the manifest."""
-    cursor.execute(f"CREATE DATABASE IF NOT EXISTS {quote(plan['target_database'])}")
-    body = dr_s3.get_object(Bucket=plan["dr_bucket"], Key=plan["dump_key"])["Body"]
-    with tempfile.TemporaryDirectory(prefix="rds-restore-") as work:
-        options = options_file(Path(work), connection)
-        _stream_into_mysql(body, options, plan["target_database"])
     manifest = json.loads(
         dr_s3.get_object(Bucket=plan["dr_bucket"], Key=plan["manifest_key"])["Body"].read()
     )
+    cursor.execute(f"CREATE DATABASE IF NOT EXISTS {quote(plan['target_database'])}")
+    body = dr_s3.get_object(Bucket=plan["dr_bucket"], Key=plan["dump_key"])["Body"]
+    progress = Progress(
+        f"loading s3://{plan['dr_bucket']}/{plan['dump_key']} into {plan['target_database']}",
+        total=len(manifest.get("tables", {})),
+        total_bytes=plan.get("dump_bytes"),
+        unit="tables",
+    )
+    with progress, tempfile.TemporaryDirectory(prefix="rds-restore-") as work:
+        options = options_file(Path(work), connection)
+        _stream_into_mysql(_Counted(body, progress), options, plan["target_database"], progress)
     return compare_with_manifest(cursor, plan["target_database"], manifest)
 
 
-def _stream_into_mysql(body: Any, options: Path, database: str) -> None:
+def _stream_into_mysql(
+    body: Any, options: Path, database: str, progress: Progress | None = None
+) -> None:
     argv = [
         find_client("mariadb", "mysql"),
         f"--defaults-extra-file={options}",
         "--batch",
         database,
     ]
-    ended, failed = feeding(argv, _gunzip(body))
+    ended, failed = feeding(argv, _tables_begun(_gunzip(body), progress))
     if not ended.ok or failed:
         detail = ended.message[-500:] or repr(failed)
         raise RestoreIncomplete(f"loading the dump into {database} failed: {detail}")
+
+
+class _Counted:
+    """The dump's compressed body, its bytes counted as they are read."""
+
+    def __init__(self, body: Any, progress: Progress) -> None:
+        self.body, self.progress = body, progress
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.body.read(size)
+        self.progress.advance(bytes=len(data))
+        return data
+
+
+def _tables_begun(chunks: Iterator[bytes], progress: Progress | None) -> Iterator[bytes]:
+    """The chunks passed on, each table's header in them counted (the load's progress)."""
+    tail = b""
+    for chunk in chunks:
+        if progress is not None:
+            progress.advance((tail + chunk).count(TABLE_MARK) - tail.count(TABLE_MARK))
+            tail = (tail + chunk)[-512:]
+        yield chunk
 
 
 def _gunzip(body: Any) -> Iterator[bytes]:
@@ -295,6 +340,21 @@ def compare_with_manifest(cursor: Any, database: str, manifest: Mapping[str, Any
     }
 
 
+def amount(plan: Mapping[str, Any]) -> str:
+    """What the restore moves, as exactly as the plan knows it."""
+    if plan.get("dump_bytes") is not None:
+        return (
+            f"would load s3://{plan['dr_bucket']}/{plan['dump_key']} "
+            f"({human_bytes(plan['dump_bytes'])} compressed, {plan['dump_bytes']} bytes) "
+            f"into the database {plan.get('target_database')}"
+        )
+    what = plan.get("snapshot_id") or f"{plan['instance']} as of {plan.get('restore_time')}"
+    size = plan.get("allocated_gb")
+    return f"would restore {what} into the new instance {plan.get('target_instance')}" + (
+        f" ({size} GiB of allocated storage)" if size else ""
+    )
+
+
 class RestoreOutcome(NamedTuple):
     """A restore's verdict: pass unless a loaded dump differs from its manifest."""
 
@@ -308,6 +368,8 @@ def restore_outcome(
 ) -> RestoreOutcome:
     """Judge a restore from its plan and its path's result (``None`` where it did not run)."""
     step = "dry run" if plan["dry_run"] else "restored"
+    if plan["dry_run"]:
+        log.info("dry run: %s", amount(plan))
     ok = loaded is None or bool(loaded["equal_to_manifest"])
     details = {"step": step, **plan, "instance_result": instance, "load_result": loaded}
     summary = {"step": step, "instance": instance, "equal_to_manifest": ok}

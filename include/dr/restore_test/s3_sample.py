@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from include.dr.errors import error_code, from_client_error, is_transient
+from include.dr.progress import Progress
 from include.dr.s3.copying import Source, copy_version, same_checksum, stream_digests
 from include.dr.s3.restore import RestoreObject, objects_as_of
 
@@ -99,12 +100,19 @@ def check_bucket(
     sample = draw_sample(objects_as_of(dr_s3, plan), percent, minimum)
     prefix = f"{bucket_plan['source_bucket']}/{bucket_plan['backup_day']}/"
     failures = {}
-    for obj in sample:
-        problem = check_object(
-            dr_s3, bucket_plan["dr_bucket"], obj, scratch_bucket, prefix + obj.key
-        )
-        if problem:
-            failures[obj.key] = problem
+    with Progress(
+        f"restore test: restoring a sample of s3://{bucket_plan['source_bucket']}",
+        total=len(sample),
+        total_bytes=sum(o.size for o in sample),
+        unit="objects",
+    ) as progress:
+        for obj in sample:
+            problem = check_object(
+                dr_s3, bucket_plan["dr_bucket"], obj, scratch_bucket, prefix + obj.key
+            )
+            progress.advance(1, obj.size)
+            if problem:
+                failures[obj.key] = problem
     earlier = None
     if bucket_plan.get("earlier_day"):
         old = {**plan, "backup_day": bucket_plan["earlier_day"]}

@@ -222,6 +222,7 @@ def _totals(parts: list[PartitionOutcome]) -> dict[str, int]:
         "deleted_at_source": sum(p["deleted_at_source"] for p in parts),
         "archived_at_source": sum(p.get("archived_at_source", 0) for p in parts),
         "bytes_copied": sum(p["bytes_copied"] for p in parts),
+        "bytes_listed": sum(p.get("bytes_listed", 0) for p in parts),
     }
 
 

@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
 
 from include.dr.errors import Permanent, error_code, is_transient
+from include.dr.progress import Progress
 from include.dr.s3.copying import (
     COPY_OBJECT_LIMIT,
     PREFERRED_PART_SIZE,
@@ -78,6 +79,7 @@ class PartitionResult:
     archived_at_source: int = 0  # objects S3 cannot copy until restored at the source
     archived_keys: list[str] = field(default_factory=list)  # the first ARCHIVED_NAMED
     bytes_copied: int = 0
+    bytes_listed: int = 0  # the source's current bytes: what a full restore would move
     failures: list[dict[str, Any]] = field(default_factory=list)  # key, error, transient
     manifest_key: str = ""
     seconds: float = 0.0
@@ -125,6 +127,9 @@ def back_up_partition(
     started = time.monotonic()
     result = PartitionResult(manifest_key=manifest_key)
     lock = threading.Lock()
+    progress = Progress(
+        f"backing up s3://{target.source_bucket} ({describe(partition)})", unit="objects"
+    )
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024**2) as spool:
         with gzip.GzipFile(fileobj=spool, mode="wb") as manifest:
 
@@ -133,7 +138,8 @@ def back_up_partition(
                 with lock:
                     manifest.write(line)
 
-            _run_plan(source_s3, dr_s3, target, partition, result, record)
+            with progress:
+                _run_plan(source_s3, dr_s3, target, partition, result, record, progress)
         spool.seek(0)
         _store_manifest(dr_s3, target, manifest_key, spool)
     result.seconds = round(time.monotonic() - started, 3)
@@ -147,26 +153,34 @@ def _run_plan(
     partition: Partition,
     result: PartitionResult,
     record: Callable[[dict[str, Any]], None],
+    progress: Progress,
 ) -> None:
+    """Settle every step: the listing streams, so the total is known once it ends."""
     steps = plan_copies(
         source_objects(source_s3, target.source_bucket, partition),
         dr_objects(dr_s3, target.dr_bucket, partition),
     )
     pending: set[Future[None]] = set()
+    steps_seen = 0
     with ThreadPoolExecutor(target.threads, thread_name_prefix="s3-copy") as pool:
         for step in steps:
+            steps_seen += 1
             if step.source is not None:
                 result.listed += 1
+                result.bytes_listed += step.source.size
             if step.action == "unchanged":
                 result.unchanged += 1
                 record(_entry(step, "unchanged", None))
+                progress.advance(1)
             elif step.action == "deleted_at_source":
                 result.deleted_at_source += 1
                 record(_entry(step, "deleted_at_source", None))
+                progress.advance(1)
             else:
                 if len(pending) >= 2 * target.threads:
                     _, pending = wait(pending, return_when=FIRST_COMPLETED)
-                pending.add(pool.submit(_copy_step, dr_s3, target, step, result, record))
+                pending.add(pool.submit(_copy_step, dr_s3, target, step, result, record, progress))
+        progress.set_total(steps_seen)
         wait(pending)
 
 
@@ -176,6 +190,22 @@ def _copy_step(
     step: Step,
     result: PartitionResult,
     record: Callable[[dict[str, Any]], None],
+    progress: Progress,
+) -> None:
+    assert step.source is not None
+    try:
+        _copy_with_retries(dr_s3, target, step, result, record, progress)
+    finally:
+        progress.advance(1)
+
+
+def _copy_with_retries(
+    dr_s3: Any,
+    target: CopyTarget,
+    step: Step,
+    result: PartitionResult,
+    record: Callable[[dict[str, Any]], None],
+    progress: Progress,
 ) -> None:
     assert step.source is not None
     error, transient = "", False
@@ -194,8 +224,19 @@ def _copy_step(
             continue
         record(_entry(step, "copied", copied.version_id, copied))
         result.add_copy(step.source.size)
+        progress.advance(bytes=step.source.size)
         return
     result.add_failure(step.source.key, error, transient)
+
+
+def describe(partition: Partition) -> str:
+    """A partition as a person reads it: its scope and its first and last folder."""
+    scope = partition.scope or "whole bucket"
+    if not partition.folders:
+        return scope
+    first, last = partition.folders[0], partition.folders[-1]
+    span = first if first == last else f"{first}..{last}"
+    return f"{scope}, {span}" + (" and the scope's own objects" if partition.root else "")
 
 
 def _may_mend(exc: Exception) -> bool:

@@ -74,6 +74,7 @@ class PartitionOutcome(TypedDict):
     failures: list[ObjectFailure]
     manifest_key: str
     seconds: float
+    bytes_listed: NotRequired[int]  # absent from results stored before it existed
     archived_at_source: NotRequired[int]  # absent from results stored before it existed
     archived_keys: NotRequired[list[str]]
     reused: NotRequired[bool]  # a finished run's stored result (a cleared task)

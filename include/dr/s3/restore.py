@@ -24,8 +24,10 @@ noncurrent version); in an unversioned bucket it is left alone and reported.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import logging
 import re
 import threading
 import time
@@ -41,6 +43,7 @@ from include.dr.asset_names import s3_asset
 from include.dr.checks import bucket_region
 from include.dr.errors import Permanent, error_code, from_client_error, is_not_found, is_transient
 from include.dr.policy.model import BackupPolicy
+from include.dr.progress import Progress, human_bytes
 from include.dr.restores import (
     RESTORE_BUCKET_PREFIX,
     BackupDamaged,
@@ -58,6 +61,8 @@ from include.dr.s3.plans import CheckedRequest, RestorePlan, RestoreRequest
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
 _BUCKET = re.compile(r"(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 SAMPLE = 20
 THREADS = 16
@@ -308,6 +313,7 @@ class RunCheck:
 
     folder: str
     intact: int = 0
+    intact_bytes: int = 0  # what restoring the intact keys moves
     missing: list[dict[str, Any]] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # version ids of the keys asked for
 
@@ -330,17 +336,19 @@ def check_run(
             found.missing.append(entry)
         else:
             found.intact += 1
+            found.intact_bytes += int(entry.get("size") or 0)
     return found
 
 
-def check_versions(dr_s3: S3Client, plan: Mapping[str, Any], index: VersionIndex) -> None:
+def check_versions(dr_s3: S3Client, plan: Mapping[str, Any], index: VersionIndex) -> RunCheck:
     """Refuses, before anything is copied, a restore whose run names a version that is gone;
-    the error names the versions and what can still be restored."""
+    the error names the versions and what can still be restored. A whole run's check
+    counts what the restore will move."""
     bucket, prefix = plan["dr_bucket"], plan["prefix"]
     folder = run_folder(dr_s3, plan)
     found = check_run(dr_s3, bucket, folder, prefix, index)
     if not found.missing:
-        return
+        return found
     runs = finished_runs(dr_s3, bucket, plan["source_bucket"])
     folders = [run.folder for run in runs]
     earlier = runs[: folders.index(folder)] if folder in folders else []
@@ -402,9 +410,36 @@ def restore_objects(dr_s3: S3Client, target_s3: S3Client, plan: RestorePlan) -> 
                 result.failures.append({"key": obj.key, "error": outcome})
 
     index = VersionIndex.list(dr_s3, plan["dr_bucket"], plan["prefix"])
-    check_versions(dr_s3, plan, index)  # nothing is half-restored from a damaged backup
+    # Nothing is half-restored from a damaged backup; the check also counts the work.
+    whole = check_versions(dr_s3, plan, index)
+    source = f"s3://{plan['source_bucket']}/{plan['prefix']}"
+    log.info(
+        "%s as of %s: %s object(s), %s (%d bytes) to %s into s3://%s/%s",
+        source,
+        plan.get("as_of") or "the latest backup",
+        f"{whole.intact:,}",
+        human_bytes(whole.intact_bytes),
+        whole.intact_bytes,
+        "count (dry run) rather than copy" if plan["dry_run"] else "copy",
+        plan["target_bucket"],
+        plan["target_prefix"],
+    )
+    progress = Progress(
+        f"restoring {source} to s3://{plan['target_bucket']}/{plan['target_prefix']}",
+        total=whole.intact,
+        total_bytes=whole.intact_bytes,
+        unit="objects",
+    )
+
+    def copy(obj: RestoreObject) -> None:
+        try:
+            one(obj)
+        finally:
+            progress.advance(1, obj.size)
+
     pending: set[Future[None]] = set()
-    with ThreadPoolExecutor(THREADS, thread_name_prefix="s3-restore") as pool:
+    closing = contextlib.nullcontext() if plan["dry_run"] else progress
+    with closing, ThreadPoolExecutor(THREADS, thread_name_prefix="s3-restore") as pool:
         for obj in objects_as_of(dr_s3, plan, index):
             result.planned += 1
             result.bytes_planned += obj.size
@@ -414,7 +449,7 @@ def restore_objects(dr_s3: S3Client, target_s3: S3Client, plan: RestorePlan) -> 
                 continue
             if len(pending) >= 2 * THREADS:
                 _, pending = wait(pending, return_when=FIRST_COMPLETED)
-            pending.add(pool.submit(one, obj))
+            pending.add(pool.submit(copy, obj))
         wait(pending)
     return result
 

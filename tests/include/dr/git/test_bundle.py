@@ -70,3 +70,19 @@ def test_verification_refuses_a_bundle_sealed_for_another_repository(
     record, _ = write_bundle(mirror, target, KEY, REPO, "2026-11-27")
     with pytest.raises(crypto.BundleDecryptError, match="sealed as 'org/app@2026-11-27'"):
         verify_bundle(mirror, target, KEY, "org/other@2026-11-27", record.plaintext_sha256)
+
+
+def test_writing_a_bundle_logs_the_bytes_through_the_cipher(
+    mirror: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.progress_lines import progress_lines
+
+    target = bundle_path(tmp_path / "bundles", "org", "app", "2026-11-28")
+    with progress_lines(caplog, monkeypatch) as lines:
+        record, _ = write_bundle(mirror, target, KEY, REPO, "2026-11-28")
+    assert lines and lines[-1].startswith("writing the bundle of org/app for 2026-11-28 done:")
+    written = lines[-1].split("done: ")[1].split(" of ")[0]
+    assert written.endswith(("B", "KiB")) and record.size > 0

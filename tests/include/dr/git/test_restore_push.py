@@ -186,3 +186,17 @@ def test_each_planned_step_adds_at_most_the_limit(restore: Restore) -> None:
         assert new_bytes(clone, [step], pushed) <= LIMIT
         pushed.append(step)
     assert len(steps) >= 5
+
+
+def test_a_restore_logs_the_decryption_and_each_push(
+    restore: Restore, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.progress_lines import progress_lines
+
+    restore.target("logged")
+    with progress_lines(caplog, monkeypatch) as lines:
+        result = restore.push("logged")
+    decrypted = [line for line in lines if line.startswith("decrypting the bundle of ")]
+    pushed = [line for line in lines if line.startswith("pushing ")]
+    assert decrypted and " done: " in decrypted[-1] and " of " in decrypted[-1]
+    assert pushed[-1].split(" done: ")[1].startswith(f"{result['pushes']} pushes")

@@ -39,8 +39,19 @@ class FakeS3:
             raise ClientError(answer, "HeadObject")
         return self.objects[Key]
 
-    def upload_file(self, path: str, bucket: str, key: str, ExtraArgs: dict[str, Any]) -> None:  # noqa: N803
+    def upload_file(
+        self,
+        path: str,
+        bucket: str,
+        key: str,
+        ExtraArgs: dict[str, Any],  # noqa: N803
+        Callback: Any = None,  # noqa: N803
+    ) -> None:
         self.calls.append(f"upload {key}")
+        if Callback is not None:  # boto3 reports each chunk sent
+            size = Path(path).stat().st_size
+            Callback(size // 2)
+            Callback(size - size // 2)
         self.objects[key] = {
             "ContentLength": Path(path).stat().st_size,
             "SSEKMSKeyId": ExtraArgs["SSEKMSKeyId"],
@@ -103,3 +114,19 @@ def test_a_head_refused_for_another_reason_is_not_taken_for_a_missing_object(
     with pytest.raises(ClientError, match="AccessDenied"):
         upload_bundle(s3, BATCH, "app", *bundle)  # type: ignore[arg-type]
     assert not any(call.startswith("upload") for call in s3.calls)
+
+
+def test_an_upload_logs_its_bytes_of_the_bundle_s_size(
+    bundle: tuple[Path, BundleRecord],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from include.dr.progress import human_bytes
+    from tests.progress_lines import progress_lines
+
+    with progress_lines(caplog, monkeypatch) as lines:
+        upload_bundle(FakeS3(), BATCH, "app", *bundle)  # type: ignore[arg-type]
+    size = human_bytes(bundle[1].size)
+    assert len(lines) == 4  # two chunks, the file, and the closing line
+    assert lines[-1].startswith("uploading the bundle of ") and " done: 1 files" in lines[-1]
+    assert f"{size} of {size}" in lines[-1]

@@ -95,3 +95,35 @@ def test_a_cut_dump_is_refused_even_with_a_clean_exit(s3: Any, dr_key: str) -> N
     with pytest.raises(DumpFailed, match="Dump completed"):
         run()
     assert no_trace(s3, key)
+
+
+def test_the_dump_logs_tables_begun_of_the_total_and_compressed_bytes_uploaded(
+    s3: Any, dr_key: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from include.dr.progress import Progress, human_bytes
+    from tests.progress_lines import done_of, progress_lines
+
+    script = (
+        "import sys\n"
+        "for t in range(3):\n"
+        "    print(f'--\\n-- Table structure for table `t{t}`\\n--')\n"
+        "    for i in range(60_000): print(f'INSERT INTO t{t} VALUES ({i}, {i*7919 % 10007});')\n"
+        "print('-- Dump completed on 2026-11-27')"
+    )
+    key = f"tests/{uuid.uuid4().hex}.sql.gz"
+    with progress_lines(caplog, monkeypatch) as lines:
+        result = stream_dump(
+            s3,
+            connection={},
+            database="customers",
+            bucket=BUCKET,
+            key=key,
+            kms_key_arn=dr_key,
+            tags="managed-by=policy-backup",
+            part_size=5 * 1024 * 1024,
+            command=fake_dump(script),
+            progress=Progress("dumping customers", total=3, unit="tables"),
+        )
+    assert done_of(lines[-1]) == (3, 3, "tables") and " done: " in lines[-1]
+    # the bytes are the compressed stream's, counted as each part's upload finished
+    assert f"(100.0%), {human_bytes(result.bytes_compressed)} in " in lines[-1]

@@ -193,3 +193,24 @@ def test_every_copy_and_put_asks_for_an_s3_bucket_key(
     for name, headers in writes:
         assert headers.get("x-amz-server-side-encryption") == "aws:kms", name
         assert headers.get("x-amz-server-side-encryption-bucket-key-enabled") == "true", name
+
+
+def test_each_partition_logs_its_progress_and_a_closing_line(
+    buckets: tuple[Any, Any, CopyTarget],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.progress_lines import done_of, progress_lines
+
+    src, dst, target = buckets
+    sizes = [o["Size"] for o in src.list_objects_v2(Bucket=target.source_bucket)["Contents"]]
+    with progress_lines(caplog, monkeypatch) as lines:
+        run(src, dst, target, "progress")
+    closing = [line for line in lines if " done: " in line]
+    assert len(closing) == 2 and all("backing up s3://" in line for line in closing)
+    counts = [done_of(line) for line in closing]
+    assert sum(done for done, _, _ in counts) == sum(total for _, total, _ in counts) == 31
+    assert {unit for _, _, unit in counts} == {"objects"}
+    copied = sum(int(line.split("objects (100.0%), ")[1].split(" B in ")[0]) for line in closing)
+    assert copied == sum(sizes)
+    assert len(lines) > len(closing)  # lines while it copied, not only the closing ones
