@@ -13,7 +13,7 @@ from typing import Any
 from airflow.api_fastapi.core_api.security import get_user
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 PREFIX = "/backup-compliance"
 app = FastAPI(title="Backup compliance", dependencies=[Depends(get_user)])
@@ -36,9 +36,15 @@ def status() -> dict[str, Any]:
 
 @app.get("/", response_class=HTMLResponse)
 def page() -> str:
-    from include.dr.compliance.view import render
+    """The page, with its charts rendered on the server (SVG, both themes)."""
+    from include.dr.compliance import figures
+    from include.dr.compliance.view import now, page_data, render
+    from include.dr.evidence import evidence_store
+    from include.dr.policy.loader import load_policy
 
-    return render(_data(), "/dags/{dag_id}/runs/{run_id}")
+    policy, store, moment = load_policy(), evidence_store(), now()
+    data = page_data(policy, store, moment)
+    return render(data, "/dags/{dag_id}/runs/{run_id}", figures.build(policy, store, moment))
 
 
 @app.get("/reports/{name}", response_class=HTMLResponse)
@@ -50,6 +56,21 @@ def report(name: str) -> str:
     if found is None:
         raise HTTPException(status_code=404, detail=f"no restore test report {name!r}")
     return found
+
+
+@app.get("/packs/{name}")
+def pack(name: str) -> Response:
+    """An evidence pack from the store, as the zip an auditor downloads."""
+    from include.dr.evidence_pack.stored import read_pack
+
+    found = read_pack(name)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no evidence pack {name!r}")
+    return Response(
+        found,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 class BackupCompliancePlugin(AirflowPlugin):
