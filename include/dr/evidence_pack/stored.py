@@ -29,10 +29,25 @@ def pack_name(start: date, end: date, run_digest: str) -> str:
     return f"evidence-pack-{start.isoformat()}-to-{end.isoformat()}-{run_digest[:10]}.zip"
 
 
-def pack_path(name: str) -> ObjectStoragePath:
+def pack_path(name: str, root: ObjectStoragePath | None = None) -> ObjectStoragePath:
+    """Where a pack of that name lives in the store (``root``: the store in force)."""
     if not PACK_NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not an evidence pack name")
-    return store_root() / FOLDER / name
+    return (store_root() if root is None else root) / FOLDER / name
+
+
+def newest_pack(root: ObjectStoragePath | None = None) -> ObjectStoragePath | None:
+    """The most recently written pack in the store, if any."""
+    folder = (store_root() if root is None else root) / FOLDER
+    folder.fs.invalidate_cache(folder.path)
+    if not folder.exists():
+        return None
+    packs = [p for p in folder.iterdir() if PACK_NAME.fullmatch(p.name)]
+    return max(
+        packs,
+        key=lambda p: (p.stat().get("mtime") or p.stat().get("LastModified") or 0, p.name),
+        default=None,
+    )
 
 
 def read_pack(name: str) -> bytes | None:

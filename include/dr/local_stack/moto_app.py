@@ -24,6 +24,10 @@ moto departs from AWS in a way that matters to a backup, and the local stack's a
   caller's own account, so a DR account could never copy what production shares with
   it. Corrected: an ARN of another account finds the snapshot there, and only if its
   owner shared it with the caller's account (``ModifyDBSnapshotAttribute`` ``restore``).
+- **KMS Sign and Verify of a digest.** KMS signs a message over 4 KiB only as its digest
+  (``MessageType=DIGEST``: the message *is* the SHA-256, signed as is); moto ignores the
+  type and hashes the digest again, so no one else could verify its signature. Corrected
+  for ECDSA keys: a digest is signed and verified pre-hashed, as KMS does.
 
 tests/include/dr/s3/test_object_lock.py and tests/include/dr/local_stack/test_moto_app.py
 prove them against the running server.
@@ -187,6 +191,56 @@ def lock_completed_uploads() -> None:
     S3Backend.complete_multipart_upload = completed_and_locked  # type: ignore[method-assign,assignment]
 
 
+def sign_digests() -> None:
+    """KMS Sign and Verify with ``MessageType=DIGEST``: the message is the digest, signed
+    pre-hashed (ECDSA keys, which the evidence pack's key is), as KMS does."""
+    import threading
+
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+    from moto.kms import responses
+    from moto.kms.utils import ECDSAPrivateKey
+
+    digest = threading.local()
+
+    def of_type(operation: Callable[[Any], str]) -> Callable[[Any], str]:
+        def typed(response: Any) -> str:
+            digest.on = response._get_param("MessageType") == "DIGEST"
+            try:
+                return operation(response)
+            finally:
+                digest.on = False
+
+        return typed
+
+    responses.KmsResponse.sign = of_type(responses.KmsResponse.sign)  # type: ignore[method-assign,assignment]
+    responses.KmsResponse.verify = of_type(responses.KmsResponse.verify)  # type: ignore[method-assign,assignment]
+    sign, verify = ECDSAPrivateKey.sign, ECDSAPrivateKey.verify
+
+    def prehashed(key: ECDSAPrivateKey, algorithm: str) -> ec.ECDSA:
+        return ec.ECDSA(utils.Prehashed(key._ECDSAPrivateKey__hash_algorithm(algorithm)))  # type: ignore[attr-defined]
+
+    def sign_digest(key: ECDSAPrivateKey, message: bytes, algorithm: str) -> bytes:
+        if not getattr(digest, "on", False):
+            return sign(key, message, algorithm)
+        return bytes(key.private_key.sign(message, prehashed(key, algorithm)))
+
+    def verify_digest(
+        key: ECDSAPrivateKey, message: bytes, signature: bytes, algorithm: str
+    ) -> bool:
+        if not getattr(digest, "on", False):
+            return verify(key, message, signature, algorithm)
+        from cryptography.exceptions import InvalidSignature
+
+        try:
+            key.private_key.public_key().verify(signature, message, prehashed(key, algorithm))
+        except InvalidSignature:
+            return False
+        return True
+
+    ECDSAPrivateKey.sign = sign_digest  # type: ignore[method-assign,assignment]
+    ECDSAPrivateKey.verify = verify_digest  # type: ignore[method-assign,assignment]
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -203,6 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     place_keys(json.loads(os.environ.get(KEY_ACCOUNTS_ENV) or "{}"))
     lock_completed_uploads()
     share_snapshots_across_accounts()
+    sign_digests()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         args.host,
