@@ -30,15 +30,20 @@ DESTRUCTIVE_ACTIONS = (
     "kms:DeleteImportedKeyMaterial",
 )
 CHECK_NAME = "dr_key_guarded"
+# The evidence packs' signing key: production may neither change it nor sign with it (a
+# signature production could make would prove nothing about the DR side's evidence).
+SIGNING_GUARD_ACTIONS = (*DESTRUCTIVE_ACTIONS, "kms:Sign")
 
 
-def guard_statement(production_principal: str) -> dict[str, Any]:
-    """The key-policy statement that denies the destructive actions to production."""
+def guard_statement(
+    production_principal: str, actions: tuple[str, ...] = DESTRUCTIVE_ACTIONS
+) -> dict[str, Any]:
+    """The key-policy statement that denies the destructive ``actions`` to production."""
     return {
         "Sid": GUARD_SID,
         "Effect": "Deny",
         "Principal": {"AWS": production_principal},
-        "Action": list(DESTRUCTIVE_ACTIONS),
+        "Action": list(actions),
         "Resource": "*",
     }
 

@@ -138,8 +138,12 @@ def family_grants(
     for call in calls:
         for grant in grants(call, account_in(account, call.region)):
             if grant.action.startswith("kms:"):
-                # Keys are granted by alias (below), whatever id the call named.
-                found[call.principal][call.family].add(Grant(grant.action, f"kms:{call.region}"))
+                # Keys are granted by alias (below), whatever id the call named: the
+                # policy's keys, or the one alias a call named literally (the signing key).
+                alias = f":{call.resource}" if call.resource.startswith("alias/") else ""
+                found[call.principal][call.family].add(
+                    Grant(grant.action, f"kms:{call.region}{alias}")
+                )
                 continue
             names = fixable if grant.action in BUCKET_SETTING_WRITES else values
             for resource in expand(grant.resource, names):
@@ -215,7 +219,7 @@ def required(
         for family, found in families.items():
             for grant in found:
                 if grant.resource.startswith("kms:"):
-                    region = grant.resource.removeprefix("kms:")
+                    region, _ = _kms_target(grant.resource)
                     grant = Grant(grant.action, _key_arn(account, region))
                 needed[principal][family].add(grant)
             mine = [c for c in calls if c.principal == principal and c.family == family]
@@ -287,14 +291,17 @@ def _statements(
     for grant in found:
         if grant.resource.startswith("kms:"):
             direct[grant.resource.removeprefix("kms:")].add(grant.action)
-    for region, actions in sorted(direct.items()):
+    for target, actions in sorted(direct.items()):
+        region, alias = _kms_target(f"kms:{target}")
         statements.append(
             {
-                "Sid": f"{name}Key{_sid(region)}",
+                "Sid": f"{name}Key{_sid(region)}{_sid(alias or '')}",
                 "Effect": "Allow",
                 "Action": sorted(actions),
                 "Resource": _key_arn(account, region),
-                "Condition": key_condition(policy, [region]),
+                "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [alias]}}
+                if alias
+                else key_condition(policy, [region]),
             }
         )
     via: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
@@ -323,6 +330,12 @@ def _statements(
                     }
                 )
     return statements
+
+
+def _kms_target(resource: str) -> tuple[str, str | None]:
+    """``kms:<region>`` (the policy's keys there) or ``kms:<region>:<alias>`` (one key)."""
+    region, _, alias = resource.removeprefix("kms:").partition(":")
+    return region, alias or None
 
 
 def _key_arn(account: Accounts, region: str) -> str:

@@ -6,7 +6,8 @@ Three stacks, deployed in this order (README, "Pointing it at real AWS"):
    managed policy per DAG family, built from the recorded call inventory;
 2. ``production`` (the production region): the production key, the alerts topic, the
    multi-region CloudTrail trail and its log bucket;
-3. ``dr`` (the DR region): the DR key and every DR bucket, the store's included.
+3. ``dr`` (the DR region): the DR key, the evidence packs' signing key and every DR
+   bucket, the store's included.
 
 The key policies name the roles, so the roles come first; the roles name the keys by
 alias (``kms:ResourceAliases``), so they need no key ARN. Everything stateful is
@@ -18,8 +19,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from include.dr.connections import AWS_DR
+from include.dr.evidence_pack.signing import KEY_SPEC, SIGNING_ALIAS
 from include.dr.iam.policies import ROLES, SIDES
-from include.dr.key_guard import guard_statement
+from include.dr.key_guard import SIGNING_GUARD_ACTIONS, guard_statement
 from include.dr.policy.model import BackupPolicy
 from include.dr.s3.guardrails import LIFECYCLE_FLOOR_DAYS, lifecycle_rule, tls_statement
 from include.dr.s3.object_lock import lock_configuration
@@ -55,7 +58,10 @@ KEY_USE_ACTIONS = [
 CHECKOV_SKIPS = {
     "CKV_AWS_18": "Object-level access is logged by the trail's S3 data events on this "
     "bucket; server access logs would need a log bucket of their own per region.",
+    "CKV_AWS_7": "An asymmetric signing key cannot rotate automatically (KMS rotates "
+    "symmetric keys only); a new key and alias replace it, and old packs name their key.",
 }
+PRODUCTION_ROOT = "arn:${AWS::Partition}:iam::${ProductionAccountId}:root"
 
 
 def role_arns(side: str, account: str = "${AWS::AccountId}") -> list[str]:
@@ -141,6 +147,49 @@ def kms_key(description: str, policy: dict[str, str]) -> dict[str, Any]:
             "Description": description,
             "EnableKeyRotation": True,
             "KeyPolicy": policy,
+        },
+    }
+
+
+def signing_key_policy() -> dict[str, str]:
+    """The DR account administers the signing key; only the DR writer role (which builds
+    evidence packs) signs with it and reads its public half; production may neither sign
+    nor change it (:data:`~include.dr.key_guard.SIGNING_GUARD_ACTIONS`)."""
+    writer = f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{ROLES[AWS_DR]}"
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
+                "Action": KEY_ADMIN_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "PackBuilderSigns",
+                "Effect": "Allow",
+                "Principal": {"AWS": writer},
+                "Action": ["kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"],
+                "Resource": "*",
+            },
+            guard_statement(PRODUCTION_ROOT, SIGNING_GUARD_ACTIONS),
+        ],
+    }
+    return {"Fn::Sub": json.dumps(document, indent=2)}
+
+
+def signing_key(description: str) -> dict[str, Any]:
+    """The evidence packs' signing key: asymmetric, its private half never leaves KMS."""
+    return {
+        "Type": "AWS::KMS::Key",
+        **RETAIN,
+        "Metadata": _checkov_skips("CKV_AWS_7"),
+        "Properties": {
+            "Description": description,
+            "KeySpec": KEY_SPEC,
+            "KeyUsage": "SIGN_VERIFY",
+            "KeyPolicy": signing_key_policy(),
         },
     }
 
@@ -238,12 +287,22 @@ def dr_template(policy: BackupPolicy, store_bucket: str) -> dict[str, Any]:
                 role_arns("dr"),
                 dr,
                 ["s3", "rds"],
-                (guard_statement("arn:${AWS::Partition}:iam::${ProductionAccountId}:root"),),
+                (guard_statement(PRODUCTION_ROOT),),
             ),
         ),
         "DrKeyAlias": {
             "Type": "AWS::KMS::Alias",
             "Properties": {"AliasName": policy.kms_key(dr), "TargetKeyId": {"Ref": "DrKey"}},
+        },
+        "EvidenceSigningKey": signing_key(
+            f"{policy.company} backups: signs the auditors' evidence packs ({dr})"
+        ),
+        "EvidenceSigningKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": SIGNING_ALIAS,
+                "TargetKeyId": {"Ref": "EvidenceSigningKey"},
+            },
         },
     }
     for bucket in dr_buckets(policy, store_bucket):
@@ -251,10 +310,13 @@ def dr_template(policy: BackupPolicy, store_bucket: str) -> dict[str, Any]:
         resources[logical] = dr_bucket(bucket, policy.retention.minimum_days)
         resources[f"{logical}Policy"] = tls_only(logical, bucket)
     template = _template(
-        f"{policy.company} backups: the DR key and the DR buckets ({dr}). Generated from "
-        "include/policy.yaml by `make infra`; do not edit.",
+        f"{policy.company} backups: the DR key, the evidence signing key and the DR buckets "
+        f"({dr}). Generated from include/policy.yaml by `make infra`; do not edit.",
         resources,
-        {"DrKeyArn": {"Value": {"Fn::GetAtt": ["DrKey", "Arn"]}}},
+        {
+            "DrKeyArn": {"Value": {"Fn::GetAtt": ["DrKey", "Arn"]}},
+            "EvidenceSigningKeyArn": {"Value": {"Fn::GetAtt": ["EvidenceSigningKey", "Arn"]}},
+        },
     )
     return {"Parameters": PRODUCTION_ACCOUNT_PARAMETER, **template}
 

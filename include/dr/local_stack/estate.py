@@ -6,6 +6,11 @@ tags; no CloudTrail trail at all. What it leaves out is then applied through the
 read from the same template, so the stacks and the calls describe one estate
 (tests/include/dr/local_stack/test_estate.py checks it, property by property).
 
+moto's CloudFormation makes every KMS key symmetric, whatever its ``KeySpec``: a key the
+template makes asymmetric (the evidence packs' signing key) is made through the API as
+the template says, with the policy CloudFormation gave the stack's key, and its alias
+pointed at it.
+
 One property is left out on purpose: the TLS-only bucket policy. moto applies a bucket
 policy's Deny while ignoring its condition, so it would refuse every request.
 """
@@ -63,7 +68,49 @@ def deploy(
             )
         outputs[stack] = _outputs(cloudformation, name)
         complete(client, template, region, outputs[stack])
+        outputs[stack] |= asymmetric_keys(client("kms", region), template)
     return outputs
+
+
+def asymmetric_keys(kms: Any, template: Mapping[str, Any]) -> dict[str, str]:
+    """Each asymmetric key of the template, behind its alias, as the template says; its
+    ARN by the output name ``<logical id>Arn``."""
+    found = {}
+    resources = template["Resources"]
+    for resource in resources.values():
+        if resource["Type"] != "AWS::KMS::Alias":
+            continue
+        target = resource["Properties"]["TargetKeyId"].get("Ref")
+        key = resources.get(target, {}).get("Properties", {})
+        spec = key.get("KeySpec", "SYMMETRIC_DEFAULT")
+        if spec == "SYMMETRIC_DEFAULT":
+            continue
+        alias = resource["Properties"]["AliasName"]
+        try:
+            made = kms.describe_key(KeyId=alias)["KeyMetadata"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "NotFoundException":
+                raise
+            made = None
+        if made is None or made["KeySpec"] != spec:
+            policy = (
+                kms.get_key_policy(KeyId=made["KeyId"], PolicyName="default")["Policy"]
+                if made
+                else None
+            )
+            created = kms.create_key(
+                Description=key.get("Description", ""),
+                KeySpec=spec,
+                KeyUsage=key.get("KeyUsage", "SIGN_VERIFY"),
+                **({"Policy": policy} if policy else {}),
+            )["KeyMetadata"]
+            if made:
+                kms.update_alias(AliasName=alias, TargetKeyId=created["KeyId"])
+            else:
+                kms.create_alias(AliasName=alias, TargetKeyId=created["KeyId"])
+            made = created
+        found[f"{target}Arn"] = str(made["Arn"])
+    return found
 
 
 def _exists(cloudformation: Any, name: str) -> bool:

@@ -53,7 +53,11 @@ def test_every_dr_bucket_is_versioned_encrypted_kept_private_and_retained() -> N
 
 def test_each_key_rotates_and_lets_the_roles_use_it_only_through_the_services() -> None:
     for stack, region in (("production", POLICY.regions.production), ("dr", POLICY.regions.dr)):
-        (key,) = of_type(COMMITTED[stack], "AWS::KMS::Key")
+        (key,) = [
+            k
+            for k in of_type(COMMITTED[stack], "AWS::KMS::Key")
+            if "KeySpec" not in k["Properties"]
+        ]
         assert key["Properties"]["EnableKeyRotation"] is True
         document = json.loads(key["Properties"]["KeyPolicy"]["Fn::Sub"])
         by_sid = {s["Sid"]: s for s in document["Statement"]}
@@ -64,8 +68,40 @@ def test_each_key_rotates_and_lets_the_roles_use_it_only_through_the_services() 
         )
         administer = by_sid["AccountAdministersTheKey"]["Action"]
         assert not {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:Decrypt"} & set(administer)
-        (alias,) = of_type(COMMITTED[stack], "AWS::KMS::Alias")
-        assert alias["Properties"]["AliasName"] == POLICY.kms_key(region)
+        aliases = [
+            a["Properties"]["AliasName"] for a in of_type(COMMITTED[stack], "AWS::KMS::Alias")
+        ]
+        assert POLICY.kms_key(region) in aliases
+
+
+def test_the_evidence_signing_key_signs_for_the_dr_writer_only_never_for_production() -> None:
+    """Asymmetric (its private half never leaves KMS), in the DR account; the DR writer
+    role signs and reads the public key; every production principal is denied signing
+    and what would change or destroy the key."""
+    from include.dr.evidence_pack.signing import KEY_SPEC, SIGNING_ALIAS
+    from include.dr.key_guard import DESTRUCTIVE_ACTIONS
+
+    resources = COMMITTED["dr"]["Resources"]
+    key = resources["EvidenceSigningKey"]["Properties"]
+    assert (key["KeySpec"], key["KeyUsage"]) == (KEY_SPEC, "SIGN_VERIFY")
+    assert resources["EvidenceSigningKeyAlias"]["Properties"] == {
+        "AliasName": SIGNING_ALIAS,
+        "TargetKeyId": {"Ref": "EvidenceSigningKey"},
+    }
+    by_sid = {s["Sid"]: s for s in json.loads(key["KeyPolicy"]["Fn::Sub"])["Statement"]}
+    signs = by_sid["PackBuilderSigns"]
+    assert signs["Principal"] == {
+        "AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/backup-dr-writer"
+    }
+    assert set(signs["Action"]) == {"kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"}
+    denied = [s for s in by_sid.values() if s["Effect"] == "Deny"]
+    assert [d["Principal"]["AWS"] for d in denied] == [
+        "arn:${AWS::Partition}:iam::${ProductionAccountId}:root"
+    ]
+    assert {"kms:Sign", *DESTRUCTIVE_ACTIONS} <= set(denied[0]["Action"])
+    allowed = {a for s in by_sid.values() if s["Effect"] == "Allow" for a in s["Action"]}
+    assert "kms:Sign" not in set(by_sid["AccountAdministersTheKey"]["Action"])
+    assert "kms:Sign" in allowed
 
 
 def test_the_trail_is_multi_region_validated_and_logs_the_dr_buckets_data_events() -> None:
