@@ -1,7 +1,9 @@
 """The trigger forms of the manual DAGs: JSON-schema ``Param``\\s the UI renders as forms.
 
 One module, so every form reads alike: dry run on by default, every field with a
-title and help, nullable optional fields typed ``["null", ...]``. The server
+title and help, nullable optional fields typed ``["null", ...]``. The restore forms'
+first field says roughly how much the restore moves (:mod:`include.dr.restore_estimate`,
+read when the DAG file is parsed; Markdown, so its help is ``description_md``). The server
 re-validates every field (the restore's pure request validation) before anything
 changes. Each DAG file passes its form as ``params=``.
 """
@@ -15,13 +17,16 @@ def restore_rds_form(instances: list[str]) -> dict[str, object]:
     """restore_rds: which instance, from which backup, into what new target, and dry run."""
     from airflow.sdk import Param
 
+    from include.dr.restore_estimate import form_note
+
     return {
         "instance": Param(
             instances[0] if instances else "",
             type="string",
             enum=instances or [""],
             title="Backed-up instance",
-            description="The production instance whose backup to restore.",
+            description_md="The production instance whose backup to restore.\n\n"
+            + form_note("rds", instances),
         ),
         "source": Param(
             "latest",
@@ -107,13 +112,16 @@ def restore_s3_form(sources: list[str]) -> dict[str, object]:
     """restore_s3: which bucket and prefix, as of when, where to, and the guards."""
     from airflow.sdk import Param
 
+    from include.dr.restore_estimate import form_note
+
     return {
         "source_bucket": Param(
             sources[0] if sources else "",
             type="string",
             enum=sources or [""],
             title="Backed-up bucket",
-            description="The production bucket whose backup to restore.",
+            description_md="The production bucket whose backup to restore.\n\n"
+            + form_note("s3", sources),
         ),
         "prefix": Param(
             None,
@@ -170,6 +178,8 @@ def restore_git_form(organisation: str, repositories: tuple[str, ...] | None) ->
 
     from airflow.sdk import Param
 
+    from include.dr.restore_estimate import form_note
+
     repository: dict[str, Any] = (
         {"enum": list(repositories), "default": repositories[0]}
         if repositories
@@ -179,7 +189,8 @@ def restore_git_form(organisation: str, repositories: tuple[str, ...] | None) ->
         "repository": Param(
             type="string",
             title="Repository",
-            description=f"The repository of {organisation} to restore.",
+            description_md=f"The repository of {organisation} to restore.\n\n"
+            + form_note("git", [f"{organisation}/{name}" for name in repositories or ()]),
             **repository,
         ),
         "backup_date": Param(

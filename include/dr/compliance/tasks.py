@@ -53,7 +53,9 @@ def evaluate() -> dict[str, Any]:
     from include.dr.connections import AWS_DR, AWS_PRODUCTION
     from include.dr.evidence import evidence_store
     from include.dr.policy.loader import load_policy
+    from include.dr.restore_estimate import refresh as refresh_estimate
     from include.dr.run_info import RunInfo
+    from include.dr.store import store_root
     from include.dr.task_boundary import task_boundary
 
     run = RunInfo.from_context(get_current_context())
@@ -74,6 +76,7 @@ def evaluate() -> dict[str, Any]:
             account_of(production, policy.regions.production),
         )
         summary = record_evaluation(verdicts, store, run)
+        refresh_estimate(store, store_root(), datetime.now(UTC))  # the restore forms' (fail-soft)
         if summary["failing"]:
             send(
                 policy,
