@@ -33,13 +33,12 @@ KEY = "arn:aws:kms:eu-west-1:210987654321:key/74cb34dd-2bad-42fd-a732-89f42b06d8
 PACK = "evidence-pack-2026-10-01-to-2026-10-31-0123456789.zip"
 
 
-def seed(
-    store: EvidenceStore, policy: BackupPolicy, today: date, days: int = 90
-) -> list[EvidenceRecord]:
-    """Write the history (days before ``today``, never ``today`` itself); return it."""
+def seed(store: EvidenceStore, policy: BackupPolicy, today: date, days: int = 90) -> list[Any]:
+    """Write the history (days before ``today``, never ``today`` itself); return where each
+    record went, so a test sharing its store with others can take them away again."""
     rng = random.Random(21)
     window = policy.schedule.window
-    written: list[EvidenceRecord] = []
+    written: list[Any] = []
     github = policy.assets.github
     assets: dict[str, list[str]] = {
         "rds_backup": [f"rds/{a.instance}" for a in policy.assets.rds],
@@ -52,8 +51,7 @@ def seed(
     breach_day, override_day, missed_day = (today - timedelta(days=n) for n in (12, 5, 20))
 
     def write(record: EvidenceRecord) -> None:
-        store.write(record)
-        written.append(record)
+        written.append(store.write(record))
 
     for n in range(days):
         day = first + timedelta(days=n)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,121 @@ def test_an_empty_repository_shows_it_has_no_bundle(tmp_path: Path) -> None:
     data = page_data(load_policy(), store, datetime.now(UTC))
     [shown] = [a for a in data["assets"] if a["asset"].endswith(f"/{repository}")]
     assert shown["encryption"] == "no bundle (empty repository)"
+
+
+POLICY_NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+RUN_LINK = "/dags/{dag_id}/runs/{run_id}"
+
+
+def history_page(tmp_path: Path) -> tuple[dict[str, Any], str]:
+    from include.dr.compliance import figures
+    from tests.include.dr.compliance.history import seed
+
+    store = EvidenceStore(tmp_path / "evidence")
+    policy = load_policy()
+    seed(store, policy, POLICY_NOW.date())
+    data = page_data(policy, store, POLICY_NOW)
+    return data, render(data, RUN_LINK, figures.build(policy, store, POLICY_NOW))
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    return history_page(tmp_path_factory.mktemp("history"))
+
+
+def test_every_chart_is_an_image_named_by_its_summary_with_its_data_as_a_table(
+    seeded: tuple[dict[str, Any], str],
+) -> None:
+    data, page = seeded
+    figures = re.findall(
+        r'<figure class="figure" id="([^"]+)"><div class="charts" role="img" aria-label="([^"]+)">'
+        r"(.*?)</div><figcaption>([^<]+)</figcaption><details>(.*?)</details></figure>",
+        page,
+        re.S,
+    )
+    assert len(figures) == 2 * len(data["assets"]) + 4  # 30 and 90 days per asset, and 4
+    for key, label, charts, caption, table in figures:
+        assert label == caption and len(label) > 20, key
+        assert charts.count("<svg") == 2 and "theme-light" in charts and "theme-dark" in charts
+        assert "<table" in table, key
+    windows = {key: label for key, label, *_ in figures if key.startswith("window-")}
+    assert "1 breached" in windows["window-rds-swl-customers-prod-30"]
+    assert "1 outside it with the recorded override" in windows["window-s3-swl-system-data-30"]
+    grid = next(label for key, label, *_ in figures if key == "grid")
+    assert "The last 7 runs inside the backup window" in grid  # the day after the breach
+
+
+def test_times_are_in_the_policys_zone_with_the_utc_instant_on_hover(
+    seeded: tuple[dict[str, Any], str],
+) -> None:
+    _, page = seeded
+    times = re.findall(r'<time datetime="([^"]+)" title="([^"]+) UTC">([^<]+)</time>', page)
+    assert len(times) > 10
+    for instant, utc, shown in times:
+        moment = datetime.fromisoformat(instant)
+        assert utc == f"{moment:%Y-%m-%d %H:%M:%S}"
+        assert shown.endswith((" GMT", " BST"))  # Europe/London, the policy's zone
+
+
+def test_run_links_read_as_words(seeded: tuple[dict[str, Any], str]) -> None:
+    _, page = seeded
+    words = re.findall(r'<a target="_top" href="/dags/[^"]+"[^>]*>([^<]+)</a>', page)
+    assert words
+    for text in words:
+        assert re.fullmatch(
+            r"([\w/.-]+: )?(evaluation )?(scheduled |manual )?run of \d{1,2} [A-Z][a-z]{2}", text
+        ), text
+
+
+def test_each_assets_dr_copy_is_its_newest_backup(seeded: tuple[dict[str, Any], str]) -> None:
+    data, page = seeded
+    copies = {a["asset"]: a["dr_copy"] for a in data["assets"]}
+    day = "2026-11-29"  # the history's last night
+    assert copies["rds/swl-customers-prod"].startswith(
+        f"snapshot swl-customers-prod-{day} in eu-west-1"
+    )
+    assert copies["s3/swl-system-data"].startswith("s3://swl-system-data-dr/.backup/manifests/")
+    assert f"/{day}/" in copies["s3/swl-system-data"]
+    assert copies["git/social-workshop/webapp"].endswith(f"/{day}/bundle.enc")
+
+
+def test_evidence_packs_are_listed_and_linked(seeded: tuple[dict[str, Any], str]) -> None:
+    from tests.include.dr.compliance.history import PACK
+
+    data, page = seeded
+    assert [p["name"] for p in data["evidence_packs"]] == [PACK]
+    assert f'<a href="packs/{PACK}" download>evidence pack 2026-10-01 to 2026-10-31</a>' in page
+
+
+def test_a_fresh_install_shows_every_section_with_nothing_to_chart(tmp_path: Path) -> None:
+    from include.dr.compliance import figures
+
+    store, policy = EvidenceStore(tmp_path / "evidence"), load_policy()
+    data = page_data(policy, store, POLICY_NOW)
+    page = render(data, RUN_LINK, figures.build(policy, store, POLICY_NOW))
+    assert page.count('role="img"') == 2 * len(data["assets"]) + 4
+    for text in (
+        "no restore test has run yet",
+        "No evidence pack has been built yet",
+        "No evaluation recorded yet.",
+        "No good backup recorded yet.",
+        "Workstations are out of scope",
+    ):
+        assert text in page
+
+
+def test_an_unchanged_history_is_drawn_again_without_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vl_convert
+
+    from include.dr.compliance import figures
+
+    store, policy = EvidenceStore(tmp_path / "evidence"), load_policy()
+    first = figures.build(policy, store, POLICY_NOW)
+
+    def refuse(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", refuse)
+    assert figures.build(policy, store, POLICY_NOW) == first
