@@ -25,6 +25,8 @@ demo: setup
 	$(STACK) run restore_test
 	@$(STACK) report
 	$(STACK) run compliance_evaluation
+	$(STACK) run compliance_evidence_pack
+	@$(STACK) pack
 	@echo "Backup compliance page: http://127.0.0.1:8080/backup-compliance/ (also under the UI's navigation)"
 	@$(STACK) airflow
 	@echo "Evidence records: .local/store/evidence/   Stop everything: make down"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from include.dr.local_stack import stack
 from include.dr.local_stack.airflow_standalone import Standalone
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("dag_id")
     run.add_argument("--conf", default="{}", help="the run's configuration, as JSON")
     commands.add_parser("report", help="print where the newest restore-test report is")
+    commands.add_parser(
+        "pack", help="print where the newest evidence pack is, and verify it against the local KMS"
+    )
     distributed = commands.add_parser(
         "distributed", help="Airflow on CeleryExecutor: PostgreSQL, Redis and two workers"
     )
@@ -85,10 +89,49 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"restore test {found.outcome}: {where['html']}\nencrypted copy: {where['dr_copy']}"
             )
+        elif args.command == "pack":
+            return show_pack(folder)
     except (StackError, PolicyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def show_pack(folder: Path) -> int:
+    """The newest evidence pack, checked as an auditor would (against the key KMS holds),
+    with the DR side's keys of the local stack, and the command to check it yourself."""
+    import os
+    import subprocess
+
+    from include.dr.evidence_pack.stored import newest_pack
+    from include.dr.local_stack.enforcement import signed_by_users
+    from include.dr.local_stack.settings import load_settings
+
+    found = newest_pack()
+    if found is None:
+        print("no evidence pack yet: trigger compliance_evidence_pack")
+        return 1
+    path = str(found.path)
+    dr = signed_by_users(load_settings(), folder).connection("aws_dr")
+    endpoint = dr["extra"]["endpoint_url"]
+    command = [sys.executable, "-m", "include.dr.evidence_pack", "verify", path, "--kms"]
+    print(f"evidence pack: {path}")
+    checked = subprocess.run(  # noqa: S603 - our own CLI on a path of our own
+        [*command, "--endpoint-url", endpoint],
+        env={
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": dr["login"],
+            "AWS_SECRET_ACCESS_KEY": dr["password"],
+        },
+        check=False,
+    )
+    print(
+        f"check it yourself (DR-side AWS credentials in the environment): "
+        f".venv/bin/python -m include.dr.evidence_pack verify {path} --kms --endpoint-url "
+        f"{endpoint}\n  or with openssl and the AWS CLI: "
+        f"AWS_ENDPOINT_URL={endpoint} include/dr/evidence_pack/verify-with-openssl.sh {path}"
+    )
+    return checked.returncode
 
 
 if __name__ == "__main__":
