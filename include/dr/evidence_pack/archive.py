@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
+from include.dr.errors import Permanent
 from include.dr.evidence_pack.signing import Signer, fingerprint, pem
 from include.dr.evidence_pack.verify import (
     MANIFEST,
@@ -47,7 +48,7 @@ def build_archive(files: Mapping[str, bytes], signer: Signer, about: Mapping[str
     """The signed archive of ``files`` (path -> bytes)."""
     clash = sorted(set(files) & (UNLISTED | {SUMS}))
     if clash or any(p.startswith("/") or ".." in p.split("/") for p in files):
-        raise ValueError(f"a pack cannot hold {clash or 'paths outside it'}")
+        raise Permanent(f"a pack cannot hold {clash or 'paths outside it'}")
     listed = {**files, SUMS: sums(files)}
     manifest_bytes = manifest(listed, about)
     signature = {

@@ -12,6 +12,7 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING
 
+from include.dr.errors import Permanent
 from include.dr.store import store_root
 
 if TYPE_CHECKING:
@@ -23,6 +24,10 @@ FOLDER = "evidence-packs"
 PACK_NAME = re.compile(r"evidence-pack-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}-[0-9a-f]{10}\.zip")
 
 
+class NotAPackName(Permanent, ValueError):
+    """A name that is no evidence pack's: never turned into a path."""
+
+
 def pack_name(start: date, end: date, run_digest: str) -> str:
     """The pack's file name: its period, and ten hex digits of its run so reruns of one
     logical date find their own pack and other runs never collide with it."""
@@ -32,7 +37,7 @@ def pack_name(start: date, end: date, run_digest: str) -> str:
 def pack_path(name: str, root: ObjectStoragePath | None = None) -> ObjectStoragePath:
     """Where a pack of that name lives in the store (``root``: the store in force)."""
     if not PACK_NAME.fullmatch(name):
-        raise ValueError(f"{name!r} is not an evidence pack name")
+        raise NotAPackName(f"{name!r} is not an evidence pack name")
     return (store_root() if root is None else root) / FOLDER / name
 
 

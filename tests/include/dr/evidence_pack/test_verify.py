@@ -181,3 +181,23 @@ def test_nothing_is_called_verified_without_a_trusted_key(
     assert check(pack, kms, "--public-key", str(public))[0] == 0
     print_ = json.loads(zipfile.ZipFile(pack).read("signature.json"))["public_key_sha256"]
     assert check(pack, kms, "--fingerprint", print_)[0] == 0
+
+
+def test_verifying_loads_nothing_of_airflow(pack: Path, kms: Kms, tmp_path: Path) -> None:
+    """An auditor's machine needs the standard library and cryptography, not the product."""
+    import subprocess
+    import sys
+
+    public = tmp_path / "key.der"
+    public.write_bytes(kms.client.get_public_key(KeyId=kms.key_arn)["PublicKey"])
+    probe = (
+        "import sys; from include.dr.evidence_pack.__main__ import main; "
+        f"code = main(['verify', {str(pack)!r}, '--public-key', {str(public)!r}]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('airflow', 'pydantic', 'boto3'))); "
+        "sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
