@@ -44,7 +44,8 @@ table{border-collapse:collapse;width:100%;margin:8px 0 16px}
 caption{text-align:left;font-weight:600;padding:4px 0}
 th,td{border:1px solid var(--line);padding:4px 8px;vertical-align:top;text-align:left;
 overflow-wrap:anywhere}
-th{background:var(--head);font-weight:600}
+th{background:var(--head);font-weight:600;overflow-wrap:normal}
+td a{overflow-wrap:normal}td .status{white-space:nowrap}
 .status{font-weight:700}.status.pass{color:var(--pass)}.status.warn{color:var(--warn)}
 .status.fail{color:var(--fail)}
 .id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
