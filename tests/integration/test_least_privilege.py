@@ -253,6 +253,7 @@ def test_every_dag_passes_under_the_shipped_policies(
         },
     ).state
     states["compliance_evaluation"] = run(dag_bag, "compliance_evaluation").state
+    states["compliance_evidence_pack"] = run(dag_bag, "compliance_evidence_pack").state
     assert states == dict.fromkeys(states, "success")
     # Retention deleted the oldest of each kind, as the roles it ran under allowed.
     oldest = (datetime.now(UTC) - timedelta(days=OLD_DAYS[0])).date().isoformat()
