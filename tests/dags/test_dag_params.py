@@ -27,6 +27,9 @@ HOSTILE = [
     ("restore_rds", {"source": "everything"}),
     ("restore_rds", {"security_group_ids": "sg-1"}),
     ("restore_rds", {"target_instance": "x" * 64}),
+    ("compliance_evidence_pack", {"clauses": ["freshness", "../../etc"]}),
+    ("compliance_evidence_pack", {"clauses": []}),
+    ("compliance_evidence_pack", {"period_start": "yesterday"}),
 ]
 
 

@@ -107,3 +107,28 @@ def test_every_resource_type_is_made_by_cloudformation_or_by_the_api(stack: str)
         "AWS::IAM::Role",
         "AWS::IAM::ManagedPolicy",
     }
+
+
+def test_the_evidence_signing_key_is_asymmetric_and_its_digest_signatures_verify(
+    local_stack: Path, settings: LocalSettings
+) -> None:
+    """moto's CloudFormation makes every key symmetric and moto signs a digest as if it
+    were the message: both corrected, so openssl checks what the local KMS signs."""
+    import hashlib
+
+    from include.dr.evidence_pack.signing import ALGORITHM, KEY_SPEC, SIGNING_ALIAS
+    from include.dr.evidence_pack.verify import signature_holds
+
+    kms = aws_client(settings, "kms", POLICY.regions.dr)
+    meta = kms.describe_key(KeyId=SIGNING_ALIAS)["KeyMetadata"]
+    assert (meta["KeySpec"], meta["KeyUsage"]) == (KEY_SPEC, "SIGN_VERIFY")
+    data = b"a manifest longer than KMS signs raw " * 200
+    signature = kms.sign(
+        KeyId=SIGNING_ALIAS,
+        Message=hashlib.sha256(data).digest(),
+        MessageType="DIGEST",
+        SigningAlgorithm=ALGORITHM,
+    )["Signature"]
+    public = kms.get_public_key(KeyId=SIGNING_ALIAS)["PublicKey"]
+    assert signature_holds(public, ALGORITHM, data, signature)
+    assert not signature_holds(public, ALGORITHM, data + b" ", signature)
