@@ -83,7 +83,13 @@ def render_pdf(summary: PackSummary) -> bytes:
     for c in summary["clauses"]:
         counts = ", ".join(f"{n} {s}" for s, n in c["counts"].items()) or "none"
         rows.append(
-            [f"{c['clause']}\n{c['title']}", c["status"].upper(), counts, c["iso27001"], c["soc2"]]
+            [
+                c["clause"] if c["title"] == c["clause"] else f"{c['clause']}\n{c['title']}",
+                c["status"].upper(),
+                counts,
+                c["iso27001"],
+                c["soc2"],
+            ]
         )
     table(["clause", "verdict", "evaluations", ISO, SOC2], rows, (50, 20, 30, 45, 45))
     for c in summary["clauses"]:
