@@ -264,3 +264,52 @@ def test_a_permanently_deleted_dr_version_is_named_before_anything_is_copied(
     _, reason = restore_latest()
     assert f"s3://{dr}/{kept} (version {version['VersionId']}" in reason
     assert "No earlier backup of the prefix is whole either" in reason
+
+
+def test_a_restore_logs_objects_and_bytes_of_the_checked_run_as_it_copies(
+    attacked: dict[str, Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The restore task's own steps, called directly on the module's estate: the amount is
+    logged before the copy (a dry run logs it too), then progress of that total."""
+    from include.dr.aws_clients import hook_clients
+    from include.dr.connections import AWS_RESTORE
+    from include.dr.policy.loader import load_policy
+    from include.dr.progress import human_bytes
+    from include.dr.s3 import restore as s3_restore
+    from tests.progress_lines import done_of, progress_lines
+
+    policy, target = load_policy(), target_bucket(attacked)
+    dr_s3 = hook_clients(AWS_RESTORE)("s3", policy.regions.dr)
+    target_s3 = hook_clients(AWS_RESTORE)("s3", policy.regions.production)
+    params = {
+        "source_bucket": attacked["source"],
+        "as_of": attacked["as_of"].isoformat(),
+        "target_bucket": target,
+    }
+    size = human_bytes(sum(len(b) for b in attacked["originals"].values()))
+    for dry_run in (True, False):
+        request = s3_restore.validate_request(
+            {**params, "dry_run": dry_run}, policy, datetime.now(UTC)
+        )
+        plan = s3_restore.plan_restore(request, target_s3, dr_s3)
+        with (
+            caplog.at_level("INFO", logger="include.dr.s3.restore"),
+            progress_lines(caplog, monkeypatch) as lines,
+        ):
+            s3_restore.restore_objects(dr_s3, target_s3, plan)
+            amount = [r.getMessage() for r in caplog.records if r.name == "include.dr.s3.restore"]
+        assert f": 60 object(s), {size} (" in amount[-1]
+        if dry_run:
+            assert lines == [] and keys(attacked["src"], target) == []
+            continue
+        assert done_of(lines[-1]) == (60, 60, "objects") and " done: " in lines[-1]
+        assert f"{size} of {size}" in lines[-1]
+        assert len(lines) > 1
+    # The restore test's sample goes through the same copy, with progress of its own.
+    from include.dr.restore_test.s3_sample import check_bucket
+
+    with progress_lines(caplog, monkeypatch) as sampled:
+        checked = check_bucket(dr_s3, {**plan, "earlier_day": None}, target, 10, 5)
+    assert checked["success"], checked
+    assert done_of(sampled[-1]) == (checked["sampled"], checked["sampled"], "objects")
+    assert sampled[-1].startswith("restore test: restoring a sample of s3://")

@@ -108,3 +108,46 @@ def test_a_restore_passes_unless_a_loaded_dump_differs_from_its_manifest() -> No
     assert dry.outcome == "pass" and dry.summary == {
         "step": "dry run", "instance": None, "equal_to_manifest": True,
     }  # fmt: skip
+
+
+def test_loading_a_dump_logs_tables_of_the_manifest_s_and_bytes_of_the_dump(
+    cursor: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dump's load (the real mysql client into the restore server) reports progress."""
+    import gzip
+    import json
+
+    from include.dr.connections import MYSQL_RESTORE
+    from include.dr.progress import human_bytes
+    from include.dr.rds.mysql_client import connection_settings
+    from tests.progress_lines import done_of, progress_lines
+
+    dump = b"".join(
+        f"--\n-- Table structure for table `t{n}`\n--\n"
+        f"CREATE TABLE t{n} (id INT PRIMARY KEY, v VARCHAR(20));\n"
+        f"INSERT INTO t{n} VALUES (1, 'one'), (2, 'two');\n".encode()
+        for n in range(3)
+    )
+    body = gzip.compress(dump + b"-- Dump completed on 2026-11-29\n")
+    columns = [{"name": "id"}, {"name": "v"}]
+    manifest = {
+        "tables": {f"t{n}": {"columns": columns, "row_count": 2, "checksum": ""} for n in range(3)}
+    }
+    s3, bucket, stem = hook_clients("aws_dr")("s3", DR), ASSET.dr_bucket, uuid.uuid4().hex[:8]
+    s3.put_object(Bucket=bucket, Key=f"tests/{stem}.sql.gz", Body=body)
+    s3.put_object(Bucket=bucket, Key=f"tests/{stem}.json", Body=json.dumps(manifest).encode())
+    plan = {
+        "dr_bucket": bucket,
+        "dump_key": f"tests/{stem}.sql.gz",
+        "manifest_key": f"tests/{stem}.json",
+        "target_database": f"restore_progress_{stem}",
+        "dump_bytes": len(body),
+    }
+    try:
+        with progress_lines(caplog, monkeypatch) as lines:
+            loaded = restore.load_dump(plan, s3, connection_settings(MYSQL_RESTORE), cursor)
+    finally:
+        cursor.execute(f"DROP DATABASE IF EXISTS restore_progress_{stem}")
+    assert {t["rows"] for t in loaded["tables"].values()} == {2}
+    assert done_of(lines[-1]) == (3, 3, "tables") and " done: " in lines[-1]
+    assert f"{human_bytes(len(body))} of {human_bytes(len(body))}" in lines[-1]
