@@ -67,15 +67,7 @@ def page_data(policy: BackupPolicy, store: EvidenceStore, now: datetime) -> dict
         if test
         else None,
         "evidence_packs": _packs(store),
-        "sla_register": [
-            {
-                "name": s.name,
-                "sla_url": s.sla_url,
-                "reviewed_on": s.sla_reviewed_on.isoformat(),
-                "reviewed_by": s.reviewed_by,
-            }
-            for s in policy.cloud_services
-        ],
+        "sla_register": [s.register_entry() for s in policy.cloud_services],
         "history": [
             {"at": r.recorded_at.isoformat(), "status": r.outcome}
             for r in store.read("compliance", "policy")[-HISTORY:]

@@ -235,15 +235,7 @@ def summarise(
         "clauses": clauses,
         "exceptions": exceptions(records, clauses),
         "restore_tests": restore_tests(records),
-        "sla_register": [
-            {
-                "name": s.name,
-                "sla_url": s.sla_url,
-                "reviewed_on": s.sla_reviewed_on.isoformat(),
-                "reviewed_by": s.reviewed_by,
-            }
-            for s in policy.cloud_services
-        ],
+        "sla_register": [s.register_entry() for s in policy.cloud_services],
         "residency": {
             "statement": policy.regions.residency.statement,
             "production_region": policy.regions.production,

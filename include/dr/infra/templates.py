@@ -73,6 +73,16 @@ def role_arns(side: str, account: str = "${AWS::AccountId}") -> list[str]:
     ]
 
 
+# Every key's first statement: its own account administers it (and so may grant it).
+ACCOUNT_ADMINISTERS_THE_KEY: dict[str, Any] = {
+    "Sid": "AccountAdministersTheKey",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
+    "Action": KEY_ADMIN_ACTIONS,
+    "Resource": "*",
+}
+
+
 def key_policy(
     role_arns: list[str], region: str, services: list[str], extra: tuple[dict[str, Any], ...] = ()
 ) -> dict[str, str]:
@@ -83,13 +93,7 @@ def key_policy(
     document = {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
-                "Action": KEY_ADMIN_ACTIONS,
-                "Resource": "*",
-            },
+            ACCOUNT_ADMINISTERS_THE_KEY,
             {
                 "Sid": "BackupRolesUseItThroughTheServices",
                 "Effect": "Allow",
@@ -159,13 +163,7 @@ def signing_key_policy() -> dict[str, str]:
     document = {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
-                "Action": KEY_ADMIN_ACTIONS,
-                "Resource": "*",
-            },
+            ACCOUNT_ADMINISTERS_THE_KEY,
             {
                 "Sid": "PackBuilderSigns",
                 "Effect": "Allow",

@@ -581,6 +581,15 @@ class CloudService(StrictModel):
             raise ValueError(f"must be the SLA's https:// address; found {excerpt(value)}")
         return value
 
+    def register_entry(self) -> dict[str, str]:
+        """The service's line in the SLA register, as the page and the evidence pack show it."""
+        return {
+            "name": self.name,
+            "sla_url": self.sla_url,
+            "reviewed_on": self.sla_reviewed_on.isoformat(),
+            "reviewed_by": self.reviewed_by,
+        }
+
 
 class NotifierSpec(StrictModel):
     """Any Airflow notifier (Slack, e-mail...) in place of SNS, by configuration."""
