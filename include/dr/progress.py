@@ -40,11 +40,17 @@ def interval_seconds() -> float:
     return value if value >= 0 else DEFAULT_INTERVAL
 
 
-def human_bytes(size: float) -> str:
-    """``1.2 GiB``: binary units, three significant figures at most."""
+def binary_units(size: float) -> tuple[float, int]:
+    """``size`` as a value under 1024 and the index of its unit in :data:`UNITS`."""
     value, unit = float(size), 0
     while abs(value) >= 1024 and unit < len(UNITS) - 1:
         value, unit = value / 1024, unit + 1
+    return value, unit
+
+
+def human_bytes(size: float) -> str:
+    """``1.2 GiB``: binary units, three significant figures at most."""
+    value, unit = binary_units(size)
     if unit == 0:
         return f"{int(value)} B"
     return f"{value:.1f} {UNITS[unit]}" if value < 100 else f"{value:.0f} {UNITS[unit]}"

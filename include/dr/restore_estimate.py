@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from include.dr.progress import UNITS
+from include.dr.progress import UNITS, binary_units
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -162,9 +162,7 @@ def about_bytes(size: float | None) -> str:
     """A size rounded to two significant figures, in binary units: ``1.2 GiB``."""
     if size is None:
         return "?"
-    value, unit = float(size), 0
-    while value >= 1024 and unit < len(UNITS) - 1:
-        value, unit = value / 1024, unit + 1
+    value, unit = binary_units(size)
     shown = f"{value:.1f}" if unit and value < 10 else about(value)
     return f"{shown} {UNITS[unit]}"
 
