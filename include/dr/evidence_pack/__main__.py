@@ -17,7 +17,10 @@ def _kms_public_key(key_id: str, endpoint_url: str | None, region: str | None) -
     import boto3
 
     region = region or (key_id.split(":")[3] if key_id.startswith("arn:") else None)
-    kms = boto3.client("kms", region_name=region, endpoint_url=endpoint_url)
+    # A session of its own: boto3's default session keeps the first credentials it found,
+    # so a caller that has changed the environment since (another account) would
+    # silently ask KMS as someone else.
+    kms = boto3.session.Session().client("kms", region_name=region, endpoint_url=endpoint_url)
     return bytes(kms.get_public_key(KeyId=key_id)["PublicKey"])
 
 
