@@ -192,7 +192,8 @@ def render(data: dict[str, Any], run_link: str, figures: Figures | None = None) 
         (
             "clauses-section",
             "Policy clauses",
-            f"<p>Evaluated {evaluated}</p>{clauses}" + chart("grid"),
+            # The grid first: a month of every clause at a glance, then the day's words.
+            f"<p>Evaluated {evaluated}</p>" + chart("grid") + clauses,
         ),
         ("assets-section", "Assets", assets),
         (
