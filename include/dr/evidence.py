@@ -133,7 +133,7 @@ class EvidenceStore:
     def read(self, kind: str, asset: str | None = None) -> list[EvidenceRecord]:
         """The newest record of each run of ``kind`` (for one asset, if given), oldest first."""
         newest: dict[str, ObjectStoragePath] = {}
-        for path in self._files(kind, asset):
+        for path in self.files(kind, asset):
             run = str(path.parent)
             if run not in newest or _number(path) > _number(newest[run]):
                 newest[run] = path
@@ -144,8 +144,10 @@ class EvidenceStore:
         records = self.read(kind, asset)
         return records[-1] if records else None
 
-    def _files(self, kind: str, asset: str | None) -> list[ObjectStoragePath]:
-        base = self.root / _segment(kind)
+    def files(self, kind: str | None = None, asset: str | None = None) -> list[ObjectStoragePath]:
+        """Every record file (every try's), of ``kind`` and ``asset`` when given: what an
+        archive of the evidence copies byte for byte."""
+        base = self.root if kind is None else self.root / _segment(kind)
         if asset is not None:
             base = base / _segment(asset)
         _forget_listings(base)

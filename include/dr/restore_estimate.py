@@ -22,8 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -102,16 +100,11 @@ def summary_path(root: ObjectStoragePath) -> ObjectStoragePath:
 
 def write_summary(root: ObjectStoragePath, summary: Mapping[str, Any]) -> None:
     """Replace the summary whole (see the module's doc for why it may be replaced)."""
-    data = json.dumps(summary, indent=1, sort_keys=True, default=str).encode()
-    path = summary_path(root)
-    if path.protocol in ("file", "local", ""):
-        target = Path(path.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
-        return
-    path.fs.pipe_file(path.path, data)  # one PUT: the object is replaced whole
+    from include.dr.store import replace_whole
+
+    replace_whole(
+        summary_path(root), json.dumps(summary, indent=1, sort_keys=True, default=str).encode()
+    )
 
 
 def refresh(store: EvidenceStore, root: ObjectStoragePath, now: datetime) -> None:

@@ -83,6 +83,20 @@ def create_once(path: ObjectStoragePath, data: bytes) -> None:
         raise AlreadyWritten(_refusal(path)) from exc
 
 
+def replace_whole(path: ObjectStoragePath, data: bytes) -> None:
+    """Write ``data`` at ``path``, replacing what is there, so a reader sees the old object
+    or the new one, never half. Only for what is derived and rebuilt whole (a summary);
+    records and backups are written once (:func:`create_once`)."""
+    if path.protocol in ("file", "local", ""):
+        target = Path(path.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+        return
+    path.fs.pipe_file(path.path, data)  # one PUT: S3 replaces an object whole
+
+
 def _create_file_once(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")

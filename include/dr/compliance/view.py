@@ -7,7 +7,6 @@ without the charts."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,6 @@ from include.dr.compliance.page_style import HEAD_SCRIPT, STYLE
 from include.dr.evidence import EvidenceStore
 from include.dr.policy.model import BackupPolicy
 
-REPORT_NAME = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{10}\.html")
 HISTORY = 14  # evaluations in the JSON's trend
 OUT_OF_SCOPE = (
     "Workstations are out of scope: the policy forbids keeping the only copy of "
@@ -295,11 +293,12 @@ def _residency(data: Mapping[str, Any]) -> str:
 
 def read_report(name: str) -> str | None:
     """A stored restore test report by file name; anything but a report name is refused."""
+    from include.dr.restore_test.report import REPORT_FILE, STORE_FOLDER
     from include.dr.store import store_root
 
-    if not REPORT_NAME.fullmatch(name):
+    if not (REPORT_FILE.fullmatch(name) and name.endswith(".html")):
         return None
-    path = store_root() / "reports" / "restore-test" / name
+    path = store_root() / STORE_FOLDER / name
     return path.read_text() if path.is_file() else None
 
 

@@ -7,21 +7,20 @@ and the midnight after the last day, in the policy's time zone.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from include.dr.evidence import EvidenceRecord, EvidenceRefused
+from include.dr.evidence import EvidenceRecord, EvidenceRefused, EvidenceStore
 from include.dr.evidence_pack.stored import EVIDENCE_KIND
+from include.dr.restore_test.report import REPORT_FILE
+from include.dr.restore_test.report import STORE_FOLDER as REPORTS
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
 EVIDENCE = "evidence"
-REPORTS = "reports/restore-test"
-REPORT_FILE = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{10}\.(html|json)")
 
 
 @dataclass(frozen=True)
@@ -66,15 +65,11 @@ def _relative(path: Any, root: Any) -> str:
 def records_in(root: ObjectStoragePath, period: Period) -> tuple[list[StoredRecord], list[str]]:
     """Every record file of the period (every try's, oldest first), and the files that
     could not be read as records (named, never silently left out)."""
-    base = root / EVIDENCE
-    base.fs.invalidate_cache(base.path)  # another worker may have written since
-    if not base.exists():
-        return [], []
     found: list[StoredRecord] = []
     unreadable: list[str] = []
-    for path in base.rglob("*.json"):
+    for path in EvidenceStore(root / EVIDENCE).files():
         relative = _relative(path, root)
-        if not path.name[:-5].isdigit() or relative.split("/")[1] == EVIDENCE_KIND:
+        if relative.split("/")[1] == EVIDENCE_KIND:
             continue
         raw = path.read_bytes()
         try:

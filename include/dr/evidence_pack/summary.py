@@ -14,6 +14,7 @@ from typing import Any, Literal, TypedDict
 from include.dr.evidence_pack.collect import Period, StoredRecord, newest_per_run, report_names
 from include.dr.evidence_pack.controls import ISO, SOC2, controls_text
 from include.dr.policy.model import BackupPolicy
+from include.dr.restore_test.report import STORE_FOLDER as REPORTS
 
 PeriodStatus = Literal["pass", "warn", "fail", "not evaluated"]
 ExceptionKind = Literal[
@@ -201,7 +202,7 @@ def restore_tests(records: list[StoredRecord]) -> list[RestoreTest]:
                 "at": record.recorded_at.isoformat(),
                 "outcome": record.outcome,
                 "run_id": record.run_id,
-                "reports": [f"reports/restore-test/{n}" for n in report_names(record)],
+                "reports": [f"{REPORTS}/{n}" for n in report_names(record)],
                 "failing": [
                     f"{c.get('asset')} {c.get('check')}"
                     for c in record.details.get("checks", [])

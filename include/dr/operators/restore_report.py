@@ -57,6 +57,7 @@ class RestoreTestReportOperator(BaseOperator):
         from include.dr.policy.loader import load_policy
         from include.dr.restore_test import steps
         from include.dr.restore_test.plan import RestoreTestFailed
+        from include.dr.restore_test.report import STORE_FOLDER
         from include.dr.store import store_root
 
         test = ti.xcom_pull(task_ids=self.plan_task)
@@ -74,7 +75,7 @@ class RestoreTestReportOperator(BaseOperator):
             test,
             groups,
             datetime.now(UTC).isoformat(),
-            store_root() / "reports" / "restore-test",
+            store_root() / STORE_FOLDER,
             dr_s3,
             policy.assets.dr_buckets[0],
             key_arn,

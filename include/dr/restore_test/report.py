@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
 REPORT_PREFIX = ".backup/restore-tests/"
+# Where the shared store keeps the reports, and their file names (<day>-<10 hex>.html/.json).
+STORE_FOLDER = "reports/restore-test"
+REPORT_FILE = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{10}\.(html|json)")
 
 
 def build_report(
