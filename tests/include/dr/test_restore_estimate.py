@@ -201,7 +201,15 @@ def test_each_restore_form_shows_the_estimate_when_its_dag_is_parsed(
     summary = summarise(RECORDS, NOW)
     (tmp_path / SUMMARY_NAME).parent.mkdir(parents=True)
     (tmp_path / SUMMARY_NAME).write_text(json.dumps(summary))
-    env = dict(os.environ, BACKUP_STORE_URL=f"file://{tmp_path}")
+    schema = parsed_field(dag_file, field, f"file://{tmp_path}")
+    assert expected in schema["description_md"]
+    assert "The dry run (on by default) reports the exact amount." in schema["description_md"]
+    empty = parsed_field(dag_file, field, f"file://{tmp_path / 'nothing-here'}")
+    assert "No size estimate yet" in empty["description_md"]
+
+
+def parsed_field(dag_file: str, field: str, store_url: str) -> dict[str, Any]:
+    """The field's JSON schema as a fresh interpreter parsing ``dag_file`` renders it."""
     done = subprocess.run(
         [
             sys.executable,
@@ -211,32 +219,10 @@ def test_each_restore_form_shows_the_estimate_when_its_dag_is_parsed(
             field,
             dag_file[:-3],
         ],
-        env=env,
+        env=dict(os.environ, BACKUP_STORE_URL=store_url),
         capture_output=True,
         text=True,
         check=True,
         cwd=PROJECT_ROOT,
     )
-    schema = json.loads(done.stdout.strip().splitlines()[-1])
-    assert expected in schema["description_md"]
-    assert "The dry run (on by default) reports the exact amount." in schema["description_md"]
-    empty = dict(env, BACKUP_STORE_URL=f"file://{tmp_path / 'nothing-here'}")
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            PARSE_AND_PRINT_FIELD,
-            str(PROJECT_ROOT / "dags" / dag_file),
-            field,
-            dag_file[:-3],
-        ],
-        env=empty,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=PROJECT_ROOT,
-    )
-    assert (
-        "No size estimate yet"
-        in json.loads(again.stdout.strip().splitlines()[-1])["description_md"]
-    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))

@@ -37,7 +37,7 @@ def fake_dump(script: str) -> list[str]:
 
 
 def dump(
-    s3: Any, dr_key: str, command: list[str], part_size: int = 5 * 1024 * 1024
+    s3: Any, dr_key: str, command: list[str], part_size: int = 5 * 1024 * 1024, **more: Any
 ) -> tuple[str, Any]:
     key = f"tests/{uuid.uuid4().hex}.sql.gz"
     run = lambda: stream_dump(  # noqa: E731
@@ -50,6 +50,7 @@ def dump(
         tags="managed-by=policy-backup",
         part_size=part_size,
         command=command,
+        **more,
     )
     return key, run
 
@@ -110,20 +111,10 @@ def test_the_dump_logs_tables_begun_of_the_total_and_compressed_bytes_uploaded(
         "    for i in range(60_000): print(f'INSERT INTO t{t} VALUES ({i}, {i*7919 % 10007});')\n"
         "print('-- Dump completed on 2026-11-27')"
     )
-    key = f"tests/{uuid.uuid4().hex}.sql.gz"
     with progress_lines(caplog, monkeypatch) as lines:
-        result = stream_dump(
-            s3,
-            connection={},
-            database="customers",
-            bucket=BUCKET,
-            key=key,
-            kms_key_arn=dr_key,
-            tags="managed-by=policy-backup",
-            part_size=5 * 1024 * 1024,
-            command=fake_dump(script),
-            progress=Progress("dumping customers", total=3, unit="tables"),
-        )
+        progress = Progress("dumping customers", total=3, unit="tables")  # the interval now 0
+        _, run = dump(s3, dr_key, fake_dump(script), progress=progress)
+        result = run()
     assert done_of(lines[-1]) == (3, 3, "tables") and " done: " in lines[-1]
     # the bytes are the compressed stream's, counted as each part's upload finished
     assert f"(100.0%), {human_bytes(result.bytes_compressed)} in " in lines[-1]
