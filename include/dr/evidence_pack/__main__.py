@@ -41,7 +41,15 @@ def verify(args: argparse.Namespace) -> int:
             print(f"FAILED {args.pack}: {SIGNATURE} is unreadable ({exc})")
             return 1
         key_id = args.key_id or named
-        trusted = _kms_public_key(key_id, args.endpoint_url, args.region)
+        try:
+            trusted = _kms_public_key(key_id, args.endpoint_url, args.region)
+        except Exception as exc:  # noqa: BLE001 - botocore's errors, without importing it early
+            print(
+                f"FAILED {args.pack}: KMS gave no public key for {key_id} ({exc}). Check the "
+                "key ARN, the region and endpoint, and that these credentials may call "
+                "kms:GetPublicKey on it."
+            )
+            return 1
         trusted_by = f"the public key KMS returns for {key_id}"
         if args.key_id and named != args.key_id:
             print(f"note: the pack names {named}; checking against {args.key_id} as asked")

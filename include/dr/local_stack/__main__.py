@@ -104,7 +104,7 @@ def show_pack(folder: Path) -> int:
     import subprocess
 
     from include.dr.evidence_pack.stored import newest_pack
-    from include.dr.local_stack.enforcement import signed_by_users
+    from include.dr.local_stack.enforcement import KEYS_FILE, signed_by_users
     from include.dr.local_stack.settings import load_settings
 
     found = newest_pack()
@@ -126,7 +126,9 @@ def show_pack(folder: Path) -> int:
         check=False,
     )
     print(
-        f"check it yourself (DR-side AWS credentials in the environment): "
+        "check it yourself with the DR writer's keys in the environment (while IAM is "
+        f"enforced: aws_dr's pair in {folder / KEYS_FILE}, AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY): "
         f".venv/bin/python -m include.dr.evidence_pack verify {path} --kms --endpoint-url "
         f"{endpoint}\n  or with openssl and the AWS CLI: "
         f"AWS_ENDPOINT_URL={endpoint} include/dr/evidence_pack/verify-with-openssl.sh {path}"

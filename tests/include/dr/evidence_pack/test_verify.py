@@ -94,6 +94,12 @@ def test_a_built_pack_verifies_against_kms(pack: Path, kms: Kms) -> None:
     assert signature["public_key_sha256"] == fingerprint(public)
 
 
+def test_a_key_kms_does_not_know_fails_naming_it_without_a_traceback(pack: Path, kms: Kms) -> None:
+    unknown = kms.key_arn.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    code, said = check(pack, kms, "--key-id", unknown)
+    assert code == 1 and said.startswith("FAILED") and f"no public key for {unknown}" in said
+
+
 def test_a_rerun_finds_its_pack_and_announces_it_once(pack: Path, kms: Kms) -> None:
     store = EvidenceStore(store_root() / "evidence")
     again = build_and_store(
